@@ -1,0 +1,104 @@
+// The dataset transaction log, following the Delta Lake protocol (reader v1, writer v2).
+//
+//   <dataset>/_delta_log/00000000000000000000.json   protocol + metaData (version 0)
+//   <dataset>/_delta_log/00000000000000000001.json   add/remove/commitInfo (version 1)
+//   ...
+//
+// Each file is one commit: newline-delimited JSON actions. A commit file is created with
+// create-if-absent semantics (temp file + fsync + link), so exactly one writer wins a
+// version and a crash before the link leaves the previous version intact. Data files are
+// written and fsynced before their commit. See docs/formats/timeseries_table.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "systore/result.h"
+#include "systore/timeseries_store.h"
+
+namespace systore {
+
+/// Number of digits in a commit file name; pinned by the Delta protocol.
+inline constexpr int kDeltaVersionDigits = 20;
+static_assert(kDeltaVersionDigits == 20, "Delta log file names have 20 digits");
+
+/// A value column of a dataset schema.
+struct ColumnSpec {
+  std::string name;
+  std::string type;  // "double", "long" or "string"
+  bool operator==(const ColumnSpec&) const = default;
+};
+
+struct DatasetMeta {
+  std::string table_id;
+  DatasetOptions options;
+  std::vector<ColumnSpec> columns;  // value columns, in order (ts is implicit)
+};
+
+/// A live data file of a series.
+struct DataFile {
+  std::string path;  // relative to the dataset directory, as on disk
+  std::string key;
+  std::string partition;  // partition value ("2024"), "" when unpartitioned
+  int64_t rows = 0;
+  int64_t size = 0;
+  Timestamp min_ts = 0;
+  Timestamp max_ts = 0;
+  int64_t modification_time_ms = 0;
+};
+
+/// The table as of one version: what readers need, built by replaying the log.
+struct DatasetState {
+  int64_t version = -1;  // -1: dataset does not exist
+  std::string dir;       // the dataset directory (data file paths are relative to it)
+  DatasetMeta meta;
+  /// Live files per key, sorted by min_ts; files of one key never overlap in time.
+  std::map<std::string, std::vector<DataFile>> files;
+  /// Removed file path -> deletion time (ms), for vacuum.
+  std::map<std::string, int64_t> tombstones;
+};
+
+/// One commit to write: files added and removed, plus what it did.
+struct CommitPlan {
+  std::string operation;  // WRITE, APPEND, MERGE, DELETE, DELETE_RANGE, CREATE
+  std::vector<DataFile> adds;
+  std::vector<DataFile> removes;
+  std::vector<std::string> keys;
+  int64_t rows_added = 0;
+  int64_t rows_removed = 0;
+  std::optional<DatasetMeta> new_meta;  // version 0 (and schema changes)
+  const DatasetMeta* layout_meta = nullptr;  // current metadata (partition columns)
+};
+
+class DeltaLog {
+ public:
+  explicit DeltaLog(std::string dataset_dir);
+
+  const std::string& dataset_dir() const { return dir_; }
+  std::string log_dir() const { return dir_ + "/_delta_log"; }
+  static std::string CommitFileName(int64_t version);
+
+  /// Brings `state` up to `max_version` (or the latest) by reading the commits after
+  /// state->version. NotFound if the dataset has no log; Corruption naming the file and
+  /// line for an unreadable commit.
+  Status Refresh(DatasetState* state, std::optional<int64_t> max_version = std::nullopt) const;
+
+  /// True if a commit newer than `version` exists (one stat call).
+  bool HasNewerThan(int64_t version) const;
+
+  /// Writes `plan` as version `version`. Conflict if that version already exists.
+  Status Commit(int64_t version, const CommitPlan& plan) const;
+
+  /// commitInfo of every commit, oldest first.
+  Result<std::vector<VersionInfo>> History() const;
+
+ private:
+  Status ApplyCommit(int64_t version, const std::string& text, DatasetState* state) const;
+
+  std::string dir_;
+};
+
+}  // namespace systore

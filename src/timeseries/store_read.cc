@@ -1,0 +1,142 @@
+// The read path: pick the live files of a key that overlap the range (files of a key are
+// disjoint and sorted by time), read them through the decoded-file cache, concatenate.
+#include <arrow/api.h>
+
+#include <algorithm>
+
+#include "core/parallel.h"
+#include "timeseries/series_table.h"
+#include "timeseries/store_impl.h"
+
+namespace systore {
+namespace {
+
+// Files larger than this many rows are read with row-group pruning instead of cached whole.
+constexpr int64_t kMaxCachedFileRows = 1 << 20;
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFile(const DatasetState& state,
+                                                                    const DataFile& file,
+                                                                    const std::vector<std::string>& columns,
+                                                                    Timestamp start, Timestamp end) {
+  std::string path = state.dir + "/" + file.path;
+  std::shared_ptr<arrow::Table> table;
+  if (cache_.capacity() > 0 && file.rows <= kMaxCachedFileRows) {
+    table = cache_.Get(path);
+    if (!table) {
+      SYSTORE_ASSIGN_OR_RAISE(table, ReadParquetFile(path, nullptr, kMinTimestamp, kMaxTimestamp));
+      int64_t bytes = 0;
+      for (const auto& col : table->columns())
+        for (const auto& chunk : col->chunks())
+          for (const auto& buf : chunk->data()->buffers)
+            if (buf) bytes += buf->size();
+      cache_.Put(path, table, bytes);
+    }
+    SYSTORE_ASSIGN_OR_RAISE(table, ProjectColumns(table, columns));
+    if (start > file.min_ts || end < file.max_ts) return SliceByTime(table, start, end);
+    return table;
+  }
+  return ReadParquetFile(path, columns.empty() ? nullptr : &columns, start, end);
+}
+
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFiles(const DatasetState& state,
+                                                                     const std::vector<DataFile>& files,
+                                                                     const std::vector<std::string>& columns,
+                                                                     Timestamp start, Timestamp end) {
+  std::vector<std::shared_ptr<arrow::Table>> parts;
+  for (const auto& f : files) {
+    if (f.max_ts < start || f.min_ts > end) continue;
+    SYSTORE_ASSIGN_OR_RAISE(auto t, ReadFile(state, f, columns, start, end));
+    parts.push_back(std::move(t));
+  }
+  std::shared_ptr<arrow::Schema> schema = SeriesSchema(state.meta.columns);
+  if (parts.empty()) {
+    SYSTORE_ASSIGN_OR_RAISE(auto empty, ConcatTables({}, schema));
+    return ProjectColumns(empty, columns);
+  }
+  return ConcatTables(parts, parts[0]->schema());
+}
+
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Read(const std::string& dataset,
+                                                                const std::string& key,
+                                                                const ReadOptions& options) {
+  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
+  auto it = state->files.find(key);
+  if (it == state->files.end()) {
+    return Status::NotFound("series '" + key + "' not found in dataset '" + dataset + "' (version " +
+                            std::to_string(state->version) + ")");
+  }
+  if (options.start > options.end) return Status::InvalidArgument("read range start is after end");
+  return ReadFiles(*state, it->second, options.columns, options.start, options.end);
+}
+
+Result<std::vector<std::shared_ptr<arrow::Table>>> TimeSeriesStoreImpl::ReadMany(
+    const std::string& dataset, const std::vector<std::string>& keys, const ReadOptions& options) {
+  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
+  std::vector<std::shared_ptr<arrow::Table>> out(keys.size());
+  SYSTORE_RETURN_NOT_OK(ParallelFor(static_cast<int>(keys.size()), options_.read_threads, [&](int i) -> Status {
+    auto it = state->files.find(keys[i]);
+    if (it == state->files.end()) {
+      return Status::NotFound("series '" + keys[i] + "' not found in dataset '" + dataset + "'");
+    }
+    SYSTORE_ASSIGN_OR_RAISE(out[i], ReadFiles(*state, it->second, options.columns, options.start, options.end));
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Latest(const std::string& dataset,
+                                                                  const std::string& key, int64_t n,
+                                                                  const ReadOptions& options) {
+  if (n < 0) return Status::InvalidArgument("latest: n must be >= 0");
+  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
+  auto it = state->files.find(key);
+  if (it == state->files.end()) {
+    return Status::NotFound("series '" + key + "' not found in dataset '" + dataset + "'");
+  }
+  const auto& files = it->second;
+  size_t first = files.size();
+  int64_t rows = 0;
+  while (first > 0 && rows < n) rows += files[--first].rows;
+  std::vector<DataFile> tail(files.begin() + first, files.end());
+  SYSTORE_ASSIGN_OR_RAISE(auto t, ReadFiles(*state, tail, options.columns, kMinTimestamp, kMaxTimestamp));
+  if (t->num_rows() > n) return t->Slice(t->num_rows() - n);
+  return t;
+}
+
+Result<std::vector<SeriesInfo>> TimeSeriesStoreImpl::List(const std::string& dataset,
+                                                          const std::string& prefix,
+                                                          const ReadOptions& options) {
+  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
+  std::vector<SeriesInfo> out;
+  for (auto it = state->files.lower_bound(prefix); it != state->files.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    SeriesInfo info;
+    info.key = it->first;
+    info.first = it->second.front().min_ts;
+    info.last = it->second.back().max_ts;
+    for (const auto& f : it->second) {
+      info.rows += f.rows;
+      info.bytes += f.size;
+      ++info.files;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<std::vector<VersionInfo>> TimeSeriesStoreImpl::Versions(const std::string& dataset,
+                                                               const std::string& key) {
+  SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
+  SYSTORE_ASSIGN_OR_RAISE(auto history, ds->log.History());
+  if (history.empty()) return Status::NotFound("dataset '" + dataset + "' does not exist");
+  if (key.empty()) return history;
+  std::vector<VersionInfo> out;
+  for (auto& v : history) {
+    if (std::find(v.keys.begin(), v.keys.end(), key) != v.keys.end()) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace systore

@@ -1,0 +1,334 @@
+// The write path: every write plans per-partition file changes for each key, writes the
+// new Parquet files (fsynced), then commits one Delta log entry. Files of a key never
+// overlap in time; small partitions are rewritten rather than given another file.
+#include <arrow/table.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/file_util.h"
+#include "core/parallel.h"
+#include "timeseries/partitioning.h"
+#include "timeseries/series_table.h"
+#include "timeseries/store_impl.h"
+
+namespace systore {
+namespace {
+
+constexpr int kMaxConflictRetries = 5;
+
+Status ValidateKey(const std::string& key) {
+  if (key.empty()) return Status::InvalidArgument("series key is empty");
+  if (key.size() > 256) return Status::InvalidArgument("series key longer than 256 characters: '" + key.substr(0, 40) + "...'");
+  for (unsigned char c : key) {
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("series key contains a control character: '" + key + "'");
+  }
+  return Status::OK();
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<arrow::Table>>> SplitByPartition(
+    const std::shared_ptr<arrow::Table>& table, PartitionGranularity g) {
+  std::vector<std::pair<std::string, std::shared_ptr<arrow::Table>>> out;
+  if (table->num_rows() == 0) return out;
+  if (g == PartitionGranularity::kNone) {
+    out.emplace_back("", table);
+    return out;
+  }
+  std::vector<Timestamp> ts = TimestampsOf(*table);
+  size_t i = 0;
+  while (i < ts.size()) {
+    auto bounds = PartitionBounds(g, ts[i]);
+    size_t j = std::lower_bound(ts.begin() + i, ts.end(), bounds.second) - ts.begin();
+    out.emplace_back(PartitionValueOf(g, ts[i]), table->Slice(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// One Parquet file to write for a key.
+struct PendingFile {
+  std::string key;
+  std::string partition;
+  std::shared_ptr<arrow::Table> table;
+};
+
+struct KeyPlan {
+  std::vector<DataFile> removes;
+  std::vector<PendingFile> writes;
+  WriteResult result;
+};
+
+int64_t RowsOf(const std::vector<DataFile>& files) {
+  int64_t n = 0;
+  for (const auto& f : files) n += f.rows;
+  return n;
+}
+
+}  // namespace
+
+Result<WriteResult> TimeSeriesStoreImpl::Write(const std::string& dataset, const std::string& key,
+                                               std::shared_ptr<arrow::Table> data) {
+  std::vector<SeriesUpdate> u(1);
+  u[0].op = SeriesUpdate::Op::kWrite;
+  u[0].key = key;
+  u[0].data = std::move(data);
+  SYSTORE_ASSIGN_OR_RAISE(auto r, Apply(dataset, std::move(u)));
+  return r[0];
+}
+
+Result<WriteResult> TimeSeriesStoreImpl::Append(const std::string& dataset, const std::string& key,
+                                                std::shared_ptr<arrow::Table> data) {
+  std::vector<SeriesUpdate> u(1);
+  u[0].op = SeriesUpdate::Op::kAppend;
+  u[0].key = key;
+  u[0].data = std::move(data);
+  SYSTORE_ASSIGN_OR_RAISE(auto r, Apply(dataset, std::move(u)));
+  return r[0];
+}
+
+Result<WriteResult> TimeSeriesStoreImpl::Merge(const std::string& dataset, const std::string& key,
+                                               std::shared_ptr<arrow::Table> data, MergeMode mode) {
+  std::vector<SeriesUpdate> u(1);
+  u[0].op = SeriesUpdate::Op::kMerge;
+  u[0].key = key;
+  u[0].data = std::move(data);
+  u[0].merge_mode = mode;
+  SYSTORE_ASSIGN_OR_RAISE(auto r, Apply(dataset, std::move(u)));
+  return r[0];
+}
+
+Result<WriteResult> TimeSeriesStoreImpl::Delete(const std::string& dataset, const std::string& key) {
+  std::vector<SeriesUpdate> u(1);
+  u[0].op = SeriesUpdate::Op::kDelete;
+  u[0].key = key;
+  SYSTORE_ASSIGN_OR_RAISE(auto r, Apply(dataset, std::move(u)));
+  return r[0];
+}
+
+Result<WriteResult> TimeSeriesStoreImpl::DeleteRange(const std::string& dataset, const std::string& key,
+                                                     Timestamp start, Timestamp end) {
+  std::vector<SeriesUpdate> u(1);
+  u[0].op = SeriesUpdate::Op::kDeleteRange;
+  u[0].key = key;
+  u[0].start = start;
+  u[0].end = end;
+  SYSTORE_ASSIGN_OR_RAISE(auto r, Apply(dataset, std::move(u)));
+  return r[0];
+}
+
+Result<std::vector<WriteResult>> TimeSeriesStoreImpl::Apply(const std::string& dataset,
+                                                            std::vector<SeriesUpdate> updates) {
+  if (updates.empty()) return std::vector<WriteResult>{};
+  std::set<std::string> seen;
+  for (const auto& u : updates) {
+    SYSTORE_RETURN_NOT_OK(ValidateKey(u.key));
+    if (!seen.insert(u.key).second) {
+      return Status::InvalidArgument("key '" + u.key + "' appears twice in one commit");
+    }
+  }
+  std::string operation;
+  switch (updates[0].op) {
+    case SeriesUpdate::Op::kWrite: operation = "WRITE"; break;
+    case SeriesUpdate::Op::kAppend: operation = "APPEND"; break;
+    case SeriesUpdate::Op::kMerge: operation = "MERGE"; break;
+    case SeriesUpdate::Op::kDelete: operation = "DELETE"; break;
+    case SeriesUpdate::Op::kDeleteRange: operation = "DELETE_RANGE"; break;
+  }
+  SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
+  std::lock_guard<std::mutex> lock(ds->write_mu);
+  for (int attempt = 0;; ++attempt) {
+    auto r = ApplyOnce(ds, dataset, updates, operation);
+    if (r.ok() || !r.status().IsConflict() || attempt == kMaxConflictRetries) return r;
+  }
+}
+
+Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, const std::string& dataset,
+                                                                std::vector<SeriesUpdate>& updates,
+                                                                const std::string& operation) {
+  std::shared_ptr<const DatasetState> state;
+  auto latest = LatestState(ds);
+  if (latest.ok()) {
+    state = *latest;
+  } else if (latest.status().IsNotFound()) {
+    auto fresh = std::make_shared<DatasetState>();
+    fresh->meta.table_id = RandomHexId();
+    fresh->meta.options = DatasetOptions::ForName(dataset);
+    state = fresh;
+  } else {
+    return latest.status();
+  }
+  const int64_t version = state->version + 1;
+  DatasetMeta meta = state->meta;
+  const bool new_schema = meta.columns.empty();
+  const PartitionGranularity g = meta.options.partition;
+  const int64_t rewrite_below = meta.options.rewrite_partition_below_rows;
+
+  std::vector<KeyPlan> plans(updates.size());
+  for (size_t u = 0; u < updates.size(); ++u) {
+    SeriesUpdate& up = updates[u];
+    KeyPlan& plan = plans[u];
+    auto where = [&](const Status& st) { return st.WithContext("dataset '" + dataset + "', key '" + up.key + "'"); };
+    static const std::vector<DataFile> kNoFiles;
+    auto fit = state->files.find(up.key);
+    const std::vector<DataFile>& files = fit == state->files.end() ? kNoFiles : fit->second;
+    const Timestamp last = files.empty() ? kMinTimestamp : files.back().max_ts;
+
+    std::shared_ptr<arrow::Table> incoming;
+    if (up.op == SeriesUpdate::Op::kWrite || up.op == SeriesUpdate::Op::kAppend ||
+        up.op == SeriesUpdate::Op::kMerge) {
+      auto norm = NormalizeSeries(up.data, meta.options.kind, &meta.columns);
+      if (!norm.ok()) return where(norm.status());
+      incoming = *norm;
+    }
+    auto read_files = [&](const std::vector<DataFile>& fs) {
+      return ReadFiles(*state, fs, {}, kMinTimestamp, kMaxTimestamp);
+    };
+    auto files_in = [&](const std::string& pv) {
+      std::vector<DataFile> out;
+      for (const auto& f : files)
+        if (f.partition == pv) out.push_back(f);
+      return out;
+    };
+
+    switch (up.op) {
+      case SeriesUpdate::Op::kDelete:
+        if (files.empty()) return where(Status::NotFound("series does not exist"));
+        plan.removes = files;
+        plan.result.rows_removed = RowsOf(files);
+        break;
+      case SeriesUpdate::Op::kWrite:
+        plan.removes = files;
+        plan.result.rows_removed = RowsOf(files);
+        plan.result.rows_added = incoming->num_rows();
+        for (auto& [pv, t] : SplitByPartition(incoming, g)) plan.writes.push_back({up.key, pv, t});
+        break;
+      case SeriesUpdate::Op::kDeleteRange: {
+        if (files.empty()) return where(Status::NotFound("series does not exist"));
+        std::set<std::string> parts;
+        for (const auto& f : files)
+          if (f.max_ts >= up.start && f.min_ts <= up.end) parts.insert(f.partition);
+        for (const auto& pv : parts) {
+          auto old_files = files_in(pv);
+          SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
+          SYSTORE_ASSIGN_OR_RAISE(auto kept, RemoveTimeRange(existing, up.start, up.end));
+          if (kept->num_rows() == existing->num_rows()) continue;
+          plan.result.rows_removed += existing->num_rows() - kept->num_rows();
+          plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
+          if (kept->num_rows() > 0) plan.writes.push_back({up.key, pv, kept});
+        }
+        break;
+      }
+      case SeriesUpdate::Op::kAppend:
+      case SeriesUpdate::Op::kMerge: {
+        if (incoming->num_rows() == 0) break;
+        MergeMode mode = up.op == SeriesUpdate::Op::kAppend ? MergeMode::kNewerOnly : up.merge_mode;
+        std::vector<Timestamp> ts = TimestampsOf(*incoming);
+        if (up.op == SeriesUpdate::Op::kAppend && ts.front() <= last) {
+          return where(Status::InvalidArgument(
+              "append: first row " + FormatTimestamp(ts.front()) + " is not after the last stored row " +
+              FormatTimestamp(last) + " (use merge to combine overlapping data)"));
+        }
+        if (mode == MergeMode::kNewerOnly && ts.front() <= last) {
+          // Rows at or before the last stored one are not written; classify them.
+          int64_t n_old = std::upper_bound(ts.begin(), ts.end(), last) - ts.begin();
+          for (auto& [pv, old_part] : SplitByPartition(incoming->Slice(0, n_old), g)) {
+            SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(files_in(pv)));
+            SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, old_part, MergeMode::kFillGaps));
+            plan.result.rows_duplicate += outcome.duplicate;
+            plan.result.rows_conflicting += outcome.conflicting;
+            plan.result.rows_ignored += outcome.added;
+          }
+          incoming = incoming->Slice(n_old);
+        }
+        for (auto& [pv, part] : SplitByPartition(incoming, g)) {
+          auto old_files = files_in(pv);
+          const Timestamp part_last = old_files.empty() ? kMinTimestamp : old_files.back().max_ts;
+          const Timestamp part_first = TimestampsOf(*part->Slice(0, 1)).front();
+          if (part_first > part_last) {  // pure append to this partition
+            plan.result.rows_added += part->num_rows();
+            if (old_files.empty() || RowsOf(old_files) >= rewrite_below) {
+              plan.writes.push_back({up.key, pv, part});
+            } else {
+              SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
+              SYSTORE_ASSIGN_OR_RAISE(auto both, ConcatTables({existing, part}, existing->schema()));
+              plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
+              plan.writes.push_back({up.key, pv, both});
+            }
+            continue;
+          }
+          SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
+          SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, part, mode));
+          plan.result.rows_added += outcome.added;
+          plan.result.rows_duplicate += outcome.duplicate;
+          plan.result.rows_conflicting += outcome.conflicting;
+          if (outcome.table == existing) continue;
+          if (mode == MergeMode::kOverwrite) plan.result.rows_removed += outcome.conflicting;
+          plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
+          plan.writes.push_back({up.key, pv, outcome.table});
+        }
+        break;
+      }
+    }
+  }
+
+  // Write the new files (in parallel), then commit.
+  std::vector<PendingFile> pending;
+  for (auto& p : plans)
+    for (auto& w : p.writes) pending.push_back(std::move(w));
+  std::vector<DataFile> added(pending.size());
+  const std::string dir = ds->log.dataset_dir();
+  char vbuf[16];
+  std::snprintf(vbuf, sizeof vbuf, "%05lld", static_cast<long long>(version));
+  Status write_status = ParallelFor(static_cast<int>(pending.size()), 2, [&](int i) -> Status {
+    const PendingFile& p = pending[i];
+    DataFile& f = added[i];
+    std::string part_dir = PartitionDirectory(p.key, g, p.partition);
+    SYSTORE_RETURN_NOT_OK(CreateDirectories(dir + "/" + part_dir));
+    f.path = part_dir + "/part-" + vbuf + "-" + RandomHexId() + ".zstd.parquet";
+    SYSTORE_ASSIGN_OR_RAISE(f.size, WriteParquetFile(dir + "/" + f.path, *p.table, meta.options));
+    std::vector<Timestamp> ts = TimestampsOf(*p.table->Slice(0, 1));
+    std::vector<Timestamp> te = TimestampsOf(*p.table->Slice(p.table->num_rows() - 1));
+    f.key = p.key;
+    f.partition = p.partition;
+    f.rows = p.table->num_rows();
+    f.min_ts = ts.front();
+    f.max_ts = te.front();
+    f.modification_time_ms = Now() / 1'000'000;
+    return Status::OK();
+  });
+  auto discard_written = [&] {
+    for (const auto& f : added)
+      if (!f.path.empty()) (void)RemoveFile(dir + "/" + f.path);
+  };
+  if (!write_status.ok()) {
+    discard_written();
+    return write_status;
+  }
+
+  std::vector<WriteResult> results;
+  CommitPlan commit;
+  commit.operation = operation;
+  commit.adds = added;
+  for (size_t u = 0; u < plans.size(); ++u) {
+    commit.removes.insert(commit.removes.end(), plans[u].removes.begin(), plans[u].removes.end());
+    commit.keys.push_back(updates[u].key);
+    commit.rows_added += plans[u].result.rows_added;
+    commit.rows_removed += plans[u].result.rows_removed;
+    results.push_back(plans[u].result);
+  }
+  if (version == 0 || (new_schema && !meta.columns.empty())) commit.new_meta = meta;
+  commit.layout_meta = &meta;
+  if (commit.adds.empty() && commit.removes.empty() && !commit.new_meta) {
+    return results;  // nothing changed: no empty commit
+  }
+  Status st = ds->log.Commit(version, commit);
+  if (!st.ok()) {
+    discard_written();
+    return st;
+  }
+  for (auto& r : results) r.version = version;
+  SYSTORE_RETURN_NOT_OK(LatestState(ds).status());
+  return results;
+}
+
+}  // namespace systore

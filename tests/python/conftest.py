@@ -1,0 +1,30 @@
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def systore_bin():
+    path = os.environ.get("SYSTORE_BIN", str(REPO / "build" / "tools" / "systore" / "systore"))
+    assert os.path.exists(path), f"build systore first (scripts/build.sh): {path}"
+    return path
+
+
+@pytest.fixture
+def run(systore_bin, tmp_path):
+    """Runs `systore --root <tmp> ARGS...`; returns CompletedProcess (never raises)."""
+    root = tmp_path / "store"
+
+    def _run(*args, check=True):
+        p = subprocess.run([systore_bin, "--root", str(root), *args], capture_output=True, text=True)
+        if check:
+            assert p.returncode == 0, f"systore {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
+        return p
+
+    _run.root = root
+    return _run

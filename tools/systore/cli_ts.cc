@@ -1,0 +1,390 @@
+// `systore ts ...`: the time-series store from the command line.
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <parquet/arrow/reader.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_commands.h"
+#include "cli_util.h"
+#include "core/parallel.h"
+#include "systore/series_csv.h"
+#include "timeseries/parquet_io.h"
+#include "timeseries/partitioning.h"
+
+namespace systore::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ImportArgs {
+  std::string dataset;
+  std::vector<std::string> paths;
+  std::string key;
+  bool key_from_filename = false;
+  std::string format;  // "", csv, parquet
+  std::string mode = "write";
+  std::string merge_mode = "newer";
+  std::string duplicates = "error";
+  std::string kind;
+  std::string partition;
+};
+
+struct ReadArgs {
+  std::string dataset, key, start, end, columns, format = "csv", output, snapshot;
+  int64_t as_of = -1;
+  int64_t n = 10;
+};
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t c = s.find(',', start);
+    if (c == std::string::npos) c = s.size();
+    if (c > start) out.push_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+  return out;
+}
+
+Result<std::shared_ptr<arrow::Table>> ReadParquetInput(const std::string& path) {
+  auto in = arrow::io::ReadableFile::Open(path);
+  if (!in.ok()) return Status::InvalidArgument("cannot open " + path + ": " + in.status().message());
+  auto reader = parquet::arrow::OpenFile(*in, arrow::default_memory_pool());
+  if (!reader.ok()) return Status::InvalidArgument(path + ": not a Parquet file: " + reader.status().message());
+  std::shared_ptr<arrow::Table> t;
+  auto st = (*reader)->ReadTable(&t);
+  if (!st.ok()) return Status::InvalidArgument(path + ": " + st.message());
+  // pandas writes the DatetimeIndex as a column named after the index (or
+  // __index_level_0__); treat the first timestamp column as ts.
+  if (t->schema()->GetFieldIndex(kTimestampColumn) < 0) {
+    for (int i = 0; i < t->num_columns(); ++i) {
+      if (t->field(i)->type()->id() == arrow::Type::TIMESTAMP) {
+        auto r = t->RenameColumns([&] {
+          std::vector<std::string> names = t->ColumnNames();
+          names[i] = kTimestampColumn;
+          return names;
+        }());
+        if (!r.ok()) return Status::InvalidArgument(path + ": " + r.status().message());
+        t = *r;
+        break;
+      }
+    }
+  }
+  return t;
+}
+
+std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, const std::string& format) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    if (fs::is_directory(p)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(p)) {
+        std::string ext = e.path().extension().string();
+        if (e.is_regular_file() && (ext == ".csv" || ext == ".parquet") && (format.empty() || ext == "." + format)) {
+          found.push_back(e.path().string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+void RunImport(const std::string& root, const ImportArgs& a) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> files = ExpandPaths(a.paths, a.format);
+  if (files.empty()) ExitOnError(Status::InvalidArgument("no input files"));
+  if (!a.key.empty() && files.size() > 1) {
+    ExitOnError(Status::InvalidArgument("--key names one series but " + std::to_string(files.size()) +
+                                        " files were given; use --key-from-filename"));
+  }
+  if (a.key.empty() && !a.key_from_filename) {
+    ExitOnError(Status::InvalidArgument("give --key KEY or --key-from-filename"));
+  }
+  CsvReadOptions csv_opts;
+  if (a.duplicates == "keep-first") csv_opts.duplicates = CsvReadOptions::Duplicates::kKeepFirst;
+  if (a.duplicates == "keep-last") csv_opts.duplicates = CsvReadOptions::Duplicates::kKeepLast;
+
+  // Parse and validate every file before touching the store: bad input changes nothing.
+  std::vector<SeriesUpdate> updates(files.size());
+  std::vector<std::string> index_names(files.size());
+  std::vector<int64_t> dropped(files.size());
+  ProgressBar parse_bar("parse", static_cast<int64_t>(files.size()));
+  std::mutex bar_mu;
+  ExitOnError(ParallelFor(static_cast<int>(files.size()), 0, [&](int i) -> Status {
+    const std::string& path = files[i];
+    bool parquet = a.format == "parquet" || (a.format.empty() && fs::path(path).extension() == ".parquet");
+    SeriesUpdate& u = updates[i];
+    u.key = a.key.empty() ? fs::path(path).stem().string() : a.key;
+    if (parquet) {
+      SYSTORE_ASSIGN_OR_RAISE(u.data, ReadParquetInput(path));
+      index_names[i] = "DATETIME";
+    } else {
+      SYSTORE_ASSIGN_OR_RAISE(CsvSeries s, ReadSeriesCsv(path, csv_opts));
+      u.data = s.table;
+      index_names[i] = s.index_name;
+      dropped[i] = s.duplicates_dropped;
+    }
+    if (a.mode == "write") {
+      u.op = SeriesUpdate::Op::kWrite;
+    } else if (a.mode == "append") {
+      u.op = SeriesUpdate::Op::kAppend;
+    } else {
+      u.op = SeriesUpdate::Op::kMerge;
+      u.merge_mode = a.merge_mode == "overwrite"   ? MergeMode::kOverwrite
+                     : a.merge_mode == "fill-gaps" ? MergeMode::kFillGaps
+                                                   : MergeMode::kNewerOnly;
+    }
+    std::lock_guard<std::mutex> lock(bar_mu);
+    parse_bar.Advance();
+    return Status::OK();
+  }));
+  parse_bar.Finish();
+
+  auto store = OpenTimeSeriesStoreOrExit(root);
+  if (!store->GetDatasetOptions(a.dataset).ok()) {
+    DatasetOptions opts = DatasetOptions::ForName(a.dataset);
+    if (!a.kind.empty()) opts.kind = ValueOrExit(ParseSeriesKind(a.kind));
+    if (!a.partition.empty()) opts.partition = ValueOrExit(ParseGranularity(a.partition));
+    opts.csv_index_name = index_names[0];
+    if (updates[0].data->schema()->GetFieldIndex("FINAL") >= 0 && opts.kind == SeriesKind::kOhlcv) {
+      opts.csv_aliases["CLOSE"] = "FINAL";
+    }
+    ExitOnError(store->CreateDataset(a.dataset, opts));
+  }
+  int64_t rows_in = 0, dup_dropped = 0;
+  for (size_t i = 0; i < updates.size(); ++i) {
+    rows_in += updates[i].data->num_rows();
+    dup_dropped += dropped[i];
+  }
+  auto results = ValueOrExit(store->Apply(a.dataset, std::move(updates)));
+  WriteResult total;
+  for (const auto& r : results) {
+    total.rows_added += r.rows_added;
+    total.rows_duplicate += r.rows_duplicate;
+    total.rows_conflicting += r.rows_conflicting;
+    total.rows_ignored += r.rows_ignored;
+    total.rows_removed += r.rows_removed;
+    total.version = r.version;
+  }
+  std::cout << "imported " << files.size() << " series into " << a.dataset << " (mode " << a.mode
+            << (a.mode == "merge" ? "/" + a.merge_mode : "") << "): " << rows_in << " rows read, "
+            << total.rows_added << " added, " << total.rows_duplicate << " duplicates ignored, "
+            << total.rows_conflicting << " conflicting, " << total.rows_ignored << " older ignored, "
+            << total.rows_removed << " replaced/removed";
+  if (dup_dropped) std::cout << ", " << dup_dropped << " repeated timestamps resolved (" << a.duplicates << ")";
+  std::cout << "; version " << (total.version < 0 ? std::string("unchanged") : std::to_string(total.version))
+            << "; " << SecondsSince(t0) << " s" << std::endl;
+}
+
+void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOptions& opts,
+                 const std::string& format, const std::string& output) {
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (format == "parquet") {
+    if (output.empty()) ExitOnError(Status::InvalidArgument("--format parquet needs --output FILE"));
+    ValueOrExit(WriteParquetFile(output, *table, opts));
+    std::cerr << "wrote " << table->num_rows() << " rows to " << output << std::endl;
+    return;
+  }
+  if (!output.empty()) {
+    file.open(output);
+    if (!file) ExitOnError(Status::IOError("cannot write " + output));
+    out = &file;
+  }
+  if (format == "json") {
+    auto combined = ValueOrExit(Result<std::shared_ptr<arrow::Table>>(table->CombineChunks().ValueOrDie()));
+    nlohmann::json rows = nlohmann::json::array();
+    for (int64_t r = 0; r < combined->num_rows(); ++r) {
+      nlohmann::json row;
+      for (int c = 0; c < combined->num_columns(); ++c) {
+        auto a = combined->column(c)->chunk(0);
+        const std::string& name = combined->field(c)->name();
+        if (a->IsNull(r)) {
+          row[name] = nullptr;
+        } else if (c == 0) {
+          row[name] = FormatTimestamp(static_cast<const arrow::TimestampArray&>(*a).Value(r));
+        } else if (a->type_id() == arrow::Type::DOUBLE) {
+          double v = static_cast<const arrow::DoubleArray&>(*a).Value(r);
+          if (std::isfinite(v)) row[name] = v; else row[name] = FormatDouble(v);
+        } else if (a->type_id() == arrow::Type::INT64) {
+          row[name] = static_cast<const arrow::Int64Array&>(*a).Value(r);
+        } else {
+          row[name] = std::string(static_cast<const arrow::StringArray&>(*a).GetView(r));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    *out << rows.dump(1) << "\n";
+    return;
+  }
+  if (format != "csv") ExitOnError(Status::InvalidArgument("unknown --format '" + format + "'"));
+  ExitOnError(WriteSeriesCsv(*table, opts.csv_index_name, opts.csv_aliases, *out));
+}
+
+ReadOptions ToReadOptions(const ReadArgs& a) {
+  ReadOptions ro;
+  ro.start = ParseTimeArg(a.start, kMinTimestamp);
+  ro.end = ParseTimeArg(a.end, kMaxTimestamp);
+  ro.columns = SplitComma(a.columns);
+  if (a.as_of >= 0) ro.as_of_version = a.as_of;
+  if (!a.snapshot.empty()) ro.snapshot = a.snapshot;
+  return ro;
+}
+
+}  // namespace
+
+void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
+  auto* ts = app.add_subcommand("ts", "Time series: import, read, latest, list, versions, vacuum, snapshots");
+  ts->require_subcommand(1);
+
+  auto imp = std::make_shared<ImportArgs>();
+  auto* c = ts->add_subcommand("import",
+                               "Import CSV (pysystemtrade layout: DATETIME,<columns>) or Parquet files as series.\n"
+                               "All files are parsed and checked first, then written in one commit:\n"
+                               "a bad file leaves the store unchanged.");
+  c->add_option("dataset", imp->dataset, "Dataset, e.g. prices/adjusted")->required();
+  c->add_option("paths", imp->paths, "Files or directories (every .csv/.parquet inside)")->required();
+  auto* key_opt = c->add_option("--key", imp->key, "Series key (single file)");
+  c->add_flag("--key-from-filename", imp->key_from_filename, "Key = file name without extension")->excludes(key_opt);
+  c->add_option("--format", imp->format, "csv or parquet (default: by extension)")->check(CLI::IsMember({"csv", "parquet"}));
+  c->add_option("--mode", imp->mode, "write (replace series), append (after last row) or merge")
+      ->check(CLI::IsMember({"write", "append", "merge"}))->capture_default_str();
+  c->add_option("--merge-mode", imp->merge_mode,
+                "newer: only rows after the last stored; fill-gaps: only missing timestamps; "
+                "overwrite: replace overlapping rows")
+      ->check(CLI::IsMember({"newer", "fill-gaps", "overwrite"}))->capture_default_str();
+  c->add_option("--duplicates", imp->duplicates, "Repeated timestamps in a file: error, keep-first or keep-last")
+      ->check(CLI::IsMember({"error", "keep-first", "keep-last"}))->capture_default_str();
+  c->add_option("--kind", imp->kind, "For a new dataset: generic, ohlcv or ticks (default from its name)")
+      ->check(CLI::IsMember({"generic", "ohlcv", "ticks"}));
+  c->add_option("--partition", imp->partition, "For a new dataset: year, month, day or none")
+      ->check(CLI::IsMember({"year", "month", "day", "none"}));
+  c->callback([&root, imp] { RunImport(ResolveRoot(root), *imp); });
+
+  auto rd = std::make_shared<ReadArgs>();
+  c = ts->add_subcommand("read", "Read a series (optionally a time range, some columns, an older version)");
+  c->add_option("dataset", rd->dataset)->required();
+  c->add_option("key", rd->key)->required();
+  c->add_option("--start", rd->start, "Inclusive start, e.g. 2024-01-01 or '2024-01-01 23:00:00'");
+  c->add_option("--end", rd->end, "Inclusive end");
+  c->add_option("--columns", rd->columns, "Comma-separated value columns (default: all)");
+  c->add_option("--as-of", rd->as_of, "Dataset version to read (see ts versions)");
+  c->add_option("--snapshot", rd->snapshot, "Named snapshot to read");
+  c->add_option("--format", rd->format, "csv, json or parquet")->check(CLI::IsMember({"csv", "json", "parquet"}))->capture_default_str();
+  c->add_option("--output,-o", rd->output, "Write to FILE instead of stdout");
+  c->callback([&root, rd] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto t = ValueOrExit(store->Read(rd->dataset, rd->key, ToReadOptions(*rd)));
+    OutputTable(t, ValueOrExit(store->GetDatasetOptions(rd->dataset)), rd->format, rd->output);
+  });
+
+  auto lt = std::make_shared<ReadArgs>();
+  c = ts->add_subcommand("latest", "The last N rows of a series");
+  c->add_option("dataset", lt->dataset)->required();
+  c->add_option("key", lt->key)->required();
+  c->add_option("-n", lt->n, "Number of rows")->capture_default_str();
+  c->add_option("--columns", lt->columns, "Comma-separated value columns (default: all)");
+  c->add_option("--format", lt->format, "csv or json")->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
+  c->callback([&root, lt] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto t = ValueOrExit(store->Latest(lt->dataset, lt->key, lt->n, ToReadOptions(*lt)));
+    OutputTable(t, ValueOrExit(store->GetDatasetOptions(lt->dataset)), lt->format, "");
+  });
+
+  auto ls = std::make_shared<ReadArgs>();
+  c = ts->add_subcommand("list", "List datasets, or the series of one dataset");
+  c->add_option("dataset", ls->dataset, "Dataset (omit to list datasets)");
+  c->add_option("--prefix", ls->key, "Only keys starting with this");
+  c->callback([&root, ls] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    if (ls->dataset.empty()) {
+      for (const auto& d : ValueOrExit(store->ListDatasets())) {
+        auto series = ValueOrExit(store->List(d));
+        int64_t rows = 0;
+        for (const auto& s : series) rows += s.rows;
+        std::printf("%-32s %6zu series %12lld rows  version %lld\n", d.c_str(), series.size(),
+                    static_cast<long long>(rows), static_cast<long long>(ValueOrExit(store->CurrentVersion(d))));
+      }
+      return;
+    }
+    std::printf("%-28s %10s  %-19s  %-19s %6s %10s\n", "key", "rows", "first", "last", "files", "bytes");
+    for (const auto& s : ValueOrExit(store->List(ls->dataset, ls->key))) {
+      std::printf("%-28s %10lld  %-19s  %-19s %6lld %10lld\n", s.key.c_str(), static_cast<long long>(s.rows),
+                  FormatTimestamp(s.first).c_str(), FormatTimestamp(s.last).c_str(),
+                  static_cast<long long>(s.files), static_cast<long long>(s.bytes));
+    }
+  });
+
+  auto vs = std::make_shared<ReadArgs>();
+  c = ts->add_subcommand("versions", "Commits of a dataset (only those touching KEY when given)");
+  c->add_option("dataset", vs->dataset)->required();
+  c->add_option("key", vs->key);
+  c->callback([&root, vs] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    std::printf("%8s  %-19s  %-12s %10s %10s  keys\n", "version", "committed (UTC)", "operation", "added", "removed");
+    for (const auto& v : ValueOrExit(store->Versions(vs->dataset, vs->key))) {
+      std::string keys;
+      for (size_t i = 0; i < v.keys.size() && i < 5; ++i) keys += (i ? "," : "") + v.keys[i];
+      if (v.keys.size() > 5) keys += ",... (" + std::to_string(v.keys.size()) + ")";
+      std::printf("%8lld  %-19s  %-12s %10lld %10lld  %s\n", static_cast<long long>(v.version),
+                  FormatTimestamp(v.committed_at - v.committed_at % kNanosPerSecond).c_str(), v.operation.c_str(),
+                  static_cast<long long>(v.rows_added), static_cast<long long>(v.rows_removed), keys.c_str());
+    }
+  });
+
+  auto vac = std::make_shared<std::tuple<std::string, double, bool>>("", 168.0, false);
+  c = ts->add_subcommand("vacuum", "Delete data files no longer referenced (after the retention period)");
+  c->add_option("dataset", std::get<0>(*vac))->required();
+  c->add_option("--retention-hours", std::get<1>(*vac), "Keep unreferenced files this long, so readers of older versions keep working")->capture_default_str();
+  c->add_flag("--dry-run", std::get<2>(*vac), "Only report what would be deleted");
+  c->callback([&root, vac] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto r = ValueOrExit(store->Vacuum(std::get<0>(*vac), static_cast<int64_t>(std::get<1>(*vac) * 3600e9), std::get<2>(*vac)));
+    std::printf("%s %lld files (%lld bytes); %lld unreferenced files kept for retention\n",
+                std::get<2>(*vac) ? "would delete" : "deleted", static_cast<long long>(r.files_deleted),
+                static_cast<long long>(r.bytes_deleted), static_cast<long long>(r.files_kept_for_retention));
+  });
+
+  auto del = std::make_shared<ReadArgs>();
+  c = ts->add_subcommand("delete", "Delete a series, or the rows of a time range (--start/--end)");
+  c->add_option("dataset", del->dataset)->required();
+  c->add_option("key", del->key)->required();
+  c->add_option("--start", del->start, "Inclusive start of the rows to delete");
+  c->add_option("--end", del->end, "Inclusive end of the rows to delete");
+  c->callback([&root, del] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    WriteResult r = del->start.empty() && del->end.empty()
+                        ? ValueOrExit(store->Delete(del->dataset, del->key))
+                        : ValueOrExit(store->DeleteRange(del->dataset, del->key, ParseTimeArg(del->start, kMinTimestamp),
+                                                          ParseTimeArg(del->end, kMaxTimestamp)));
+    std::printf("removed %lld rows; version %lld\n", static_cast<long long>(r.rows_removed), static_cast<long long>(r.version));
+  });
+
+  auto snap = std::make_shared<std::pair<std::string, std::string>>();
+  c = ts->add_subcommand("snapshot", "Named snapshots pin the current version of every dataset");
+  c->add_option("action", snap->first, "create, list or delete")->required()->check(CLI::IsMember({"create", "list", "delete"}));
+  c->add_option("name", snap->second, "Snapshot name");
+  c->callback([&root, snap] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    if (snap->first == "list") {
+      for (const auto& s : ValueOrExit(store->ListSnapshots())) {
+        std::printf("%-24s %s  %zu datasets\n", s.name.c_str(), FormatTimestamp(s.created_at).c_str(), s.dataset_versions.size());
+      }
+      return;
+    }
+    if (snap->second.empty()) ExitOnError(Status::InvalidArgument("snapshot " + snap->first + " needs a NAME"));
+    ExitOnError(snap->first == "create" ? store->CreateSnapshot(snap->second) : store->DeleteSnapshot(snap->second));
+    std::printf("snapshot %s %s\n", snap->second.c_str(), snap->first == "create" ? "created" : "deleted");
+  });
+}
+
+}  // namespace systore::cli

@@ -1,0 +1,72 @@
+#include "cli_util.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace systore::cli {
+
+std::string ResolveRoot(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("SYSTORE_ROOT"); env && *env) return env;
+  return "./systore-data";
+}
+
+void ExitOnError(const Status& st) {
+  if (st.ok()) return;
+  std::cerr << "error: " << st.ToString() << std::endl;
+  std::exit(1);
+}
+
+std::unique_ptr<TimeSeriesStore> OpenTimeSeriesStoreOrExit(const std::string& root) {
+  TimeSeriesStoreOptions opts;
+  opts.root = root;
+  return ValueOrExit(TimeSeriesStore::Open(opts));
+}
+
+Timestamp ParseTimeArg(const std::string& text, Timestamp unbounded) {
+  if (text.empty()) return unbounded;
+  auto t = ParseTimestamp(text);
+  ExitOnError(t.status());
+  return *t;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+ProgressBar::ProgressBar(std::string label, int64_t total)
+    : label_(std::move(label)), total_(total), tty_(::isatty(STDERR_FILENO)),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+
+void ProgressBar::Advance(int64_t n) {
+  done_ += n;
+  Draw(false);
+}
+
+void ProgressBar::Finish() {
+  done_ = total_;
+  Draw(true);
+  if (tty_) std::fprintf(stderr, "\n");
+}
+
+void ProgressBar::Draw(bool force) {
+  if (total_ <= 0) return;
+  int pct = static_cast<int>(100 * done_ / total_);
+  auto now = std::chrono::steady_clock::now();
+  if (tty_) {
+    if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    int width = 30, filled = width * pct / 100;
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %lld/%lld %.1fs", label_.c_str(), std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), pct, static_cast<long long>(done_),
+                 static_cast<long long>(total_), SecondsSince(start_));
+  } else if (pct / 10 != last_decile_ || force) {
+    last_decile_ = pct / 10;
+    std::fprintf(stderr, "%s %3d%% (%lld/%lld, %.1fs)\n", label_.c_str(), pct, static_cast<long long>(done_),
+                 static_cast<long long>(total_), SecondsSince(start_));
+  }
+}
+
+}  // namespace systore::cli

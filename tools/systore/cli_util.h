@@ -1,0 +1,49 @@
+// Shared pieces of the systore command-line program.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "systore/timeseries_store.h"
+
+namespace systore::cli {
+
+/// Resolved store root: --root, else $SYSTORE_ROOT, else ./systore-data.
+std::string ResolveRoot(const std::string& flag);
+
+/// Opens the time-series store at `root` or prints the error and exits(1).
+std::unique_ptr<TimeSeriesStore> OpenTimeSeriesStoreOrExit(const std::string& root);
+
+/// Prints "error: <status>" to stderr and exits with code 1 when `st` is not OK.
+void ExitOnError(const Status& st);
+template <typename T>
+T ValueOrExit(Result<T> r) {
+  ExitOnError(r.status());
+  return std::move(r).MoveValueUnsafe();
+}
+
+/// Parses a --start/--end argument: a date/time, or "" for unbounded.
+Timestamp ParseTimeArg(const std::string& text, Timestamp unbounded);
+
+/// A progress bar on stderr: redrawn in place on a terminal, a line every 10% otherwise.
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total);
+  void Advance(int64_t n = 1);
+  void Finish();
+
+ private:
+  void Draw(bool force);
+  std::string label_;
+  int64_t total_;
+  int64_t done_ = 0;
+  int last_decile_ = -1;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+double SecondsSince(std::chrono::steady_clock::time_point t0);
+
+}  // namespace systore::cli

@@ -1,0 +1,27 @@
+// systore: the command-line program. Subcommands are defined in cli_*.cc.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli_commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "systore: a data platform for systematic trading.\n"
+      "Time series live in partitioned Parquet tables with a Delta Lake log under the store root.\n"
+      "Examples:\n"
+      "  systore demo                                  end-to-end run on synthetic data\n"
+      "  systore ts import prices/adjusted data/*.csv --key-from-filename\n"
+      "  systore ts read prices/adjusted SOFR --start 2024-01-01 --format csv\n"
+      "  systore ts latest prices/adjusted SOFR -n 5"};
+  app.require_subcommand(1);
+  std::string root;
+  app.add_option("--root", root, "Store root directory (default: $SYSTORE_ROOT, else ./systore-data)");
+  systore::cli::AddTimeSeriesCommands(app, root);
+  systore::cli::AddDemoCommand(app, root);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}
