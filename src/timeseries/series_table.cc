@@ -109,10 +109,8 @@ std::vector<Timestamp> TimestampsOf(const arrow::Table& table) {
   std::vector<Timestamp> out;
   out.reserve(table.num_rows());
   for (const auto& chunk : table.column(0)->chunks()) {
-    const auto& arr = static_cast<const arrow::NumericArray<arrow::Int64Type>&>(
-        *chunk->View(arrow::int64()).ValueOrDie());
-    const int64_t* v = arr.raw_values();
-    out.insert(out.end(), v, v + arr.length());
+    const int64_t* v = chunk->data()->GetValues<int64_t>(1);  // timestamps are int64 (offset applied)
+    out.insert(out.end(), v, v + chunk->length());
   }
   return out;
 }
