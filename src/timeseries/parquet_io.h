@@ -1,9 +1,9 @@
 // Reading and writing the Parquet data files of a dataset.
 //
 // Files are sorted by ts and written with per-column encodings chosen for trading data:
-// DELTA_BINARY_PACKED for timestamps (regular bar spacing packs to a few bits per row),
-// BYTE_STREAM_SPLIT for doubles (prices share exponent and high mantissa bytes, which zstd
-// then squeezes), dictionary for strings (contract ids repeat), all compressed with zstd.
+// DELTA_BINARY_PACKED for timestamps (regular bar spacing packs to well under a byte per
+// row), PLAIN for doubles (zstd then finds repeated tick-rounded prices), dictionary for
+// strings (contract ids repeat), all compressed with zstd.
 #pragma once
 
 #include <cstdint>

@@ -21,10 +21,12 @@ DatasetOptions DatasetOptions::ForName(const std::string& dataset) {
   if (has("tick")) {
     o.kind = SeriesKind::kTicks;
     o.partition = PartitionGranularity::kDay;
+    o.zstd_level = 3;
   } else if (has("hourly") || has("intraday") || has("minute")) {
     o.partition = PartitionGranularity::kMonth;
   }
   if (has("contract")) o.kind = SeriesKind::kOhlcv;
+  if (has("adjusted") || has("multiple") || has("fx")) o.partition = PartitionGranularity::kNone;
   return o;
 }
 

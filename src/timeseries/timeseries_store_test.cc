@@ -54,14 +54,18 @@ TEST_F(TimeSeriesStoreTest, WriteThenReadIsBitExactIncludingNanAndNanoseconds) {
 }
 
 TEST_F(TimeSeriesStoreTest, FilesArePartitionedByKeyAndYear) {
-  ASSERT_TRUE(store_->Write("prices/adjusted", "SOFR/20250300", MakeSeries(Days("2023-12-30", 5), {{"price", {1, 2, 3, 4, 5}}})).ok());
-  auto list = store_->List("prices/adjusted");
+  ASSERT_TRUE(store_->Write("analytics/volatility", "SOFR/20250300", MakeSeries(Days("2023-12-30", 5), {{"price", {1, 2, 3, 4, 5}}})).ok());
+  auto list = store_->List("analytics/volatility");
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].files, 2);
-  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/prices/adjusted/key=SOFR%2F20250300/year=2023"));
-  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/prices/adjusted/key=SOFR%2F20250300/year=2024"));
-  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/prices/adjusted/_delta_log/00000000000000000000.json"));
+  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/analytics/volatility/key=SOFR%2F20250300/year=2023"));
+  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/analytics/volatility/key=SOFR%2F20250300/year=2024"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/analytics/volatility/_delta_log/00000000000000000000.json"));
+  // Adjusted prices are read whole by backtests: one partition per key.
+  EXPECT_EQ(store_->GetDatasetOptions("analytics/volatility")->partition, PartitionGranularity::kYear);
+  EXPECT_EQ(DatasetOptions::ForName("prices/adjusted").partition, PartitionGranularity::kNone);
+  EXPECT_EQ(DatasetOptions::ForName("ticks/es").partition, PartitionGranularity::kDay);
 }
 
 TEST_F(TimeSeriesStoreTest, AppendAddsAfterLastAndRejectsOverlapWithoutChange) {
