@@ -98,18 +98,19 @@ class SystoreBench:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise RuntimeError(f"exit {proc.returncode}: " + " | ".join(tail))
         out = proc.stdout.strip()
-        try:
-            result = json.loads(out)
-        except json.JSONDecodeError:
-            # Tolerate log lines before the JSON: take the last line that parses.
-            for line in reversed(out.splitlines()):
-                try:
-                    result = json.loads(line)
-                    break
-                except json.JSONDecodeError:
-                    continue
-            else:
-                raise RuntimeError(f"no JSON object on stdout: {out[-200:]!r}")
+        # Normally stdout is exactly one JSON object; tolerate log lines before it by
+        # falling back to the last line that parses as an object.
+        result = None
+        for candidate in [out] + list(reversed(out.splitlines())):
+            try:
+                parsed = json.loads(candidate)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(parsed, dict):
+                result = parsed
+                break
+        if result is None:
+            raise RuntimeError(f"no JSON object on stdout: {out[-200:]!r}")
         if result.get("workload") not in (None, workload):
             raise RuntimeError(f"asked for {workload}, got {result.get('workload')}")
         return result
@@ -164,7 +165,8 @@ def run_systore_store(sb: SystoreBench, cases, root: Path, res: Results, stats, 
         if case not in cases:
             continue
         try:
-            res.put(case, SYSTORE, sb.run(case, root, repeat=repeat))
+            res.put(case, SYSTORE, sb.run(
+                case, root, repeat=repeat if case == "read_all_adjusted" else None))
         except Exception as e:
             log(f"systore {case} failed: {short_error(e)}")
             res.fail([case], SYSTORE, short_error(e))
@@ -633,6 +635,7 @@ def parse_args(argv=None):
         ap.error("--repeat and --tick-reads must be >= 1, --picks >= 5")
     args.data = args.data.resolve()
     args.systore_bench = args.systore_bench.resolve()
+    args.workdir = args.workdir.resolve()
     return args
 
 
@@ -667,7 +670,7 @@ def main(argv=None) -> int:
     picks = [rng.choice(keys) for _ in range(args.picks)]
 
     res = Results()
-    workdir = args.workdir.resolve()
+    workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     store_cases = [c for c in cases if c in STORE_CASES]
     if store_cases:
