@@ -206,6 +206,14 @@ class TimeSeriesStore {
   /// Commits of the dataset, oldest first; only those touching `key` when it is not empty.
   virtual Result<std::vector<VersionInfo>> Versions(const std::string& dataset,
                                                     const std::string& key = "") = 0;
+  /// pysystemtrade's merged per-contract prices: the higher-frequency series where it
+  /// exists, the lower-frequency one before it. Returns the rows of `low_freq_dataset`
+  /// (e.g. daily closes at 23:00) strictly before the first row of `high_freq_dataset`
+  /// (e.g. hourly bars), followed by all of the latter. Either may be missing, not both.
+  virtual Result<std::shared_ptr<arrow::Table>> ReadMerged(const std::string& low_freq_dataset,
+                                                           const std::string& high_freq_dataset,
+                                                           const std::string& key,
+                                                           const ReadOptions& options = {}) = 0;
   /// Current version of a dataset.
   virtual Result<int64_t> CurrentVersion(const std::string& dataset) = 0;
 

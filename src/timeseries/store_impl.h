@@ -46,6 +46,10 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
   Result<std::vector<VersionInfo>> Versions(const std::string& dataset,
                                             const std::string& key) override;
   Result<int64_t> CurrentVersion(const std::string& dataset) override;
+  Result<std::shared_ptr<arrow::Table>> ReadMerged(const std::string& low_freq_dataset,
+                                                   const std::string& high_freq_dataset,
+                                                   const std::string& key,
+                                                   const ReadOptions& options) override;
 
   Status CreateSnapshot(const std::string& name) override;
   Result<std::vector<SnapshotInfo>> ListSnapshots() override;

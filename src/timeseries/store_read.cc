@@ -105,6 +105,29 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Latest(const std::str
   return t;
 }
 
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadMerged(const std::string& low_freq_dataset,
+                                                                      const std::string& high_freq_dataset,
+                                                                      const std::string& key,
+                                                                      const ReadOptions& options) {
+  auto high = Read(high_freq_dataset, key, options);
+  auto low = Read(low_freq_dataset, key, options);
+  if (!high.ok() && !high.status().IsNotFound()) return high.status();
+  if (!low.ok() && !low.status().IsNotFound()) return low.status();
+  if (!high.ok() && !low.ok()) {
+    return Status::NotFound("series '" + key + "' is in neither '" + low_freq_dataset + "' nor '" +
+                            high_freq_dataset + "'");
+  }
+  if (!high.ok() || (*high)->num_rows() == 0) return low;
+  if (!low.ok()) return high;
+  if (!(*low)->schema()->Equals(*(*high)->schema())) {
+    return Status::InvalidArgument("cannot merge '" + low_freq_dataset + "' and '" + high_freq_dataset +
+                                   "': their columns differ");
+  }
+  Timestamp first_high = TimestampsOf(*(*high)->Slice(0, 1)).front();
+  SYSTORE_ASSIGN_OR_RAISE(auto before, SliceByTime(*low, kMinTimestamp, first_high - 1));
+  return ConcatTables({before, *high}, (*high)->schema());
+}
+
 Result<std::vector<SeriesInfo>> TimeSeriesStoreImpl::List(const std::string& dataset,
                                                           const std::string& prefix,
                                                           const ReadOptions& options) {

@@ -295,6 +295,24 @@ TEST_F(TimeSeriesStoreTest, DailyAndHourlyNeverCollide) {
   EXPECT_EQ(store_->GetDatasetOptions("prices/contract_hourly")->partition, PartitionGranularity::kMonth);
 }
 
+TEST_F(TimeSeriesStoreTest, ReadMergedPrefersHourlyAndFillsEarlierWithDaily) {
+  auto bars = [&](const std::vector<Timestamp>& ts, double v) {
+    std::vector<double> x(ts.size(), v);
+    return MakeSeries(ts, {{"OPEN", x}, {"HIGH", x}, {"LOW", x}, {"CLOSE", x}, {"VOLUME", x}});
+  };
+  auto days = Days("2024-01-01", 5);  // 23:00 closes on Jan 1..5
+  Timestamp jan3 = *ParseTimestamp("2024-01-03");
+  std::vector<Timestamp> hours = {jan3 + 9 * 3600 * kNanosPerSecond, jan3 + 10 * 3600 * kNanosPerSecond};
+  ASSERT_TRUE(store_->Write("prices/contract_daily", "C/1", bars(days, 1)).ok());
+  EXPECT_EQ(Doubles(**store_->ReadMerged("prices/contract_daily", "prices/contract_hourly", "C/1"), "CLOSE").size(), 5u);
+  ASSERT_TRUE(store_->Write("prices/contract_hourly", "C/1", bars(hours, 2)).ok());
+  auto merged = store_->ReadMerged("prices/contract_daily", "prices/contract_hourly", "C/1");
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(Times(**merged), (std::vector<Timestamp>{days[0], days[1], hours[0], hours[1]}));
+  EXPECT_EQ(Doubles(**merged, "CLOSE"), (std::vector<double>{1, 1, 2, 2}));
+  EXPECT_TRUE(store_->ReadMerged("prices/contract_daily", "prices/contract_hourly", "nope").status().IsNotFound());
+}
+
 TEST_F(TimeSeriesStoreTest, SmallPartitionsAreRewrittenNotFragmented) {
   auto days = Days("2024-01-01", 30);
   ASSERT_TRUE(store_->Write("a", "K", MakeSeries({days[0]}, {{"price", {0}}})).ok());
