@@ -9,5 +9,7 @@ namespace systore::cli {
 void AddTimeSeriesCommands(CLI::App& app, std::string& root);
 /// `systore demo`.
 void AddDemoCommand(CLI::App& app, std::string& root);
+/// `systore ref ...`: list, show, set, delete, import, history, diff, as-of, verify, adopt.
+void AddReferenceCommands(CLI::App& app, std::string& root);
 
 }  // namespace systore::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.add_option("--root", root, "Store root directory (default: $SYSTORE_ROOT, else ./systore-data)");
   systore::cli::AddTimeSeriesCommands(app, root);
   systore::cli::AddDemoCommand(app, root);
+  systore::cli::AddReferenceCommands(app, root);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
