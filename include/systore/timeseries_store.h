@@ -10,10 +10,11 @@
 // (timestamp[ns, UTC] or int64 nanoseconds) plus value columns. Values round-trip bit for
 // bit. Timestamps inside one write must be strictly increasing.
 //
-// Thread-safety: one TimeSeriesStore may be used from many threads. Writes to a dataset
-// are serialised inside the process; a concurrent writer in another process that commits
-// first makes a write fail with a Conflict status (retryable) and nothing is changed.
-// Readers always see a whole version.
+// Thread-safety: one TimeSeriesStore may be used from many threads. One process writes a
+// dataset at a time: the first write takes `<dataset>/_wal/LOCK` (flock) and another
+// writer gets Unavailable naming the holder's pid. Readers (any number, any process)
+// always see a whole version; rows appended through the write-ahead log are visible to
+// the writing process at once and to other processes after the next flush.
 #pragma once
 
 #include <cstdint>
@@ -78,6 +79,30 @@ struct TimeSeriesStoreOptions {
   int read_threads = 0;
   /// Budget of the in-process cache of decoded immutable data files (0 disables it).
   int64_t file_cache_bytes = 256ll << 20;
+
+  /// The write-ahead log that makes Append cheap and durable (docs/formats/wal.md).
+  struct Wal {
+    /// When false, Append writes Parquet and commits directly, like Write/Merge.
+    bool enabled = true;
+    /// A dataset's in-memory tail is written to Parquet (one commit) when it holds this
+    /// many rows...
+    int64_t flush_rows = 100'000;
+    /// ...or when its oldest row has waited this long.
+    int64_t flush_age_ms = 5'000;
+    /// Size of each preallocated log segment.
+    int64_t segment_bytes = 8ll << 20;
+    /// Flush tails when the store is destroyed. Only recovery tests turn this off.
+    bool flush_on_close = true;
+  } wal;
+};
+
+/// What opening a dataset's write-ahead log after a crash found.
+struct RecoveryReport {
+  std::string dataset;
+  int64_t records_replayed = 0;
+  int64_t rows_replayed = 0;
+  int64_t bytes_cut = 0;   // bytes of a torn/corrupt tail that were discarded
+  std::string cut_reason;  // file, offset and why; empty when the log ended cleanly
 };
 
 /// How Merge treats incoming rows relative to what is stored.
@@ -144,8 +169,8 @@ struct VacuumResult {
 
 /// One series change inside an atomic multi-series commit (Apply).
 struct SeriesUpdate {
-  enum class Op { kWrite, kAppend, kMerge, kDelete, kDeleteRange };
-  Op op = Op::kWrite;
+  enum class Op { kWrite, kAppend, kMerge, kDelete, kDeleteRange, kCompact };
+  Op op = Op::kWrite;  // (kCompact is internal: Compact())
   std::string key;
   std::shared_ptr<arrow::Table> data;  // kWrite/kAppend/kMerge
   MergeMode merge_mode = MergeMode::kNewerOnly;
@@ -171,7 +196,10 @@ class TimeSeriesStore {
   virtual Result<WriteResult> Write(const std::string& dataset, const std::string& key,
                                     std::shared_ptr<arrow::Table> data) = 0;
   /// Adds rows strictly after the last stored timestamp; InvalidArgument otherwise
-  /// (nothing is written).
+  /// (nothing is written). With the write-ahead log (default), the rows are durable in
+  /// the log (fsynced, shared with concurrent appenders) and visible to this process's
+  /// readers when the call returns; they reach Parquet at the next flush, and the result's
+  /// version is -1. The first write to a new dataset always goes to Parquet.
   virtual Result<WriteResult> Append(const std::string& dataset, const std::string& key,
                                      std::shared_ptr<arrow::Table> data) = 0;
   /// Merges rows per `mode`, reporting added/duplicate/conflicting/ignored counts.
@@ -182,6 +210,16 @@ class TimeSeriesStore {
   /// Removes the rows with start <= ts <= end.
   virtual Result<WriteResult> DeleteRange(const std::string& dataset, const std::string& key,
                                           Timestamp start, Timestamp end) = 0;
+  /// Writes the dataset's in-memory tail (rows appended through the write-ahead log) to
+  /// Parquet in one commit and truncates the log. Readers in other processes see rows
+  /// only once flushed. Also recovers a dead writer's log. Unavailable if another
+  /// process is the dataset's writer.
+  virtual Status Flush(const std::string& dataset) = 0;
+  /// Rewrites every partition that has more than one file as a single file (one commit).
+  /// Replaced files stay for readers of older versions until Vacuum removes them.
+  virtual Result<WriteResult> Compact(const std::string& dataset) = 0;
+  /// Reports of write-ahead-log recoveries this store performed, oldest first.
+  virtual std::vector<RecoveryReport> RecoveryReports() = 0;
   /// Applies several updates to one dataset in a single commit: all or nothing.
   /// Each key may appear at most once.
   virtual Result<std::vector<WriteResult>> Apply(const std::string& dataset,

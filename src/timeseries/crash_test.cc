@@ -50,6 +50,7 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
   if (const char* k = std::getenv("SYSTORE_CRASH_KILLS")) kills = std::atoi(k);
   std::mt19937 rng(12345);
   std::set<int64_t> acked;
+  int64_t unacked_before = 0;
   for (int round = 0; round < kills; ++round) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
@@ -75,7 +76,12 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
     ::waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited by itself with status " << WEXITSTATUS(status);
     int64_t v;
+    size_t acked_before = acked.size();
     while (::read(fds[0], &v, sizeof v) == sizeof v) acked.insert(v);
+    if (std::getenv("SYSTORE_CRASH_VERBOSE")) {
+      std::fprintf(stderr, "round %d: %zu new acks, max %lld\n", round, acked.size() - acked_before,
+                   acked.empty() ? -1LL : static_cast<long long>(*acked.rbegin()));
+    }
     ::close(fds[0]);
 
     TimeSeriesStoreOptions o;
@@ -95,7 +101,11 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
     }
     ASSERT_GE(static_cast<int64_t>(prices.size()), *acked.rbegin() + 1)
         << "acknowledged row " << *acked.rbegin() << " lost in round " << round;
-    ASSERT_LE(static_cast<int64_t>(prices.size()), *acked.rbegin() + 2) << "more than one unacknowledged row";
+    // A kill can land between an append becoming durable and its acknowledgement: each
+    // round may leave at most one such row, never a half-written one (checked above).
+    int64_t unacked = static_cast<int64_t>(prices.size()) - static_cast<int64_t>(acked.size());
+    ASSERT_LE(unacked - unacked_before, 1) << "round " << round << " left more than one unacknowledged row";
+    unacked_before = unacked;
   }
   EXPECT_GT(acked.size(), static_cast<size_t>(kills)) << "the child made too little progress to test anything";
   std::printf("crash test: %d kills, %zu acknowledged appends verified\n", kills, acked.size());

@@ -157,7 +157,12 @@ Status DeltaLog::ApplyCommit(int64_t version, const std::string& text, DatasetSt
     if (line.empty()) continue;
     try {
       json action = json::parse(line);
-      if (action.contains("metaData")) {
+      if (action.contains("commitInfo")) {
+        const json& ci = action["commitInfo"];
+        if (ci.contains("systore") && ci["systore"].contains("walSeq")) {
+          state->wal_flushed_seq = ci["systore"]["walSeq"].get<uint64_t>();
+        }
+      } else if (action.contains("metaData")) {
         SYSTORE_ASSIGN_OR_RAISE(state->meta, ParseMeta(action["metaData"]));
       } else if (action.contains("add")) {
         const json& a = action["add"];
@@ -209,6 +214,7 @@ Status DeltaLog::Commit(int64_t version, const CommitPlan& plan) const {
                  {"operationParameters", {{"mode", plan.operation}}},
                  {"engineInfo", "systore/0.1"},
                  {"systore", {{"keys", plan.keys}, {"rowsAdded", plan.rows_added}, {"rowsRemoved", plan.rows_removed}}}}}};
+  if (plan.wal_flushed_seq > 0) info["commitInfo"]["systore"]["walSeq"] = plan.wal_flushed_seq;
   out += info.dump() + "\n";
   if (version == 0) {
     out += json{{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}.dump() + "\n";

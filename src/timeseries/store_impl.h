@@ -1,22 +1,29 @@
 // TimeSeriesStoreImpl: the local-disk implementation of TimeSeriesStore.
 // store_open.cc: opening, datasets, snapshots, vacuum; store_write.cc: the write path;
-// store_read.cc: the read path.
+// store_read.cc: the read path; store_wal.cc: WAL appends, flush, recovery.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "systore/timeseries_store.h"
 #include "timeseries/delta_log.h"
+#include "timeseries/memtable.h"
 #include "timeseries/parquet_io.h"
+#include "timeseries/wal.h"
+#include "timeseries/writer_lock.h"
 
 namespace systore {
 
 class TimeSeriesStoreImpl final : public TimeSeriesStore {
  public:
   explicit TimeSeriesStoreImpl(TimeSeriesStoreOptions options);
+  ~TimeSeriesStoreImpl() override;
 
   Status CreateDataset(const std::string& dataset, const DatasetOptions& options) override;
   Result<std::vector<std::string>> ListDatasets() override;
@@ -33,6 +40,9 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
                                   Timestamp start, Timestamp end) override;
   Result<std::vector<WriteResult>> Apply(const std::string& dataset,
                                          std::vector<SeriesUpdate> updates) override;
+  Status Flush(const std::string& dataset) override;
+  Result<WriteResult> Compact(const std::string& dataset) override;
+  std::vector<RecoveryReport> RecoveryReports() override;
 
   Result<std::shared_ptr<arrow::Table>> Read(const std::string& dataset, const std::string& key,
                                              const ReadOptions& options) override;
@@ -59,11 +69,33 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
 
  private:
   struct Dataset {
-    explicit Dataset(std::string dir) : log(std::move(dir)) {}
+    explicit Dataset(std::string name_, std::string dir) : name(std::move(name_)), log(std::move(dir)) {}
+    const std::string name;
     DeltaLog log;
     std::mutex write_mu;  // serialises this process's commits to the dataset
-    std::mutex state_mu;  // guards `state`
+    std::mutex state_mu;  // guards `state`, `mem`, `imm`
     std::shared_ptr<const DatasetState> state;  // latest known version (immutable)
+    // Write-ahead-log tail: `imm` is being flushed, `mem` takes new appends. Rows of
+    // imm precede rows of mem.
+    std::shared_ptr<Memtable> mem = std::make_shared<Memtable>();
+    std::shared_ptr<Memtable> imm;
+
+    std::mutex flush_mu;  // one flush at a time
+    std::mutex writer_mu;  // guards becoming the writer (lock + wal)
+    std::unique_ptr<WriterLock> lock;  // held while this process writes the dataset
+    std::unique_ptr<WalWriter> wal;
+    std::atomic<bool> writing{false};  // this process is the writer (wal is open)
+    std::once_flag recovery_once;
+    std::mutex append_mu;  // orders WAL enqueues with their last-timestamp checks
+    std::map<std::string, Timestamp> last_accepted;  // per key, incl. not-yet-durable appends
+    std::mutex pending_mu;
+    std::map<uint64_t, std::pair<std::string, std::shared_ptr<arrow::Table>>> pending;  // seq -> rows
+  };
+
+  /// What a current read sees: a version plus the WAL tail on top of it.
+  struct View {
+    std::shared_ptr<const DatasetState> state;
+    std::shared_ptr<Memtable> imm, mem;  // null for as-of / snapshot reads
   };
 
   static Status ValidateDatasetName(const std::string& dataset);
@@ -82,13 +114,36 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
                                                  Timestamp start, Timestamp end);
   Result<std::vector<WriteResult>> ApplyOnce(Dataset* ds, const std::string& dataset,
                                              std::vector<SeriesUpdate>& updates,
-                                             const std::string& operation);
+                                             const std::string& operation, uint64_t wal_seq);
+  /// Apply without flushing the WAL tail first (the flush itself uses it).
+  Result<std::vector<WriteResult>> ApplyCommitted(Dataset* ds, std::vector<SeriesUpdate> updates,
+                                                  const std::string& operation, uint64_t wal_seq);
+  Result<View> ViewForRead(const std::string& dataset, const ReadOptions& options);
+  /// The key's rows in the view's WAL tail (imm then mem), or null.
+  Result<std::shared_ptr<arrow::Table>> TailOf(const View& view, const std::string& key);
+  /// Makes this process the dataset's writer: lock, replay a dead writer's log, open the log.
+  Status EnsureWriter(Dataset* ds);
+  /// Replays the log into `ds->mem` (caller holds the lock); returns the next sequence.
+  Result<uint64_t> ReplayWal(Dataset* ds);
+  Status FlushDataset(Dataset* ds, bool append_mu_held);
+  /// A dataset left with log segments by a dead writer gets them replayed and flushed.
+  void RecoverIfAbandoned(Dataset* ds);
+  Result<WriteResult> AppendThroughWal(Dataset* ds, const std::string& key,
+                                       std::shared_ptr<arrow::Table> data);
+  void FlushLoop();
   Result<std::map<std::string, int64_t>> SnapshotVersions(const std::string& dataset);
 
   TimeSeriesStoreOptions options_;
   FileCache cache_;
   std::mutex datasets_mu_;
   std::map<std::string, std::unique_ptr<Dataset>> datasets_;
+
+  std::mutex reports_mu_;
+  std::vector<RecoveryReport> reports_;
+  std::mutex flush_loop_mu_;
+  std::condition_variable flush_loop_cv_;
+  bool stopping_ = false;
+  std::thread flush_thread_;
 };
 
 }  // namespace systore

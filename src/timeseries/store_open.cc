@@ -41,7 +41,9 @@ Result<std::unique_ptr<TimeSeriesStore>> TimeSeriesStore::Open(const TimeSeriesS
 }
 
 TimeSeriesStoreImpl::TimeSeriesStoreImpl(TimeSeriesStoreOptions options)
-    : options_(std::move(options)), cache_(options_.file_cache_bytes) {}
+    : options_(std::move(options)), cache_(options_.file_cache_bytes) {
+  if (options_.wal.enabled) flush_thread_ = std::thread([this] { FlushLoop(); });
+}
 
 Status TimeSeriesStoreImpl::ValidateDatasetName(const std::string& dataset) {
   if (dataset.empty()) return Status::InvalidArgument("dataset name is empty");
@@ -65,10 +67,16 @@ Status TimeSeriesStoreImpl::ValidateDatasetName(const std::string& dataset) {
 
 Result<TimeSeriesStoreImpl::Dataset*> TimeSeriesStoreImpl::GetDataset(const std::string& dataset) {
   SYSTORE_RETURN_NOT_OK(ValidateDatasetName(dataset));
-  std::lock_guard<std::mutex> lock(datasets_mu_);
-  auto& slot = datasets_[dataset];
-  if (!slot) slot = std::make_unique<Dataset>(options_.root + "/" + dataset);
-  return slot.get();
+  Dataset* ds;
+  {
+    std::lock_guard<std::mutex> lock(datasets_mu_);
+    auto& slot = datasets_[dataset];
+    if (!slot) slot = std::make_unique<Dataset>(dataset, options_.root + "/" + dataset);
+    ds = slot.get();
+  }
+  // First touch in this process: a crashed writer's log is replayed before anyone reads.
+  std::call_once(ds->recovery_once, [&] { RecoverIfAbandoned(ds); });
+  return ds;
 }
 
 Result<std::shared_ptr<const DatasetState>> TimeSeriesStoreImpl::LatestState(Dataset* ds) {

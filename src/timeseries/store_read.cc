@@ -3,6 +3,7 @@
 #include <arrow/api.h>
 
 #include <algorithm>
+#include <map>
 
 #include "core/parallel.h"
 #include "timeseries/series_table.h"
@@ -58,29 +59,79 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFiles(const Datas
   return ConcatTables(parts, parts[0]->schema());
 }
 
+Result<TimeSeriesStoreImpl::View> TimeSeriesStoreImpl::ViewForRead(const std::string& dataset,
+                                                                   const ReadOptions& options) {
+  View view;
+  if (options.as_of_version || options.snapshot) {
+    SYSTORE_ASSIGN_OR_RAISE(view.state, StateForRead(dataset, options));
+    return view;
+  }
+  SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
+  auto latest = StateForRead(dataset, options);  // refreshes ds->state
+  if (!latest.ok()) return latest.status();
+  std::lock_guard<std::mutex> lock(ds->state_mu);
+  view.state = ds->state;
+  view.imm = ds->imm;
+  view.mem = ds->mem;
+  return view;
+}
+
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::TailOf(const View& view, const std::string& key) {
+  std::vector<std::shared_ptr<arrow::Table>> parts;
+  for (const auto& m : {view.imm, view.mem}) {
+    if (!m) continue;
+    if (auto t = m->Get(key)) parts.push_back(std::move(t));
+  }
+  if (parts.empty()) return std::shared_ptr<arrow::Table>();
+  return ConcatTables(parts, parts[0]->schema());
+}
+
+namespace {
+
+// Parquet rows then tail rows (all newer), range-sliced and projected.
+Result<std::shared_ptr<arrow::Table>> WithTail(std::shared_ptr<arrow::Table> stored,
+                                               std::shared_ptr<arrow::Table> tail, const ReadOptions& options) {
+  if (!tail) return stored;
+  SYSTORE_ASSIGN_OR_RAISE(tail, SliceByTime(tail, options.start, options.end));
+  SYSTORE_ASSIGN_OR_RAISE(tail, ProjectColumns(tail, options.columns));
+  if (tail->num_rows() == 0) return stored;
+  if (!stored || stored->num_rows() == 0) return tail;
+  return ConcatTables({stored, tail}, stored->schema());
+}
+
+}  // namespace
+
 Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Read(const std::string& dataset,
                                                                 const std::string& key,
                                                                 const ReadOptions& options) {
-  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
-  auto it = state->files.find(key);
-  if (it == state->files.end()) {
-    return Status::NotFound("series '" + key + "' not found in dataset '" + dataset + "' (version " +
-                            std::to_string(state->version) + ")");
-  }
   if (options.start > options.end) return Status::InvalidArgument("read range start is after end");
-  return ReadFiles(*state, it->second, options.columns, options.start, options.end);
+  SYSTORE_ASSIGN_OR_RAISE(View view, ViewForRead(dataset, options));
+  SYSTORE_ASSIGN_OR_RAISE(auto tail, TailOf(view, key));
+  auto it = view.state->files.find(key);
+  if (it == view.state->files.end() && !tail) {
+    return Status::NotFound("series '" + key + "' not found in dataset '" + dataset + "' (version " +
+                            std::to_string(view.state->version) + ")");
+  }
+  static const std::vector<DataFile> kNone;
+  SYSTORE_ASSIGN_OR_RAISE(auto stored, ReadFiles(*view.state, it == view.state->files.end() ? kNone : it->second,
+                                                 options.columns, options.start, options.end));
+  return WithTail(stored, tail, options);
 }
 
 Result<std::vector<std::shared_ptr<arrow::Table>>> TimeSeriesStoreImpl::ReadMany(
     const std::string& dataset, const std::vector<std::string>& keys, const ReadOptions& options) {
-  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
+  SYSTORE_ASSIGN_OR_RAISE(View view, ViewForRead(dataset, options));
   std::vector<std::shared_ptr<arrow::Table>> out(keys.size());
   SYSTORE_RETURN_NOT_OK(ParallelFor(static_cast<int>(keys.size()), options_.read_threads, [&](int i) -> Status {
-    auto it = state->files.find(keys[i]);
-    if (it == state->files.end()) {
+    SYSTORE_ASSIGN_OR_RAISE(auto tail, TailOf(view, keys[i]));
+    auto it = view.state->files.find(keys[i]);
+    if (it == view.state->files.end() && !tail) {
       return Status::NotFound("series '" + keys[i] + "' not found in dataset '" + dataset + "'");
     }
-    SYSTORE_ASSIGN_OR_RAISE(out[i], ReadFiles(*state, it->second, options.columns, options.start, options.end));
+    static const std::vector<DataFile> kNone;
+    SYSTORE_ASSIGN_OR_RAISE(auto stored, ReadFiles(*view.state, it == view.state->files.end() ? kNone : it->second,
+                                                   options.columns, options.start, options.end));
+    SYSTORE_ASSIGN_OR_RAISE(out[i], WithTail(stored, tail, options));
     return Status::OK();
   }));
   return out;
@@ -90,19 +141,33 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Latest(const std::str
                                                                   const std::string& key, int64_t n,
                                                                   const ReadOptions& options) {
   if (n < 0) return Status::InvalidArgument("latest: n must be >= 0");
-  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
-  auto it = state->files.find(key);
-  if (it == state->files.end()) {
+  SYSTORE_ASSIGN_OR_RAISE(View view, ViewForRead(dataset, options));
+  SYSTORE_ASSIGN_OR_RAISE(auto tail, TailOf(view, key));
+  if (tail) {
+    SYSTORE_ASSIGN_OR_RAISE(tail, ProjectColumns(tail, options.columns));
+  }
+  auto it = view.state->files.find(key);
+  if (it == view.state->files.end() && !tail) {
     return Status::NotFound("series '" + key + "' not found in dataset '" + dataset + "'");
   }
-  const auto& files = it->second;
-  size_t first = files.size();
-  int64_t rows = 0;
-  while (first > 0 && rows < n) rows += files[--first].rows;
-  std::vector<DataFile> tail(files.begin() + first, files.end());
-  SYSTORE_ASSIGN_OR_RAISE(auto t, ReadFiles(*state, tail, options.columns, kMinTimestamp, kMaxTimestamp));
-  if (t->num_rows() > n) return t->Slice(t->num_rows() - n);
-  return t;
+  const int64_t tail_rows = tail ? tail->num_rows() : 0;
+  if (tail_rows >= n) return tail->Slice(tail_rows - n);
+  std::shared_ptr<arrow::Table> stored;
+  if (it != view.state->files.end()) {
+    const auto& files = it->second;
+    size_t first = files.size();
+    int64_t rows = 0;
+    while (first > 0 && rows < n - tail_rows) rows += files[--first].rows;
+    std::vector<DataFile> last_files(files.begin() + first, files.end());
+    SYSTORE_ASSIGN_OR_RAISE(stored, ReadFiles(*view.state, last_files, options.columns, kMinTimestamp, kMaxTimestamp));
+    if (tail) {
+      SYSTORE_ASSIGN_OR_RAISE(stored, ConcatTables({stored, tail}, stored->schema()));
+    }
+  } else {
+    stored = tail;
+  }
+  if (stored->num_rows() > n) return stored->Slice(stored->num_rows() - n);
+  return stored;
 }
 
 Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadMerged(const std::string& low_freq_dataset,
@@ -131,11 +196,11 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadMerged(const std:
 Result<std::vector<SeriesInfo>> TimeSeriesStoreImpl::List(const std::string& dataset,
                                                           const std::string& prefix,
                                                           const ReadOptions& options) {
-  SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, options));
-  std::vector<SeriesInfo> out;
-  for (auto it = state->files.lower_bound(prefix); it != state->files.end(); ++it) {
+  SYSTORE_ASSIGN_OR_RAISE(View view, ViewForRead(dataset, options));
+  std::map<std::string, SeriesInfo> infos;
+  for (auto it = view.state->files.lower_bound(prefix); it != view.state->files.end(); ++it) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-    SeriesInfo info;
+    SeriesInfo& info = infos[it->first];
     info.key = it->first;
     info.first = it->second.front().min_ts;
     info.last = it->second.back().max_ts;
@@ -144,8 +209,26 @@ Result<std::vector<SeriesInfo>> TimeSeriesStoreImpl::List(const std::string& dat
       info.bytes += f.size;
       ++info.files;
     }
-    out.push_back(std::move(info));
   }
+  // Keys with rows still in the write-ahead-log tail.
+  for (const auto& m : {view.imm, view.mem}) {
+    if (!m) continue;
+    for (const auto& key : m->Keys()) {
+      if (key.compare(0, prefix.size(), prefix) != 0) continue;
+      auto t = m->Get(key);
+      if (!t || t->num_rows() == 0) continue;
+      std::vector<Timestamp> ts = TimestampsOf(*t);
+      SeriesInfo& info = infos[key];
+      if (info.key.empty()) {
+        info.key = key;
+        info.first = ts.front();
+      }
+      info.last = ts.back();
+      info.rows += t->num_rows();
+    }
+  }
+  std::vector<SeriesInfo> out;
+  for (auto& [k, v] : infos) out.push_back(std::move(v));
   return out;
 }
 

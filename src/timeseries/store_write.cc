@@ -78,6 +78,15 @@ Result<WriteResult> TimeSeriesStoreImpl::Write(const std::string& dataset, const
 
 Result<WriteResult> TimeSeriesStoreImpl::Append(const std::string& dataset, const std::string& key,
                                                 std::shared_ptr<arrow::Table> data) {
+  if (options_.wal.enabled) {
+    SYSTORE_RETURN_NOT_OK(ValidateKey(key));
+    SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
+    auto state = LatestState(ds);
+    // The first write to a dataset (or to a dataset with no schema yet) fixes its schema
+    // through a regular commit; later appends go through the log.
+    if (state.ok() && !(*state)->meta.columns.empty()) return AppendThroughWal(ds, key, std::move(data));
+    if (!state.ok() && !state.status().IsNotFound()) return state.status();
+  }
   std::vector<SeriesUpdate> u(1);
   u[0].op = SeriesUpdate::Op::kAppend;
   u[0].key = key;
@@ -119,13 +128,6 @@ Result<WriteResult> TimeSeriesStoreImpl::DeleteRange(const std::string& dataset,
 Result<std::vector<WriteResult>> TimeSeriesStoreImpl::Apply(const std::string& dataset,
                                                             std::vector<SeriesUpdate> updates) {
   if (updates.empty()) return std::vector<WriteResult>{};
-  std::set<std::string> seen;
-  for (const auto& u : updates) {
-    SYSTORE_RETURN_NOT_OK(ValidateKey(u.key));
-    if (!seen.insert(u.key).second) {
-      return Status::InvalidArgument("key '" + u.key + "' appears twice in one commit");
-    }
-  }
   std::string operation;
   switch (updates[0].op) {
     case SeriesUpdate::Op::kWrite: operation = "WRITE"; break;
@@ -133,18 +135,54 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::Apply(const std::string& d
     case SeriesUpdate::Op::kMerge: operation = "MERGE"; break;
     case SeriesUpdate::Op::kDelete: operation = "DELETE"; break;
     case SeriesUpdate::Op::kDeleteRange: operation = "DELETE_RANGE"; break;
+    case SeriesUpdate::Op::kCompact: operation = "COMPACT"; break;
   }
   SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
+  if (!options_.wal.enabled) return ApplyCommitted(ds, std::move(updates), operation, 0);
+  SYSTORE_RETURN_NOT_OK(EnsureWriter(ds));
+  // Appends wait while a regular write changes the dataset: the log's tail is flushed
+  // first so that every key's rows stay in time order across Parquet and the tail.
+  std::lock_guard<std::mutex> append_lock(ds->append_mu);
+  SYSTORE_RETURN_NOT_OK(FlushDataset(ds, true));
+  for (const auto& u : updates) ds->last_accepted.erase(u.key);
+  return ApplyCommitted(ds, std::move(updates), operation, 0);
+}
+
+Result<WriteResult> TimeSeriesStoreImpl::Compact(const std::string& dataset) {
+  SYSTORE_ASSIGN_OR_RAISE(auto keys, List(dataset, "", {}));
+  std::vector<SeriesUpdate> updates;
+  for (const auto& k : keys) {
+    SeriesUpdate u;
+    u.op = SeriesUpdate::Op::kCompact;
+    u.key = k.key;
+    updates.push_back(std::move(u));
+  }
+  SYSTORE_ASSIGN_OR_RAISE(auto results, Apply(dataset, std::move(updates)));
+  WriteResult total;
+  for (const auto& r : results) total.version = std::max(total.version, r.version);
+  return total;
+}
+
+Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyCommitted(Dataset* ds, std::vector<SeriesUpdate> updates,
+                                                                     const std::string& operation, uint64_t wal_seq) {
+  const std::string& dataset = ds->name;
+  std::set<std::string> seen;
+  for (const auto& u : updates) {
+    SYSTORE_RETURN_NOT_OK(ValidateKey(u.key));
+    if (!seen.insert(u.key).second) {
+      return Status::InvalidArgument("key '" + u.key + "' appears twice in one commit");
+    }
+  }
   std::lock_guard<std::mutex> lock(ds->write_mu);
   for (int attempt = 0;; ++attempt) {
-    auto r = ApplyOnce(ds, dataset, updates, operation);
+    auto r = ApplyOnce(ds, dataset, updates, operation, wal_seq);
     if (r.ok() || !r.status().IsConflict() || attempt == kMaxConflictRetries) return r;
   }
 }
 
 Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, const std::string& dataset,
                                                                 std::vector<SeriesUpdate>& updates,
-                                                                const std::string& operation) {
+                                                                const std::string& operation, uint64_t wal_seq) {
   std::shared_ptr<const DatasetState> state;
   auto latest = LatestState(ds);
   if (latest.ok()) {
@@ -191,6 +229,19 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
     };
 
     switch (up.op) {
+      case SeriesUpdate::Op::kCompact: {
+        std::set<std::string> parts;
+        std::set<std::string> multi;
+        for (const auto& f : files)
+          if (!parts.insert(f.partition).second) multi.insert(f.partition);
+        for (const auto& pv : multi) {
+          auto old_files = files_in(pv);
+          SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
+          plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
+          plan.writes.push_back({up.key, pv, existing});
+        }
+        break;
+      }
       case SeriesUpdate::Op::kDelete:
         if (files.empty()) return where(Status::NotFound("series does not exist"));
         plan.removes = files;
@@ -318,7 +369,8 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
   }
   if (version == 0 || (new_schema && !meta.columns.empty())) commit.new_meta = meta;
   commit.layout_meta = &meta;
-  if (commit.adds.empty() && commit.removes.empty() && !commit.new_meta) {
+  commit.wal_flushed_seq = wal_seq;
+  if (commit.adds.empty() && commit.removes.empty() && !commit.new_meta && wal_seq == 0) {
     return results;  // nothing changed: no empty commit
   }
   Status st = ds->log.Commit(version, commit);
@@ -327,7 +379,15 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
     return st;
   }
   for (auto& r : results) r.version = version;
-  SYSTORE_RETURN_NOT_OK(LatestState(ds).status());
+  {
+    // Publish the new version and drop the flushed tail in one step, so that a reader
+    // sees the flushed rows exactly once.
+    std::lock_guard<std::mutex> l(ds->state_mu);
+    auto next = std::make_shared<DatasetState>(ds->state ? *ds->state : DatasetState());
+    SYSTORE_RETURN_NOT_OK(ds->log.Refresh(next.get()));
+    ds->state = std::move(next);
+    if (wal_seq > 0) ds->imm.reset();
+  }
   return results;
 }
 

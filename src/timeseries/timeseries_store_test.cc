@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <limits>
 #include <random>
+#include <thread>
+#include <unistd.h>
 
 #include "timeseries/delta_log.h"
 #include "timeseries/test_util_internal.h"
@@ -324,13 +326,99 @@ TEST_F(TimeSeriesStoreTest, SmallPartitionsAreRewrittenNotFragmented) {
   EXPECT_EQ((*l)[0].rows, 30);
 }
 
-TEST_F(TimeSeriesStoreTest, ConcurrentStoreInstancesSerialiseThroughTheLog) {
-  auto other = Reopen();
+TEST_F(TimeSeriesStoreTest, SecondWriterIsRefusedWithTheHoldersPid) {
   ASSERT_TRUE(store_->Write("a", "K", MakeSeries(Days("2024-01-01", 1), {{"price", {1}}})).ok());
-  // `other` has not seen version 0 of K's write yet; it must pick it up, not overwrite it.
+  auto other = Reopen();
+  auto refused = other->Append("a", "K", MakeSeries(Days("2024-01-02", 1), {{"price", {2}}}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("pid " + std::to_string(::getpid())), std::string::npos)
+      << refused.status().message();
+  // Readers are never refused, and once the writer goes, the other store may write.
+  EXPECT_TRUE(other->Read("a", "K").ok());
+  store_.reset();
   ASSERT_TRUE(other->Append("a", "K", MakeSeries(Days("2024-01-02", 1), {{"price", {2}}})).ok());
-  ASSERT_TRUE(store_->Append("a", "K", MakeSeries(Days("2024-01-03", 1), {{"price", {3}}})).ok());
-  EXPECT_EQ(Doubles(**Reopen()->Read("a", "K"), "price"), (std::vector<double>{1, 2, 3}));
+  other.reset();
+  EXPECT_EQ(Doubles(**Reopen()->Read("a", "K"), "price"), (std::vector<double>{1, 2}));
+}
+
+TEST_F(TimeSeriesStoreTest, WalAppendsAreVisibleAtOnceAndFlushedOnClose) {
+  ASSERT_TRUE(store_->Write("fx/spot", "GBPUSD", MakeSeries(Days("2024-01-01", 1), {{"price", {1}}})).ok());
+  int64_t v = *store_->CurrentVersion("fx/spot");
+  auto days = Days("2024-01-02", 50);
+  for (int i = 0; i < 50; ++i) {
+    auto r = store_->Append("fx/spot", "GBPUSD", MakeSeries({days[i]}, {{"price", {double(i + 2)}}}));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->version, -1);  // in the log, not committed yet
+  }
+  EXPECT_EQ(*store_->CurrentVersion("fx/spot"), v);
+  EXPECT_EQ((*store_->Read("fx/spot", "GBPUSD"))->num_rows(), 51);
+  EXPECT_EQ(Doubles(**store_->Latest("fx/spot", "GBPUSD", 2), "price"), (std::vector<double>{50, 51}));
+  EXPECT_EQ((*store_->List("fx/spot"))[0].rows, 51);
+  ReadOptions range;
+  range.start = days[10];
+  range.end = days[11];
+  EXPECT_EQ(Doubles(**store_->Read("fx/spot", "GBPUSD", range), "price"), (std::vector<double>{12, 13}));
+  // Overlap is refused against the tail too.
+  EXPECT_TRUE(store_->Append("fx/spot", "GBPUSD", MakeSeries({days[49]}, {{"price", {0}}})).status().IsInvalidArgument());
+  // A regular write flushes the tail first, keeping time order.
+  ASSERT_TRUE(store_->Merge("fx/spot", "GBPUSD", MakeSeries({days[49] + kNanosPerDay}, {{"price", {99}}}), MergeMode::kNewerOnly).ok());
+  EXPECT_EQ((*store_->Read("fx/spot", "GBPUSD"))->num_rows(), 52);
+  ASSERT_TRUE(store_->Append("fx/spot", "EURUSD", MakeSeries(Days("2024-01-01", 3), {{"price", {1, 2, 3}}})).ok());
+  store_.reset();  // flush on close
+  auto again = Reopen();
+  EXPECT_EQ((*again->Read("fx/spot", "GBPUSD"))->num_rows(), 52);
+  EXPECT_EQ((*again->Read("fx/spot", "EURUSD"))->num_rows(), 3);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/fx/spot/_wal/00000000000000000001.wal"));
+}
+
+TEST_F(TimeSeriesStoreTest, FlushCommitsTheTailAndCompactMergesFiles) {
+  TimeSeriesStoreOptions o;
+  o.root = dir_.path();
+  o.wal.flush_age_ms = 1'000'000;
+  store_.reset();
+  auto s = std::move(TimeSeriesStore::Open(o)).MoveValueUnsafe();
+  DatasetOptions big;
+  big.rewrite_partition_below_rows = 0;  // always add files, so there is something to compact
+  ASSERT_TRUE(s->CreateDataset("a", big).ok());
+  ASSERT_TRUE(s->Write("a", "K", MakeSeries(Days("2024-01-01", 1), {{"price", {0}}})).ok());
+  auto days = Days("2024-01-02", 9);
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      ASSERT_TRUE(s->Append("a", "K", MakeSeries({days[i * 3 + j]}, {{"price", {double(i * 3 + j + 1)}}})).ok());
+    }
+    ASSERT_TRUE(s->Flush("a").ok());
+  }
+  auto versions = s->Versions("a", "K");
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->size(), 4u);  // write + three flushes
+  EXPECT_EQ((*s->List("a"))[0].files, 4);
+  auto c = s->Compact("a");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*s->List("a"))[0].files, 1);
+  EXPECT_EQ(Doubles(**s->Read("a", "K"), "price"), (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  ReadOptions before;
+  before.as_of_version = c->version - 1;
+  EXPECT_EQ((*s->Read("a", "K", before))->num_rows(), 10);  // old files still readable
+}
+
+TEST_F(TimeSeriesStoreTest, ConcurrentAppendersShareTheLog) {
+  ASSERT_TRUE(store_->Write("prices/live", "seed", MakeSeries({1}, {{"price", {0}}})).ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 1; i <= 200; ++i) {
+        auto r = store_->Append("prices/live", "K" + std::to_string(t), MakeSeries({i}, {{"price", {double(i)}}}));
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 8; ++t) {
+    auto rows = store_->Read("prices/live", "K" + std::to_string(t));
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ((*rows)->num_rows(), 200);
+  }
 }
 
 TEST(DeltaLogTest, SecondCommitOfSameVersionConflicts) {

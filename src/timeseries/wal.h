@@ -1,0 +1,81 @@
+// The write-ahead log of one dataset: durable, group-committed appends and recovery.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "systore/result.h"
+
+namespace systore {
+
+/// A record read back from the log.
+struct WalRecord {
+  uint64_t seq = 0;
+  std::string payload;
+};
+
+/// What reading a log found, including what it had to cut.
+struct WalReadResult {
+  std::vector<WalRecord> records;
+  std::vector<std::string> segments;  // file names read, oldest first
+  int64_t bytes_cut = 0;              // bytes after the last good record in the last segment
+  std::string cut_reason;             // empty when the log ended cleanly
+  std::string cut_segment;            // file name of the segment that was cut
+  int64_t cut_offset = 0;             // where its last good record ends
+};
+
+/// Reads every segment in `wal_dir` in order. A torn or corrupt record ends the log.
+Result<WalReadResult> ReadWal(const std::string& wal_dir);
+
+/// Appends records durably. Many threads may call Append at once: one of them (the
+/// leader) writes everything queued with one write and one fdatasync, then runs
+/// `on_durable` for the batch in sequence order before any of their calls return.
+class WalWriter {
+ public:
+  using DurableCallback = std::function<void(const std::vector<uint64_t>& seqs)>;
+
+  /// Opens a new segment whose first record will have sequence `next_seq`.
+  static Result<std::unique_ptr<WalWriter>> Open(const std::string& wal_dir, uint64_t next_seq,
+                                                 int64_t segment_bytes, DurableCallback on_durable);
+  ~WalWriter();
+
+  /// Assigns the next sequence number and queues the record; does not wait.
+  uint64_t Enqueue(std::string payload);
+  /// Waits until record `seq` is durable (or the log failed).
+  Status WaitDurable(uint64_t seq);
+  /// Starts a new segment; returns the first sequence number it will hold. Records
+  /// before that are all durable when this returns.
+  Result<uint64_t> Rotate();
+  /// Deletes segments whose records all have seq < `seq`.
+  Status DeleteSegmentsBefore(uint64_t seq);
+  uint64_t next_seq() const;
+
+ private:
+  WalWriter(std::string dir, int64_t segment_bytes, DurableCallback cb)
+      : dir_(std::move(dir)), segment_bytes_(segment_bytes), on_durable_(std::move(cb)) {}
+  Status OpenSegment(uint64_t first_seq);
+  Status WriteBatch(const std::vector<std::pair<uint64_t, std::string>>& batch);
+
+  const std::string dir_;
+  const int64_t segment_bytes_;
+  DurableCallback on_durable_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<uint64_t, std::string>> queue_;
+  uint64_t next_seq_ = 1;
+  uint64_t durable_seq_ = 0;  // every seq <= this is durable
+  bool leader_active_ = false;
+  Status failed_;  // sticky: once a write fails, the log refuses further appends
+
+  int fd_ = -1;
+  int64_t offset_ = 0;
+  std::vector<std::pair<uint64_t, std::string>> segments_;  // (first seq, file name)
+};
+
+}  // namespace systore
