@@ -108,6 +108,23 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
     unacked_before = unacked;
   }
   EXPECT_GT(acked.size(), static_cast<size_t>(kills)) << "the child made too little progress to test anything";
+
+  // Other engines read the recovered table: deltalake through the log, pyarrow the files it names.
+  TimeSeriesStoreOptions o;
+  o.root = dir.path();
+  int64_t rows = (*(*TimeSeriesStore::Open(o))->Read("prices/live", "K"))->num_rows();
+  const char* src = std::getenv("SYSTORE_SOURCE_DIR");
+  std::string python = src ? std::string(src) + "/.venv/bin/python" : "";
+  if (python.empty() || !PathExists(python)) {
+    std::printf("crash test: interop check not run: no %s (run scripts/setup.sh)\n", python.c_str());
+  } else {
+    std::string cmd = python + " -c \"import sys, pyarrow.dataset as ds; from deltalake import DeltaTable; "
+                      "dt = DeltaTable(sys.argv[1] + '/prices/live'); n = int(sys.argv[2]); t = dt.to_pyarrow_table(); "
+                      "assert sorted(t.column('price').to_pylist()) == [float(i) for i in range(n)], 'deltalake rows'; "
+                      "live = ds.dataset([u.removeprefix('file://') for u in dt.file_uris()], format='parquet').to_table(); "
+                      "assert live.num_rows == n, 'pyarrow rows'\" " + dir.path() + " " + std::to_string(rows);
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
   std::printf("crash test: %d kills, %zu acknowledged appends verified\n", kills, acked.size());
 }
 

@@ -243,7 +243,7 @@ ReadOptions ToReadOptions(const ReadArgs& a) {
 }  // namespace
 
 void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
-  auto* ts = app.add_subcommand("ts", "Time series: import, read, latest, list, versions, vacuum, snapshots");
+  auto* ts = app.add_subcommand("ts", "Time series: import, read, latest, list, versions, flush, compact, vacuum, snapshots");
   ts->require_subcommand(1);
 
   auto imp = std::make_shared<ImportArgs>();
@@ -352,6 +352,35 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     std::printf("%s %lld files (%lld bytes); %lld unreferenced files kept for retention\n",
                 std::get<2>(*vac) ? "would delete" : "deleted", static_cast<long long>(r.files_deleted),
                 static_cast<long long>(r.bytes_deleted), static_cast<long long>(r.files_kept_for_retention));
+  });
+
+  auto fl = std::make_shared<std::string>();
+  c = ts->add_subcommand("flush",
+                         "Write rows still in the write-ahead log to Parquet (one commit), so that other\n"
+                         "processes see them; also recovers the log of a writer that died. Fails, naming\n"
+                         "its pid, if another process is writing the dataset.");
+  c->add_option("dataset", *fl)->required();
+  c->callback([&root, fl] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    ExitOnError(store->Flush(*fl));
+    for (const auto& r : store->RecoveryReports()) {
+      std::printf("recovered %lld log records (%lld rows)%s%s\n", static_cast<long long>(r.records_replayed),
+                  static_cast<long long>(r.rows_replayed), r.cut_reason.empty() ? "" : "; cut: ", r.cut_reason.c_str());
+    }
+    std::printf("flushed %s; version %lld\n", fl->c_str(), static_cast<long long>(ValueOrExit(store->CurrentVersion(*fl))));
+  });
+
+  auto cp = std::make_shared<std::string>();
+  c = ts->add_subcommand("compact", "Merge each partition's files into one (one commit; vacuum removes the old files later)");
+  c->add_option("dataset", *cp)->required();
+  c->callback([&root, cp] {
+    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    size_t before = 0, after = 0;
+    for (const auto& s : ValueOrExit(store->List(*cp))) before += s.files;
+    auto r = ValueOrExit(store->Compact(*cp));
+    for (const auto& s : ValueOrExit(store->List(*cp))) after += s.files;
+    std::printf("%zu files -> %zu; version %s\n", before, after,
+                r.version < 0 ? "unchanged" : std::to_string(r.version).c_str());
   });
 
   auto del = std::make_shared<ReadArgs>();
