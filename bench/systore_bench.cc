@@ -5,6 +5,8 @@
 //   systore_bench --workload read_all_adjusted --root /tmp/b
 //   systore_bench --workload last100|merge_one_day|size --root /tmp/b
 //   systore_bench --workload ticks_write|ticks_range_read --root /tmp/b --tick-rows 100000000
+//   systore_bench --workload durable_appends --threads 8 --root /tmp/b
+//   systore_bench --workload fsync_probe|mixed --root /tmp/b
 #include <arrow/api.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +17,10 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
+#include <atomic>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "core/parallel.h"
 #include "systore/series_csv.h"
@@ -176,6 +182,17 @@ json Size(const std::string& root) {
   return {{"datasets", out}};
 }
 
+std::shared_ptr<arrow::Table> MakeTable(const std::vector<Timestamp>& ts, const std::vector<double>& px) {
+  arrow::TimestampBuilder tb(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"), arrow::default_memory_pool());
+  arrow::DoubleBuilder pb;
+  (void)tb.AppendValues(ts);
+  (void)pb.AppendValues(px);
+  auto schema = arrow::schema({arrow::field("ts", tb.type()), arrow::field("price", arrow::float64())});
+  return arrow::Table::Make(schema, {tb.Finish().ValueOrDie(), pb.Finish().ValueOrDie()});
+}
+
+std::shared_ptr<arrow::Table> MakeSingle(Timestamp ts, double price) { return MakeTable({ts}, {price}); }
+
 std::shared_ptr<arrow::Table> MakeTicks(int64_t first, int64_t n, Timestamp t0, std::mt19937_64& rng, double& price) {
   arrow::TimestampBuilder tb(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"), arrow::default_memory_pool());
   arrow::DoubleBuilder pb, sb;
@@ -229,6 +246,118 @@ json TicksRangeRead(const std::string& root) {
   return {{"p50_ms", Percentile(ms, 0.5)}, {"rows_per_read", rows}};
 }
 
+// Durable single-row appends through the write-ahead log: `threads` threads, each on its
+// own series, `per_thread` appends each; latency per call.
+json DurableAppends(const std::string& root, int threads, int per_thread) {
+  auto store = OpenStore(root);
+  for (int t = 0; t < threads; ++t) {
+    Check(store->Write("prices/live", "S" + std::to_string(t), MakeSingle(0, 0)));
+  }
+  std::vector<std::vector<double>> lat(threads);
+  auto t0 = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      std::string key = "S" + std::to_string(t);
+      lat[t].reserve(per_thread);
+      for (int i = 1; i <= per_thread; ++i) {
+        auto row = MakeSingle(i * kNanosPerSecond, 100.0 + i * 0.25);
+        auto a = Clock::now();
+        Check(store->Append("prices/live", key, row));
+        lat[t].push_back(Since(a) * 1e6);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  double s = Since(t0);
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  int64_t rows = static_cast<int64_t>(threads) * per_thread;
+  return {{"threads", threads}, {"rows", rows}, {"seconds", s}, {"rows_per_second", rows / s},
+          {"p50_us", Percentile(all, 0.5)}, {"p99_us", Percentile(all, 0.99)}};
+}
+
+// fdatasync calls per second on a preallocated file in the store root: the ceiling for
+// one-at-a-time durable writes on this machine.
+json FsyncProbe(const std::string& root) {
+  fs::create_directories(root);
+  std::string path = root + "/fsync-probe";
+  int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
+  if (fd < 0 || ::posix_fallocate(fd, 0, 16 << 20) != 0) Check(Status::IOError("probe file"));
+  char buf[64] = {0};
+  const int n = 3000;
+  auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    if (::pwrite(fd, buf, sizeof buf, static_cast<off_t>(i) * 64) < 0 || ::fdatasync(fd) != 0) Check(Status::IOError("probe"));
+  }
+  double s = Since(t0);
+  ::close(fd);
+  ::unlink(path.c_str());
+  return {{"fsyncs_per_second", n / s}, {"us_per_fsync", s / n * 1e6}};
+}
+
+// Mixed load: appends to 200 series (4 writer threads) while a reader process reads the
+// last 100 rows of random series. The reader sees what the flushes (every 100 ms here)
+// committed.
+json MixedReader(const std::string& root, double seconds) {
+  TimeSeriesStoreOptions o;
+  o.root = root;
+  auto store = Check(TimeSeriesStore::Open(o));
+  std::mt19937 rng(5);
+  std::vector<double> us;
+  auto t0 = Clock::now();
+  while (Since(t0) < seconds) {
+    std::string key = "M" + std::to_string(rng() % 200);
+    auto a = Clock::now();
+    auto t = store->Latest("prices/mixed", key, 100);
+    if (!t.ok() && !t.status().IsNotFound()) Check(t.status());
+    us.push_back(Since(a) * 1e6);
+  }
+  return {{"reads", us.size()}, {"p50_us", Percentile(us, 0.5)}, {"p99_us", Percentile(us, 0.99)}};
+}
+
+json Mixed(const std::string& root, const std::string& self, double seconds) {
+  TimeSeriesStoreOptions o;
+  o.root = root;
+  o.wal.flush_age_ms = 100;
+  auto store = Check(TimeSeriesStore::Open(o));
+  for (int k = 0; k < 200; ++k) {
+    std::vector<Timestamp> ts;
+    std::vector<double> px;
+    for (int i = 0; i < 500; ++i) {
+      ts.push_back(i * kNanosPerSecond);
+      px.push_back(100 + i * 0.25);
+    }
+    Check(store->Write("prices/mixed", "M" + std::to_string(k), MakeTable(ts, px)));
+  }
+  // The reader is another process, as a strategy process would be.
+  std::string cmd = self + " --workload mixed_reader --root " + root + " --seconds " + std::to_string(seconds);
+  FILE* reader = ::popen(cmd.c_str(), "r");
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> appended{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int64_t i = 500; !stop; ++i) {
+        for (int k = w; k < 200 && !stop; k += 4) {
+          Check(store->Append("prices/mixed", "M" + std::to_string(k), MakeSingle(i * kNanosPerSecond, 100 + i * 0.25)));
+          ++appended;
+        }
+      }
+    });
+  }
+  char buf[4096];
+  std::string out;
+  while (std::fgets(buf, sizeof buf, reader)) out += buf;
+  stop = true;
+  for (auto& t : writers) t.join();
+  ::pclose(reader);
+  json r = json::parse(out, nullptr, false);
+  if (r.is_discarded()) Check(Status::Internal("reader printed: " + out));
+  return {{"reader_p50_us", r["p50_us"]}, {"reader_p99_us", r["p99_us"]}, {"reads", r["reads"]},
+          {"appends_per_second", appended.load() / seconds}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -236,12 +365,17 @@ int main(int argc, char** argv) {
   std::string workload, data = "../shared/data", root;
   int64_t tick_rows = 20'000'000;
   int repeat = 5;
-  app.add_option("--workload", workload, "import, read_all_adjusted, last100, merge_one_day, size, ticks_write, ticks_range_read")
+  int threads = 1, appends = 20000;
+  double seconds = 5;
+  app.add_option("--workload", workload, "import, read_all_adjusted, last100, merge_one_day, size, ticks_write, ticks_range_read, durable_appends, fsync_probe, mixed")
       ->required();
   app.add_option("--data", data, "pysystemtrade data folder")->capture_default_str();
   app.add_option("--root", root, "Store root")->required();
   app.add_option("--tick-rows", tick_rows, "Rows for ticks_write")->capture_default_str();
   app.add_option("--repeat", repeat, "Repeats for read_all_adjusted")->capture_default_str();
+  app.add_option("--threads", threads, "Appending threads for durable_appends")->capture_default_str();
+  app.add_option("--appends", appends, "Appends per thread for durable_appends")->capture_default_str();
+  app.add_option("--seconds", seconds, "Duration of the mixed workload")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   json out;
   if (workload == "import") out = Import(root, data);
@@ -251,6 +385,10 @@ int main(int argc, char** argv) {
   else if (workload == "size") out = Size(root);
   else if (workload == "ticks_write") out = TicksWrite(root, tick_rows);
   else if (workload == "ticks_range_read") out = TicksRangeRead(root);
+  else if (workload == "durable_appends") out = DurableAppends(root, threads, appends);
+  else if (workload == "fsync_probe") out = FsyncProbe(root);
+  else if (workload == "mixed") out = Mixed(root, fs::canonical("/proc/self/exe").string(), seconds);
+  else if (workload == "mixed_reader") out = MixedReader(root, seconds);
   else {
     std::cerr << "unknown workload " << workload << std::endl;
     return 2;
