@@ -1,0 +1,149 @@
+// Crash safety of the SQLite backend: a child process (this binary, re-executed) applies
+// fills from 4 threads in a loop and reports each acknowledged fill through a pipe; the
+// parent SIGKILLs it at random moments (SYSTORE_CRASH_KILLS times, default 50), then
+// reopens the store and checks that every acknowledged fill is there, positions equal
+// the sum of the applied fills (reconcile) and every order's filled quantity equals the
+// sum of its fills.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "operational/conformance_internal.h"
+
+namespace systore {
+namespace {
+
+constexpr const char* kChildEnv = "SYSTORE_OPS_CRASH_CHILD";  // "<uri>|<fd>|<round>"
+
+struct Ack {
+  int32_t round, thread;
+  int64_t n;
+};
+static_assert(sizeof(Ack) == 16);
+
+std::string ExecId(int round, int thread, int64_t n) {
+  return "r" + std::to_string(round) + "-t" + std::to_string(thread) + "-" + std::to_string(n);
+}
+
+[[maybe_unused]] const bool kChildRan = [] {
+  const char* spec = std::getenv(kChildEnv);
+  if (!spec) return false;
+  std::string s(spec);
+  size_t a = s.find('|'), b = s.rfind('|');
+  std::string uri = s.substr(0, a);
+  int fd = std::atoi(s.substr(a + 1, b - a - 1).c_str());
+  int round = std::atoi(s.substr(b + 1).c_str());
+  auto opened = OperationalStore::Open({.uri = uri});
+  if (!opened.ok()) std::_Exit(3);
+  auto store = std::move(opened).MoveValueUnsafe();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(round * 10 + t);
+      int64_t n = 0;
+      for (;;) {
+        NewOrder o;
+        o.strategy = "S" + std::to_string(t % 2);
+        o.instrument = "SOFR";
+        o.contract = t % 2 ? "20250300" : "20250600";
+        o.side = rng() % 2 ? Side::kBuy : Side::kSell;
+        o.quantity = 10;
+        auto id = store->AddOrder(o);
+        if (!id.ok()) std::_Exit(4);
+        int64_t left = 10;
+        while (left > 0) {
+          int64_t q = std::min<int64_t>(left, 1 + rng() % 3);
+          FillRequest f;
+          f.order_id = *id;
+          f.quantity = q;
+          f.price = 95 + (rng() % 100) / 100.0;
+          f.exec_id = ExecId(round, t, ++n);
+          auto r = store->ApplyFill(f);
+          if (!r.ok()) std::_Exit(5);
+          Ack ack{round, t, n};
+          if (::write(fd, &ack, sizeof ack) != sizeof ack) std::_Exit(6);
+          left -= q;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::_Exit(0);
+}();
+
+TEST(OperationalCrashTest, AcknowledgedFillsSurviveSigkillAndPositionsMatchFills) {
+  testing::OpsTempDir dir;
+  const std::string uri = "sqlite://" + dir.path() + "/ops.sqlite";
+  int kills = 50;
+  if (const char* k = std::getenv("SYSTORE_CRASH_KILLS")) kills = std::atoi(k);
+  std::mt19937 rng(777);
+  std::set<std::string> acked;
+  for (int round = 0; round < kills; ++round) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      std::string env = uri + "|" + std::to_string(fds[1]) + "|" + std::to_string(round);
+      ::setenv(kChildEnv, env.c_str(), 1);
+      char path[4096];
+      ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+      path[n > 0 ? n : 0] = 0;
+      char* argv[] = {path, nullptr};
+      ::execv(path, argv);
+      std::_Exit(127);
+    }
+    ::close(fds[1]);
+    std::uniform_int_distribution<int> delay_ms(5, 80);
+    ::usleep(delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited by itself with status " << WEXITSTATUS(status);
+    Ack ack;
+    while (::read(fds[0], &ack, sizeof ack) == sizeof ack) acked.insert(ExecId(ack.round, ack.thread, ack.n));
+    ::close(fds[0]);
+
+    auto store = OperationalStore::Open({.uri = uri});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto report = (*store)->Reconcile();
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_TRUE(report->ok()) << "round " << round << ": " << report->differences.size() << " positions differ";
+  }
+  ASSERT_GT(acked.size(), 100u) << "the child made too little progress to test anything";
+
+  auto store = std::move(OperationalStore::Open({.uri = uri})).MoveValueUnsafe();
+  std::set<std::string> stored;
+  std::map<std::string, int64_t> by_strategy;
+  auto orders = store->FindOrders({});
+  ASSERT_TRUE(orders.ok());
+  for (const auto& o : *orders) {
+    auto fills = store->FillsOfOrder(o.id);
+    ASSERT_TRUE(fills.ok());
+    int64_t sum = 0;
+    for (const auto& f : *fills) {
+      stored.insert(f.exec_id);
+      sum += f.quantity;
+    }
+    ASSERT_EQ(sum, o.filled_quantity) << "order " << o.id;
+    by_strategy[o.strategy] += o.sign() * sum;
+  }
+  for (const auto& e : acked) ASSERT_TRUE(stored.count(e)) << "acknowledged fill " << e << " is missing";
+  auto positions = store->StrategyPositions();
+  ASSERT_TRUE(positions.ok());
+  for (const auto& p : *positions) EXPECT_EQ(p.position, by_strategy[p.strategy]) << p.strategy;
+  std::cout << "[ crash    ] " << kills << " kills, " << acked.size() << " acknowledged fills, " << stored.size()
+            << " stored\n";
+}
+
+}  // namespace
+}  // namespace systore

@@ -1,0 +1,156 @@
+// A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a fresh temp
+// dir, postgres on 127.0.0.1 and a free non-default port (unix socket in the temp dir),
+// stopped (pg_ctl stop -m fast) and deleted by Stop() / the destructor.
+//
+// initdb refuses to run as root: when we are root, the server programs run as the
+// `postgres` system user (created by the Debian package) in a forked child that drops
+// privileges, and the temp dir is handed to that user. The server binaries are looked
+// up in $SYSTORE_PG_BIN, else /usr/lib/postgresql/<newest>/bin.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "systore/result.h"
+
+namespace systore::testing {
+
+class PgTestServer {
+ public:
+  struct Options {
+    bool fsync = true;  // false: faster tests, no durability
+  };
+
+  static Result<std::unique_ptr<PgTestServer>> Start(const Options& options) {
+    std::unique_ptr<PgTestServer> s(new PgTestServer());
+    SYSTORE_ASSIGN_OR_RAISE(s->bin_, FindBinDir());
+    char tmpl[] = "/tmp/systore-pg-XXXXXX";
+    if (!::mkdtemp(tmpl)) return Status::IOError("mkdtemp failed");
+    s->dir_ = tmpl;
+    if (::geteuid() == 0) {
+      struct passwd* pw = ::getpwnam("postgres");
+      if (!pw) return Status::Unavailable("running as root and there is no 'postgres' user to run initdb as");
+      s->uid_ = pw->pw_uid;
+      s->gid_ = pw->pw_gid;
+      if (::chown(s->dir_.c_str(), s->uid_, s->gid_) != 0) return Status::IOError("chown " + s->dir_ + " failed");
+    }
+    SYSTORE_ASSIGN_OR_RAISE(s->port_, FreePort());
+    SYSTORE_RETURN_NOT_OK(s->Run({s->bin_ + "/initdb", "-D", s->dir_ + "/data", "-U", "postgres", "-A", "trust",
+                                  "-E", "UTF8", "--locale=C", "--no-sync"},
+                                 "initdb"));
+    std::ostringstream opts;
+    opts << "-p " << s->port_ << " -k " << s->dir_ << " -c listen_addresses=127.0.0.1 -c max_connections=200"
+         << " -c fsync=" << (options.fsync ? "on" : "off");
+    SYSTORE_RETURN_NOT_OK(s->Run({s->bin_ + "/pg_ctl", "-D", s->dir_ + "/data", "-l", s->dir_ + "/server.log", "-w",
+                                  "-t", "60", "-o", opts.str(), "start"},
+                                 "pg_ctl start"));
+    s->running_ = true;
+    return s;
+  }
+
+  ~PgTestServer() { (void)Stop(); }
+
+  /// Stops the server and deletes its directory. Idempotent.
+  Status Stop() {
+    Status st;
+    if (running_) {
+      st = Run({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"}, "pg_ctl stop");
+      running_ = false;
+    }
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      dir_.clear();
+    }
+    return st;
+  }
+
+  int port() const { return port_; }
+  /// A libpq URI for `database` as the superuser.
+  std::string uri(const std::string& database = "postgres") const {
+    return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + database;
+  }
+
+ private:
+  PgTestServer() = default;
+
+  static Result<std::string> FindBinDir() {
+    if (const char* b = std::getenv("SYSTORE_PG_BIN")) return std::string(b);
+    std::string best;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
+      if (std::filesystem::exists(e.path() / "bin" / "initdb") && e.path().string() > best) best = e.path().string();
+    }
+    if (best.empty()) return Status::Unavailable("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin");
+    return best + "/bin";
+  }
+
+  static Result<int> FreePort() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      if (fd >= 0) ::close(fd);
+      return Status::IOError("cannot find a free port");
+    }
+    ::close(fd);
+    return static_cast<int>(ntohs(a.sin_port));
+  }
+
+  // Runs argv (as the postgres user when we are root), output to <dir>/<what>.log.
+  Status Run(const std::vector<std::string>& args, const std::string& what) {
+    const std::string log = dir_ + "/" + what.substr(0, what.find(' ')) + ".out";
+    pid_t pid = ::fork();
+    if (pid < 0) return Status::IOError("fork failed");
+    if (pid == 0) {
+      if (uid_ != 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(gid_) != 0 || ::setuid(uid_) != 0) std::_Exit(126);
+      }
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      std::vector<char*> argv;
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::OK();
+    std::ifstream in(log);
+    std::stringstream out;
+    out << in.rdbuf();
+    std::ifstream server_log(dir_ + "/server.log");
+    out << server_log.rdbuf();
+    return Status::Unavailable(what + " failed (status " + std::to_string(status) + "): " + out.str());
+  }
+
+  std::string bin_, dir_;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  int port_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace systore::testing

@@ -1,0 +1,745 @@
+#include "operational/sql_transaction.h"
+
+#include <string>
+
+namespace systore::operational {
+
+namespace {
+
+constexpr const char* kOrderColumns =
+    "order_id, level, parent_id, strategy, instrument, contract, side, quantity, order_type, limit_price, "
+    "status, filled_quantity, avg_fill_price, commission, attributes, reason, created_at, submitted_at, "
+    "first_fill_at, last_fill_at, filled_at, cancelled_at, rejected_at";
+
+std::string Str(std::string_view s) { return std::string(s); }
+std::string OrderWho(OrderId id) { return "order " + std::to_string(id); }
+
+Result<Order> RowToOrder(const SqlRow& r) {
+  Order o;
+  o.id = r.Int(0);
+  auto bad = [&](const Status& st) { return Status::Corruption(OrderWho(o.id) + ": " + st.message()); };
+  auto level = ParseOrderLevel(r.Text(1));
+  if (!level.ok()) return bad(level.status());
+  o.level = *level;
+  if (!r.IsNull(2)) o.parent_id = r.Int(2);
+  o.strategy = r.Text(3);
+  o.instrument = r.Text(4);
+  o.contract = r.Text(5);
+  auto side = ParseSide(r.Text(6));
+  if (!side.ok()) return bad(side.status());
+  o.side = *side;
+  o.quantity = r.Int(7);
+  auto type = ParseOrderType(r.Text(8));
+  if (!type.ok()) return bad(type.status());
+  o.type = *type;
+  if (!r.IsNull(9)) o.limit_price = r.Double(9);
+  auto status = ParseOrderStatus(r.Text(10));
+  if (!status.ok()) return bad(status.status());
+  o.status = *status;
+  o.filled_quantity = r.Int(11);
+  o.average_fill_price = r.Double(12);
+  o.commission = r.Double(13);
+  o.attributes = nlohmann::json::parse(r.Text(14), nullptr, false);
+  if (o.attributes.is_discarded()) return Status::Corruption(OrderWho(o.id) + ": stored attributes are not JSON");
+  o.reason = r.Text(15);
+  o.created_at = r.Int(16);
+  o.submitted_at = r.Int(17);
+  o.first_fill_at = r.Int(18);
+  o.last_fill_at = r.Int(19);
+  o.filled_at = r.Int(20);
+  o.cancelled_at = r.Int(21);
+  o.rejected_at = r.Int(22);
+  return o;
+}
+
+Timestamp DayOf(Timestamp t) { return t - ((t % kNanosPerDay) + kNanosPerDay) % kNanosPerDay; }
+
+}  // namespace
+
+nlohmann::json OrderToJson(const Order& o) {
+  nlohmann::json j = {{"id", o.id},
+                      {"level", OrderLevelName(o.level)},
+                      {"parent_id", o.parent_id ? nlohmann::json(*o.parent_id) : nlohmann::json(nullptr)},
+                      {"strategy", o.strategy},
+                      {"instrument", o.instrument},
+                      {"contract", o.contract},
+                      {"side", SideName(o.side)},
+                      {"quantity", o.quantity},
+                      {"type", OrderTypeName(o.type)},
+                      {"limit_price", o.limit_price ? nlohmann::json(*o.limit_price) : nlohmann::json(nullptr)},
+                      {"status", OrderStatusName(o.status)},
+                      {"filled_quantity", o.filled_quantity},
+                      {"average_fill_price", o.average_fill_price},
+                      {"commission", o.commission},
+                      {"attributes", o.attributes},
+                      {"reason", o.reason},
+                      {"created_at", o.created_at},
+                      {"submitted_at", o.submitted_at},
+                      {"first_fill_at", o.first_fill_at},
+                      {"last_fill_at", o.last_fill_at},
+                      {"filled_at", o.filled_at},
+                      {"cancelled_at", o.cancelled_at},
+                      {"rejected_at", o.rejected_at}};
+  return j;
+}
+
+nlohmann::json FillToJson(const Fill& f) {
+  return {{"exec_id", f.exec_id}, {"order_id", f.order_id},     {"quantity", f.quantity},
+          {"price", f.price},     {"commission", f.commission}, {"time", f.time}};
+}
+
+nlohmann::json ProcessToJson(const ProcessState& p) {
+  nlohmann::json methods = nlohmann::json::object();
+  for (const auto& [m, t] : p.methods) methods[m] = {{"last_start", t.last_start}, {"last_end", t.last_end}};
+  return {{"name", p.name},
+          {"control", ControlStatusName(p.control)},
+          {"running", p.running},
+          {"pid", p.pid},
+          {"last_start", p.last_start},
+          {"last_end", p.last_end},
+          {"recently_crashed", p.recently_crashed},
+          {"depends_on", p.depends_on},
+          {"methods", methods}};
+}
+
+Status SqlTransaction::Audit(std::string_view operation, std::string_view entity, std::string_view key,
+                             const nlohmann::json& before, const nlohmann::json& after) {
+  return s_.Exec(
+      "INSERT INTO audit_log (at, actor, operation, entity, record_key, before_json, after_json) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      {Now(), actor_, Str(operation), Str(entity), Str(key),
+       before.is_null() ? SqlNull() : SqlValue(before.dump()), after.is_null() ? SqlNull() : SqlValue(after.dump())});
+}
+
+// ---- Orders -------------------------------------------------------------------------------
+
+Result<OrderId> SqlTransaction::DoAllocateOrderId() {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("UPDATE counters SET value = value + 1 WHERE name = 'order_id' "
+                                               "RETURNING value",
+                                               {}));
+  if (rows.empty()) return Status::Corruption("order id counter is missing");
+  return rows[0].Int(0);
+}
+
+Result<Order> SqlTransaction::DoGetOrder(OrderId id) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows,
+                          s_.Query(std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id = ?", {id}));
+  if (rows.empty()) return Status::NotFound(OrderWho(id) + " not found");
+  return RowToOrder(rows[0]);
+}
+
+Result<Order> SqlTransaction::GetOrderForUpdate(OrderId id) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(std::string("SELECT ") + kOrderColumns +
+                                                  " FROM orders WHERE order_id = ?" + ForUpdate(d_),
+                                              {id}));
+  if (rows.empty()) return Status::NotFound(OrderWho(id) + " not found");
+  return RowToOrder(rows[0]);
+}
+
+Result<OrderId> SqlTransaction::DoAddOrder(const NewOrder& n, const nlohmann::json& attributes) {
+  if (n.parent_id) {
+    auto parent = DoGetOrder(*n.parent_id);
+    if (!parent.ok()) {
+      if (parent.status().IsNotFound()) return Status::NotFound("parent " + OrderWho(*n.parent_id) + " not found");
+      return parent.status();
+    }
+  }
+  SYSTORE_ASSIGN_OR_RAISE(OrderId id, DoAllocateOrderId());
+  Order o;
+  o.id = id;
+  o.level = n.level;
+  o.parent_id = n.parent_id;
+  o.strategy = n.strategy;
+  o.instrument = n.instrument;
+  o.contract = n.contract;
+  o.side = n.side;
+  o.quantity = n.quantity;
+  o.type = n.type;
+  o.limit_price = n.limit_price;
+  o.attributes = attributes;
+  o.created_at = n.created_at;
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      std::string("INSERT INTO orders (") + kOrderColumns +
+          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, '', ?, 0, 0, 0, 0, 0, 0)",
+      {id, Str(OrderLevelName(n.level)), n.parent_id ? SqlValue(*n.parent_id) : SqlNull(), n.strategy, n.instrument,
+       n.contract, Str(SideName(n.side)), n.quantity, Str(OrderTypeName(n.type)),
+       n.limit_price ? SqlValue(*n.limit_price) : SqlNull(), Str(OrderStatusName(OrderStatus::kCreated)),
+       attributes.dump(), n.created_at}));
+  SYSTORE_RETURN_NOT_OK(Audit("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
+  return id;
+}
+
+Status SqlTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) {
+  SYSTORE_ASSIGN_OR_RAISE(Order o, GetOrderForUpdate(id));
+  bool allowed = false;
+  const char* column = "";
+  const char* verb = "";
+  switch (to) {
+    case OrderStatus::kSubmitted:
+      allowed = o.status == OrderStatus::kCreated;
+      column = "submitted_at";
+      verb = "submit";
+      break;
+    case OrderStatus::kCancelled:
+      allowed = !IsTerminal(o.status);
+      column = "cancelled_at";
+      verb = "cancel";
+      break;
+    case OrderStatus::kRejected:
+      allowed = o.status == OrderStatus::kCreated || o.status == OrderStatus::kSubmitted;
+      column = "rejected_at";
+      verb = "reject";
+      break;
+    default:
+      return Status::Internal("unexpected order transition");
+  }
+  if (!allowed) {
+    return Status::InvalidArgument(std::string("cannot ") + verb + " " + OrderWho(id) + ": it is " +
+                                   std::string(OrderStatusName(o.status)));
+  }
+  Order after = o;
+  after.status = to;
+  after.reason = std::string(reason);
+  if (to == OrderStatus::kSubmitted) after.submitted_at = at;
+  if (to == OrderStatus::kCancelled) after.cancelled_at = at;
+  if (to == OrderStatus::kRejected) after.rejected_at = at;
+  SYSTORE_RETURN_NOT_OK(s_.Exec(std::string("UPDATE orders SET status = ?, reason = ?, ") + column +
+                                    " = ? WHERE order_id = ?",
+                                {Str(OrderStatusName(to)), Str(reason), at, id}));
+  return Audit(std::string("order.") + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+}
+
+Status SqlTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) {
+  SYSTORE_ASSIGN_OR_RAISE(Order o, GetOrderForUpdate(id));
+  Order after = o;
+  after.attributes = attributes;
+  SYSTORE_RETURN_NOT_OK(
+      s_.Exec("UPDATE orders SET attributes = ? WHERE order_id = ?", {attributes.dump(), id}));
+  return Audit("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+}
+
+Result<FillResult> SqlTransaction::DoApplyFill(const FillRequest& f) {
+  const std::string where = "fill '" + f.exec_id + "' of " + OrderWho(f.order_id);
+  SYSTORE_ASSIGN_OR_RAISE(Order o, GetOrderForUpdate(f.order_id));
+  const auto duplicate = [&]() {
+    return Status::AlreadyExists("exec id '" + f.exec_id + "' was already applied (" + where + "); nothing applied");
+  };
+  if (IsTerminal(o.status) || f.quantity > o.remaining()) {
+    // A broker re-reporting the fill that completed an order is a duplicate, not an overfill.
+    SYSTORE_ASSIGN_OR_RAISE(auto seen, s_.Query("SELECT 1 FROM fills WHERE exec_id = ?", {f.exec_id}));
+    if (!seen.empty()) return duplicate();
+  }
+  if (IsTerminal(o.status)) {
+    return Status::InvalidArgument(where + ": the order is " + std::string(OrderStatusName(o.status)) +
+                                   "; nothing applied");
+  }
+  if (f.quantity > o.remaining()) {
+    return Status::InvalidArgument(where + ": quantity " + std::to_string(f.quantity) +
+                                   " would overfill the order (quantity " + std::to_string(o.quantity) +
+                                   ", filled " + std::to_string(o.filled_quantity) + ", remaining " +
+                                   std::to_string(o.remaining()) + "); nothing applied");
+  }
+  // The fill first: its primary key makes a duplicate exec id fail before anything else is written.
+  Status ins = s_.Exec(
+      "INSERT INTO fills (exec_id, order_id, quantity, price, commission, fill_time) VALUES (?, ?, ?, ?, ?, ?)",
+      {f.exec_id, f.order_id, f.quantity, f.price, f.commission, f.time});
+  if (ins.code() == StatusCode::kAlreadyExists) return duplicate();
+  SYSTORE_RETURN_NOT_OK(ins);
+
+  Order after = o;
+  after.filled_quantity += f.quantity;
+  after.average_fill_price = (o.average_fill_price * static_cast<double>(o.filled_quantity) +
+                              f.price * static_cast<double>(f.quantity)) /
+                             static_cast<double>(after.filled_quantity);
+  after.commission += f.commission;
+  after.status = after.filled_quantity == o.quantity ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
+  if (after.first_fill_at == 0) after.first_fill_at = f.time;
+  after.last_fill_at = f.time;
+  if (after.status == OrderStatus::kFilled) after.filled_at = f.time;
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "UPDATE orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, commission = ?, first_fill_at = ?, "
+      "last_fill_at = ?, filled_at = ? WHERE order_id = ?",
+      {Str(OrderStatusName(after.status)), after.filled_quantity, after.average_fill_price, after.commission,
+       after.first_fill_at, after.last_fill_at, after.filled_at, o.id}));
+
+  const int64_t delta = o.sign() * f.quantity;
+  FillResult out;
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto sp, s_.Query("INSERT INTO strategy_positions (strategy, instrument, net_position, updated_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (strategy, instrument) DO UPDATE SET "
+                        "net_position = strategy_positions.net_position + excluded.net_position, "
+                        "updated_at = excluded.updated_at RETURNING net_position",
+                        {o.strategy, o.instrument, delta, f.time}));
+  if (sp.empty()) return Status::Internal("strategy position upsert returned no row");
+  out.strategy_position = sp[0].Int(0);
+  nlohmann::json contract_before = nullptr, contract_after = nullptr;
+  if (!o.contract.empty()) {
+    SYSTORE_ASSIGN_OR_RAISE(
+        auto cp, s_.Query("INSERT INTO contract_positions (instrument, contract, net_position, updated_at) "
+                          "VALUES (?, ?, ?, ?) ON CONFLICT (instrument, contract) DO UPDATE SET "
+                          "net_position = contract_positions.net_position + excluded.net_position, "
+                          "updated_at = excluded.updated_at RETURNING net_position",
+                          {o.instrument, o.contract, delta, f.time}));
+    if (cp.empty()) return Status::Internal("contract position upsert returned no row");
+    out.contract_position = cp[0].Int(0);
+  }
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "INSERT INTO trades (exec_id, order_id, strategy, instrument, contract, signed_quantity, price, commission, "
+      "trade_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {f.exec_id, o.id, o.strategy, o.instrument, o.contract, delta, f.price, f.commission, f.time}));
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "INSERT INTO daily_pnl (day, strategy, instrument, cash_flow, commission, traded_quantity) "
+      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, strategy, instrument) DO UPDATE SET "
+      "cash_flow = daily_pnl.cash_flow + excluded.cash_flow, commission = daily_pnl.commission + excluded.commission, "
+      "traded_quantity = daily_pnl.traded_quantity + excluded.traded_quantity",
+      {DayOf(f.time), o.strategy, o.instrument, -static_cast<double>(delta) * f.price, f.commission, f.quantity}));
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "UPDATE trade_limits SET traded_since_reset = traded_since_reset + ? "
+      "WHERE instrument = ? AND (strategy = ? OR strategy = '')",
+      {f.quantity, o.instrument, o.strategy}));
+
+  // One audit statement for the fill's mutations. The trades/P&L/trade-limit rows are
+  // derived from the fill record and are covered by it.
+  Fill fill{f.exec_id, f.order_id, f.quantity, f.price, f.commission, f.time};
+  const int64_t now = Now();
+  const std::string okey = std::to_string(o.id);
+  const std::string skey = o.strategy + "/" + o.instrument;
+  std::vector<SqlValue> params = {
+      now, actor_, Str("order.fill"), Str("fill"), f.exec_id, SqlNull(), FillToJson(fill).dump(),
+      now, actor_, Str("order.fill"), Str("order"), okey, OrderToJson(o).dump(), OrderToJson(after).dump(),
+      now, actor_, Str("order.fill"), Str("strategy_position"), skey,
+      nlohmann::json({{"position", out.strategy_position - delta}}).dump(),
+      nlohmann::json({{"position", out.strategy_position}}).dump()};
+  std::string sql =
+      "INSERT INTO audit_log (at, actor, operation, entity, record_key, before_json, after_json) VALUES "
+      "(?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)";
+  if (!o.contract.empty()) {
+    sql += ", (?, ?, ?, ?, ?, ?, ?)";
+    for (SqlValue v : std::vector<SqlValue>{
+             now, actor_, Str("order.fill"), Str("contract_position"), o.instrument + "/" + o.contract,
+             nlohmann::json({{"position", out.contract_position - delta}}).dump(),
+             nlohmann::json({{"position", out.contract_position}}).dump()}) {
+      params.push_back(std::move(v));
+    }
+  }
+  SYSTORE_RETURN_NOT_OK(s_.Exec(sql, params));
+  out.order = std::move(after);
+  return out;
+}
+
+// ---- Queries ------------------------------------------------------------------------------
+
+Result<std::vector<Order>> SqlTransaction::DoFindOrders(const OrderQuery& q) {
+  std::string sql = std::string("SELECT ") + kOrderColumns + " FROM orders WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (q.status) {
+    sql += " AND status = ?";
+    params.push_back(Str(OrderStatusName(*q.status)));
+  }
+  if (q.open_only) sql += " AND status IN ('created', 'submitted', 'partially_filled')";
+  if (q.strategy) {
+    sql += " AND strategy = ?";
+    params.push_back(*q.strategy);
+  }
+  if (q.instrument) {
+    sql += " AND instrument = ?";
+    params.push_back(*q.instrument);
+  }
+  if (q.start != kMinTimestamp) {
+    sql += " AND created_at >= ?";
+    params.push_back(q.start);
+  }
+  if (q.end != kMaxTimestamp) {
+    sql += " AND created_at < ?";
+    params.push_back(q.end);
+  }
+  sql += " ORDER BY order_id";
+  if (q.limit > 0) {
+    sql += " LIMIT ?";
+    params.push_back(q.limit);
+  }
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<Order> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    SYSTORE_ASSIGN_OR_RAISE(Order o, RowToOrder(r));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<std::vector<Fill>> SqlTransaction::DoFillsOfOrder(OrderId id) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT exec_id, order_id, quantity, price, commission, fill_time "
+                                              "FROM fills WHERE order_id = ? ORDER BY fill_time, exec_id",
+                                              {id}));
+  std::vector<Fill> out;
+  for (const auto& r : rows) out.push_back({r.Text(0), r.Int(1), r.Int(2), r.Double(3), r.Double(4), r.Int(5)});
+  return out;
+}
+
+Result<std::vector<StrategyPosition>> SqlTransaction::DoStrategyPositions(std::string_view strategy,
+                                                                          std::string_view instrument) {
+  std::string sql = "SELECT strategy, instrument, net_position, updated_at FROM strategy_positions WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (!strategy.empty()) {
+    sql += " AND strategy = ?";
+    params.push_back(Str(strategy));
+  }
+  if (!instrument.empty()) {
+    sql += " AND instrument = ?";
+    params.push_back(Str(instrument));
+  }
+  sql += " ORDER BY strategy, instrument";
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<StrategyPosition> out;
+  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Int(2), r.Int(3)});
+  return out;
+}
+
+Result<std::vector<ContractPosition>> SqlTransaction::DoContractPositions(std::string_view instrument,
+                                                                          std::string_view contract) {
+  std::string sql = "SELECT instrument, contract, net_position, updated_at FROM contract_positions WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (!instrument.empty()) {
+    sql += " AND instrument = ?";
+    params.push_back(Str(instrument));
+  }
+  if (!contract.empty()) {
+    sql += " AND contract = ?";
+    params.push_back(Str(contract));
+  }
+  sql += " ORDER BY instrument, contract";
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<ContractPosition> out;
+  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Int(2), r.Int(3)});
+  return out;
+}
+
+Result<std::vector<Trade>> SqlTransaction::DoTrades(std::string_view strategy, std::string_view instrument) {
+  std::string sql =
+      "SELECT exec_id, order_id, strategy, instrument, contract, signed_quantity, price, commission, trade_time "
+      "FROM trades WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  if (!strategy.empty()) {
+    sql += " AND strategy = ?";
+    params.push_back(Str(strategy));
+  }
+  if (!instrument.empty()) {
+    sql += " AND instrument = ?";
+    params.push_back(Str(instrument));
+  }
+  sql += " ORDER BY trade_time, exec_id";
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<Trade> out;
+  for (const auto& r : rows) {
+    out.push_back({r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), r.Double(6), r.Double(7), r.Int(8)});
+  }
+  return out;
+}
+
+Result<std::vector<DailyPnl>> SqlTransaction::DoDailyPnlRecords(std::string_view strategy) {
+  std::string sql = "SELECT day, strategy, instrument, cash_flow, commission, traded_quantity FROM daily_pnl";
+  std::vector<SqlValue> params;
+  if (!strategy.empty()) {
+    sql += " WHERE strategy = ?";
+    params.push_back(Str(strategy));
+  }
+  sql += " ORDER BY day, strategy, instrument";
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<DailyPnl> out;
+  for (const auto& r : rows) out.push_back({r.Int(0), r.Text(1), r.Text(2), r.Double(3), r.Double(4), r.Int(5)});
+  return out;
+}
+
+Result<std::vector<PositionPoint>> SqlTransaction::DoPositionHistory(std::string_view strategy,
+                                                                     std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto rows, s_.Query("SELECT f.fill_time, CASE WHEN o.side = 'buy' THEN f.quantity ELSE -f.quantity END "
+                          "FROM fills f JOIN orders o ON o.order_id = f.order_id "
+                          "WHERE o.strategy = ? AND o.instrument = ? ORDER BY f.fill_time, f.exec_id",
+                          {Str(strategy), Str(instrument)}));
+  std::vector<PositionPoint> out;
+  int64_t pos = 0;
+  for (const auto& r : rows) {
+    pos += r.Int(1);
+    out.push_back({r.Int(0), pos});
+  }
+  return out;
+}
+
+Result<ReconcileReport> SqlTransaction::DoReconcile() {
+  ReconcileReport report;
+  struct Check {
+    const char* kind;
+    const char* sql;
+  };
+  const Check checks[] = {
+      {"strategy",
+       "SELECT COALESCE(p.strategy, f.strategy), COALESCE(p.instrument, f.instrument), "
+       "COALESCE(p.net_position, 0), COALESCE(f.q, 0) FROM strategy_positions p FULL OUTER JOIN "
+       "(SELECT o.strategy AS strategy, o.instrument AS instrument, "
+       "SUM(CASE WHEN o.side = 'buy' THEN x.quantity ELSE -x.quantity END) AS q "
+       "FROM fills x JOIN orders o ON o.order_id = x.order_id GROUP BY o.strategy, o.instrument) f "
+       "ON p.strategy = f.strategy AND p.instrument = f.instrument ORDER BY 1, 2"},
+      {"contract",
+       "SELECT COALESCE(p.instrument, f.instrument), COALESCE(p.contract, f.contract), "
+       "COALESCE(p.net_position, 0), COALESCE(f.q, 0) FROM contract_positions p FULL OUTER JOIN "
+       "(SELECT o.instrument AS instrument, o.contract AS contract, "
+       "SUM(CASE WHEN o.side = 'buy' THEN x.quantity ELSE -x.quantity END) AS q "
+       "FROM fills x JOIN orders o ON o.order_id = x.order_id WHERE o.contract <> '' "
+       "GROUP BY o.instrument, o.contract) f "
+       "ON p.instrument = f.instrument AND p.contract = f.contract ORDER BY 1, 2"},
+  };
+  for (const auto& c : checks) {
+    SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(c.sql, {}));
+    for (const auto& r : rows) {
+      ++report.positions_checked;
+      if (r.Int(2) != r.Int(3)) report.differences.push_back({c.kind, r.Text(0), r.Text(1), r.Int(2), r.Int(3)});
+    }
+  }
+  return report;
+}
+
+Result<std::vector<AuditRecord>> SqlTransaction::DoAuditLog(int64_t after_seq, int64_t limit) {
+  std::string sql =
+      "SELECT seq, at, actor, operation, entity, record_key, before_json, after_json FROM audit_log "
+      "WHERE seq > ? ORDER BY seq";
+  std::vector<SqlValue> params = {after_seq};
+  if (limit > 0) {
+    sql += " LIMIT ?";
+    params.push_back(limit);
+  }
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<AuditRecord> out;
+  for (const auto& r : rows) {
+    AuditRecord a;
+    a.seq = r.Int(0);
+    a.time = r.Int(1);
+    a.actor = r.Text(2);
+    a.operation = r.Text(3);
+    a.entity = r.Text(4);
+    a.key = r.Text(5);
+    if (!r.IsNull(6)) a.before = nlohmann::json::parse(r.Text(6), nullptr, false);
+    if (!r.IsNull(7)) a.after = nlohmann::json::parse(r.Text(7), nullptr, false);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// ---- Process control ----------------------------------------------------------------------
+
+Result<std::vector<ProcessState>> SqlTransaction::DoProcesses(std::string_view name) {
+  std::string sql =
+      "SELECT name, control, running, pid, last_start, last_end, recently_crashed, depends_on, methods "
+      "FROM processes";
+  std::vector<SqlValue> params;
+  if (!name.empty()) {
+    sql += " WHERE name = ?";
+    params.push_back(Str(name));
+  }
+  sql += " ORDER BY name";
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<ProcessState> out;
+  for (const auto& r : rows) {
+    ProcessState p;
+    p.name = r.Text(0);
+    SYSTORE_ASSIGN_OR_RAISE(p.control, ParseControlStatus(r.Text(1)));
+    p.running = r.Int(2) != 0;
+    p.pid = r.Int(3);
+    p.last_start = r.Int(4);
+    p.last_end = r.Int(5);
+    p.recently_crashed = r.Int(6) != 0;
+    auto deps = nlohmann::json::parse(r.Text(7), nullptr, false);
+    auto methods = nlohmann::json::parse(r.Text(8), nullptr, false);
+    if (!deps.is_array() || !methods.is_object()) {
+      return Status::Corruption("process '" + p.name + "': stored dependencies/methods are not valid JSON");
+    }
+    for (const auto& d : deps) p.depends_on.push_back(d.get<std::string>());
+    for (const auto& [m, t] : methods.items()) {
+      p.methods[m] = {t.value("last_start", int64_t{0}), t.value("last_end", int64_t{0})};
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status SqlTransaction::DoPutProcess(const ProcessState& p, std::string_view operation) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoProcesses(p.name));
+  nlohmann::json j = ProcessToJson(p);
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "INSERT INTO processes (name, control, running, pid, last_start, last_end, recently_crashed, depends_on, "
+      "methods) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET control = excluded.control, "
+      "running = excluded.running, pid = excluded.pid, last_start = excluded.last_start, "
+      "last_end = excluded.last_end, recently_crashed = excluded.recently_crashed, "
+      "depends_on = excluded.depends_on, methods = excluded.methods",
+      {p.name, Str(ControlStatusName(p.control)), int64_t{p.running}, p.pid, p.last_start, p.last_end,
+       int64_t{p.recently_crashed}, j["depends_on"].dump(), j["methods"].dump()}));
+  return Audit(operation, "process", p.name, before.empty() ? nlohmann::json(nullptr) : ProcessToJson(before[0]), j);
+}
+
+// ---- Production controls ------------------------------------------------------------------
+
+Status SqlTransaction::DoSetLock(std::string_view instrument, bool locked) {
+  SYSTORE_ASSIGN_OR_RAISE(bool was, DoIsLocked(instrument));
+  if (was == locked) return Status::OK();
+  if (locked) {
+    SYSTORE_RETURN_NOT_OK(
+        s_.Exec("INSERT INTO instrument_locks (instrument, locked_at) VALUES (?, ?)", {Str(instrument), Now()}));
+  } else {
+    SYSTORE_RETURN_NOT_OK(s_.Exec("DELETE FROM instrument_locks WHERE instrument = ?", {Str(instrument)}));
+  }
+  return Audit(locked ? "control.lock" : "control.unlock", "instrument_lock", instrument,
+               was ? nlohmann::json({{"locked", true}}) : nlohmann::json(nullptr),
+               locked ? nlohmann::json({{"locked", true}}) : nlohmann::json(nullptr));
+}
+
+Result<bool> SqlTransaction::DoIsLocked(std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT 1 FROM instrument_locks WHERE instrument = ?", {Str(instrument)}));
+  return !rows.empty();
+}
+
+Status SqlTransaction::DoSetRollState(std::string_view instrument, RollState state) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetRollState(instrument));
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "INSERT INTO roll_states (instrument, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (instrument) "
+      "DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+      {Str(instrument), Str(RollStateName(state)), Now()}));
+  return Audit("control.roll_state", "roll_state", instrument,
+               before ? nlohmann::json({{"state", RollStateName(*before)}}) : nlohmann::json(nullptr),
+               {{"state", RollStateName(state)}});
+}
+
+Result<std::optional<RollState>> SqlTransaction::DoGetRollState(std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT state FROM roll_states WHERE instrument = ?", {Str(instrument)}));
+  if (rows.empty()) return std::optional<RollState>();
+  SYSTORE_ASSIGN_OR_RAISE(RollState s, ParseRollState(rows[0].Text(0)));
+  return std::optional<RollState>(s);
+}
+
+namespace {
+nlohmann::json TradeLimitJson(const TradeLimit& l) {
+  return {{"instrument", l.instrument},   {"strategy", l.strategy},
+          {"period_days", l.period_days}, {"limit", l.limit},
+          {"traded_since_reset", l.traded_since_reset}, {"last_reset", l.last_reset}};
+}
+}  // namespace
+
+Status SqlTransaction::DoSetTradeLimit(const TradeLimit& l) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT trade_limit, traded_since_reset, last_reset FROM trade_limits "
+                                              "WHERE instrument = ? AND strategy = ? AND period_days = ?",
+                                              {l.instrument, l.strategy, int64_t{l.period_days}}));
+  TradeLimit after = l;
+  nlohmann::json before = nullptr;
+  if (!rows.empty()) {
+    TradeLimit b = l;
+    b.limit = rows[0].Int(0);
+    b.traded_since_reset = rows[0].Int(1);
+    b.last_reset = rows[0].Int(2);
+    before = TradeLimitJson(b);
+    after.traded_since_reset = b.traded_since_reset;
+    after.last_reset = b.last_reset;
+  }
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "INSERT INTO trade_limits (instrument, strategy, period_days, trade_limit, traded_since_reset, last_reset) "
+      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instrument, strategy, period_days) DO UPDATE SET "
+      "trade_limit = excluded.trade_limit",
+      {l.instrument, l.strategy, int64_t{l.period_days}, l.limit, after.traded_since_reset, after.last_reset}));
+  return Audit("control.trade_limit", "trade_limit",
+               l.instrument + "/" + l.strategy + "/" + std::to_string(l.period_days), before, TradeLimitJson(after));
+}
+
+Status SqlTransaction::DoResetTradeLimit(std::string_view instrument, std::string_view strategy, int period_days,
+                                         Timestamp at) {
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto rows, s_.Query("UPDATE trade_limits SET traded_since_reset = 0, last_reset = ? "
+                          "WHERE instrument = ? AND strategy = ? AND period_days = ? RETURNING trade_limit",
+                          {at, Str(instrument), Str(strategy), int64_t{period_days}}));
+  const std::string key = Str(instrument) + "/" + Str(strategy) + "/" + std::to_string(period_days);
+  if (rows.empty()) return Status::NotFound("no trade limit " + key);
+  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr, {{"traded_since_reset", 0}, {"last_reset", at}});
+}
+
+Result<std::vector<TradeLimit>> SqlTransaction::DoTradeLimits(std::string_view instrument) {
+  std::string sql =
+      "SELECT instrument, strategy, period_days, trade_limit, traded_since_reset, last_reset FROM trade_limits";
+  std::vector<SqlValue> params;
+  if (!instrument.empty()) {
+    sql += " WHERE instrument = ?";
+    params.push_back(Str(instrument));
+  }
+  sql += " ORDER BY instrument, strategy, period_days";
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<TradeLimit> out;
+  for (const auto& r : rows) {
+    out.push_back({r.Text(0), r.Text(1), static_cast<int>(r.Int(2)), r.Int(3), r.Int(4), r.Int(5)});
+  }
+  return out;
+}
+
+Status SqlTransaction::DoSetPositionLimit(const PositionLimit& l) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(l.instrument, l.strategy));
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "INSERT INTO position_limits (instrument, strategy, position_limit) VALUES (?, ?, ?) "
+      "ON CONFLICT (instrument, strategy) DO UPDATE SET position_limit = excluded.position_limit",
+      {l.instrument, l.strategy, l.limit}));
+  return Audit("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
+               before ? nlohmann::json({{"limit", before->limit}}) : nlohmann::json(nullptr), {{"limit", l.limit}});
+}
+
+Status SqlTransaction::DoRemovePositionLimit(std::string_view instrument, std::string_view strategy) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(instrument, strategy));
+  if (!before) return Status::OK();
+  SYSTORE_RETURN_NOT_OK(s_.Exec("DELETE FROM position_limits WHERE instrument = ? AND strategy = ?",
+                                {Str(instrument), Str(strategy)}));
+  return Audit("control.position_limit_remove", "position_limit", Str(instrument) + "/" + Str(strategy),
+               {{"limit", before->limit}}, nullptr);
+}
+
+Result<std::optional<PositionLimit>> SqlTransaction::DoGetPositionLimit(std::string_view instrument,
+                                                                        std::string_view strategy) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT position_limit FROM position_limits "
+                                              "WHERE instrument = ? AND strategy = ?",
+                                              {Str(instrument), Str(strategy)}));
+  if (rows.empty()) return std::optional<PositionLimit>();
+  return std::optional<PositionLimit>(PositionLimit{Str(instrument), Str(strategy), rows[0].Int(0)});
+}
+
+Status SqlTransaction::DoSetOverride(const Override& o) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetOverride(o.scope, o.key));
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "INSERT INTO overrides (scope, override_key, multiplier) VALUES (?, ?, ?) "
+      "ON CONFLICT (scope, override_key) DO UPDATE SET multiplier = excluded.multiplier",
+      {o.scope, o.key, o.multiplier}));
+  return Audit("control.override", "override", o.scope + "/" + o.key,
+               before ? nlohmann::json({{"multiplier", before->multiplier}}) : nlohmann::json(nullptr),
+               {{"multiplier", o.multiplier}});
+}
+
+Result<std::optional<Override>> SqlTransaction::DoGetOverride(std::string_view scope, std::string_view key) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT multiplier FROM overrides WHERE scope = ? AND override_key = ?",
+                                              {Str(scope), Str(key)}));
+  if (rows.empty()) return std::optional<Override>();
+  return std::optional<Override>(Override{Str(scope), Str(key), rows[0].Double(0)});
+}
+
+Status SqlTransaction::DoSetTemporaryClose(std::string_view instrument, bool present,
+                                           std::optional<int64_t> saved_limit) {
+  if (present) {
+    SYSTORE_RETURN_NOT_OK(s_.Exec("INSERT INTO temporary_closes (instrument, saved_limit, created_at) VALUES (?, ?, ?)",
+                                  {Str(instrument), saved_limit ? SqlValue(*saved_limit) : SqlNull(), Now()}));
+    return Audit("control.temporary_close", "temporary_close", instrument, nullptr,
+                 {{"saved_limit", saved_limit ? nlohmann::json(*saved_limit) : nlohmann::json(nullptr)}});
+  }
+  SYSTORE_RETURN_NOT_OK(s_.Exec("DELETE FROM temporary_closes WHERE instrument = ?", {Str(instrument)}));
+  return Audit("control.temporary_close_remove", "temporary_close", instrument, {{"present", true}}, nullptr);
+}
+
+Result<std::optional<std::optional<int64_t>>> SqlTransaction::DoGetTemporaryClose(std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows,
+                          s_.Query("SELECT saved_limit FROM temporary_closes WHERE instrument = ?", {Str(instrument)}));
+  using Out = std::optional<std::optional<int64_t>>;
+  if (rows.empty()) return Out();
+  return Out(rows[0].IsNull(0) ? std::optional<int64_t>() : std::optional<int64_t>(rows[0].Int(0)));
+}
+
+}  // namespace systore::operational
