@@ -328,6 +328,22 @@ TEST_F(ReferenceStoreTest, InterruptedWriteIsRolledBackOnOpen) {
   EXPECT_EQ(*s->Set("spread_costs", "SOFR", {{"SpreadCost", "0.5"}}, kCtx), 2);
 }
 
+TEST_F(ReferenceStoreTest, NewColumnIsAppendedAndReplayed) {
+  ASSERT_TRUE(store_->Set("spread_costs", "BUND", {{"Source", "broker"}}, kCtx).ok());
+  EXPECT_EQ(ReadText(File("spread_costs")), "Instrument,SpreadCost,Source\nSOFR,0.0025,\nBUND,0.01,broker\n");
+  WriteText(tmp_.path() + "/sc.csv", "Instrument,SpreadCost\nBUND,0.02\nSOFR,0.0025\n");
+  auto v = store_->ImportTable("spread_costs", tmp_.path() + "/sc.csv", kCtx);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  auto d = store_->Diff("spread_costs", 2, 3);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->columns_before.size(), 3u);
+  EXPECT_EQ(d->columns_after.size(), 2u);
+  EXPECT_FALSE(d->order.empty());  // BUND moved first
+  auto r = OpenStore(root_)->Verify();
+  EXPECT_TRUE(r->ok) << r->problems[0];
+  EXPECT_EQ(*OpenStore(root_)->AsOfVersion(2).ValueOrDie()->table("spread_costs")->Get("BUND", "Source"), "broker");
+}
+
 TEST(ReferenceRealDataTest, ImportsPysystemtradeCsvConfigByteForByte) {
   std::string dir = reference_test::CsvConfigDir();
   if (dir.empty()) GTEST_SKIP() << "shared csvconfig data not found next to the source tree";
