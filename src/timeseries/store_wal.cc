@@ -181,6 +181,16 @@ void TimeSeriesStoreImpl::RecoverIfAbandoned(Dataset* ds) {
 Result<WriteResult> TimeSeriesStoreImpl::AppendThroughWal(Dataset* ds, const std::string& key,
                                                           std::shared_ptr<arrow::Table> data) {
   SYSTORE_RETURN_NOT_OK(EnsureWriter(ds));
+  // Tell the log a record is coming, so a leader about to fsync can wait for it.
+  ds->wal->NoteIncoming();
+  bool noted = true;
+  struct CancelUnlessQueued {
+    WalWriter* wal;
+    bool* noted;
+    ~CancelUnlessQueued() {
+      if (*noted) wal->CancelIncoming();
+    }
+  } cancel{ds->wal.get(), &noted};
   SYSTORE_ASSIGN_OR_RAISE(auto state, LatestState(ds));
   std::vector<ColumnSpec> columns = state->meta.columns;
   auto where = [&](const Status& st) { return st.WithContext("dataset '" + ds->name + "', key '" + key + "'"); };
@@ -215,7 +225,8 @@ Result<WriteResult> TimeSeriesStoreImpl::AppendThroughWal(Dataset* ds, const std
       std::lock_guard<std::mutex> l(ds->pending_mu);
       ds->pending[seq] = {key, *norm};
     }
-    ds->wal->Enqueue(std::move(payload));
+    ds->wal->Enqueue(std::move(payload), /*was_noted=*/true);
+    noted = false;
     ds->last_accepted[key] = ts.back();
   }
   SYSTORE_RETURN_NOT_OK(where(ds->wal->WaitDurable(seq)));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "core/file_util.h"
@@ -182,10 +183,25 @@ Status WalWriter::WriteBatch(const std::vector<std::pair<uint64_t, std::string>>
   return Status::OK();
 }
 
-uint64_t WalWriter::Enqueue(std::string payload) {
+void WalWriter::NoteIncoming() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++incoming_;
+}
+
+void WalWriter::CancelIncoming() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --incoming_;
+  cv_.notify_all();
+}
+
+uint64_t WalWriter::Enqueue(std::string payload, bool was_noted) {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t seq = next_seq_++;
   queue_.emplace_back(seq, std::move(payload));
+  if (was_noted) {
+    --incoming_;
+    if (incoming_ == 0) cv_.notify_all();  // a leader may be waiting for exactly this
+  }
   return seq;
 }
 
@@ -196,8 +212,12 @@ Status WalWriter::WaitDurable(uint64_t seq) {
       cv_.wait(lock);
       continue;
     }
-    // Become the leader: take everything queued, write it with one fdatasync.
+    // Become the leader: take everything queued, write it with one fdatasync. Records
+    // other threads are preparing right now join the batch if they come quickly.
     leader_active_ = true;
+    if (incoming_ > 0) {
+      cv_.wait_for(lock, std::chrono::microseconds(kCommitDelayMicros), [&] { return incoming_ == 0; });
+    }
     std::vector<std::pair<uint64_t, std::string>> batch(std::make_move_iterator(queue_.begin()),
                                                         std::make_move_iterator(queue_.end()));
     queue_.clear();

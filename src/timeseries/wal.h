@@ -37,6 +37,10 @@ Result<WalReadResult> ReadWal(const std::string& wal_dir);
 /// `on_durable` for the batch in sequence order before any of their calls return.
 class WalWriter {
  public:
+  /// Longest a leader waits for announced records before writing (a commit delay, as in
+  /// PostgreSQL's commit_delay): far below one fsync, so it only ever adds company.
+  static constexpr int kCommitDelayMicros = 60;
+
   using DurableCallback = std::function<void(const std::vector<uint64_t>& seqs)>;
 
   /// Opens a new segment whose first record will have sequence `next_seq`.
@@ -44,8 +48,14 @@ class WalWriter {
                                                  int64_t segment_bytes, DurableCallback on_durable);
   ~WalWriter();
 
-  /// Assigns the next sequence number and queues the record; does not wait.
-  uint64_t Enqueue(std::string payload);
+  /// Announces that the calling thread is preparing a record: a leader about to write
+  /// waits briefly (at most kCommitDelayMicros) for announced records, so that they share
+  /// its fsync. Every NoteIncoming is followed by Enqueue or CancelIncoming.
+  void NoteIncoming();
+  void CancelIncoming();
+  /// Assigns the next sequence number and queues the record; does not wait. Ends a
+  /// NoteIncoming when one is pending for this record.
+  uint64_t Enqueue(std::string payload, bool was_noted = false);
   /// Waits until record `seq` is durable (or the log failed).
   Status WaitDurable(uint64_t seq);
   /// Starts a new segment; returns the first sequence number it will hold. Records
@@ -69,6 +79,7 @@ class WalWriter {
   std::condition_variable cv_;
   std::deque<std::pair<uint64_t, std::string>> queue_;
   uint64_t next_seq_ = 1;
+  int incoming_ = 0;  // records announced by NoteIncoming and not yet queued
   uint64_t durable_seq_ = 0;  // every seq <= this is durable
   bool leader_active_ = false;
   Status failed_;  // sticky: once a write fails, the log refuses further appends
