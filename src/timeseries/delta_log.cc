@@ -128,8 +128,69 @@ bool DeltaLog::HasNewerThan(int64_t version) const {
   return PathExists(log_dir() + "/" + CommitFileName(version + 1));
 }
 
+Status DeltaLog::WriteCheckpoint(const DatasetState& state) const {
+  json files = json::array();
+  for (const auto& [key, vec] : state.files) {
+    for (const auto& f : vec) {
+      files.push_back({f.path, f.key, f.partition, f.rows, f.size, f.min_ts, f.max_ts, f.modification_time_ms});
+    }
+  }
+  json tombs = json::object();
+  for (const auto& [path, when] : state.tombstones) tombs[path] = when;
+  json j = {{"version", state.version}, {"walSeq", state.wal_flushed_seq},
+            {"metaData", MetaJson(state.meta)["metaData"]}, {"files", files}, {"tombstones", tombs}};
+  std::string dir = dir_ + "/_systore";
+  SYSTORE_RETURN_NOT_OK(CreateDirectories(dir));
+  char name[64];
+  std::snprintf(name, sizeof name, "/checkpoint-%020lld.json", static_cast<long long>(state.version));
+  return ReplaceFileAtomically(dir + name, j.dump());
+}
+
+Status DeltaLog::LoadCheckpoint(DatasetState* state, std::optional<int64_t> max_version) const {
+  auto names = ListDirectory(dir_ + "/_systore");
+  if (!names.ok()) return Status::OK();  // no checkpoints: replay from version 0
+  int64_t best = -1;
+  for (const auto& n : *names) {
+    if (n.size() != 11 + 20 + 5 || n.compare(0, 11, "checkpoint-") != 0) continue;
+    int64_t v = std::stoll(n.substr(11, 20));
+    if ((!max_version || v <= *max_version) && v > best) best = v;
+  }
+  if (best < 0) return Status::OK();
+  char name[64];
+  std::snprintf(name, sizeof name, "/_systore/checkpoint-%020lld.json", static_cast<long long>(best));
+  auto text = ReadFileToString(dir_ + name);
+  if (!text.ok()) return Status::OK();
+  try {
+    json j = json::parse(*text);
+    DatasetState loaded;
+    loaded.dir = dir_;
+    loaded.version = j.at("version").get<int64_t>();
+    loaded.wal_flushed_seq = j.value("walSeq", uint64_t{0});
+    SYSTORE_ASSIGN_OR_RAISE(loaded.meta, ParseMeta(j.at("metaData")));
+    for (const auto& f : j.at("files")) {
+      DataFile d;
+      d.path = f[0];
+      d.key = f[1];
+      d.partition = f[2];
+      d.rows = f[3];
+      d.size = f[4];
+      d.min_ts = f[5];
+      d.max_ts = f[6];
+      d.modification_time_ms = f[7];
+      loaded.files[d.key].push_back(std::move(d));
+    }
+    for (auto& [path, when] : j.at("tombstones").items()) loaded.tombstones[path] = when.get<int64_t>();
+    *state = std::move(loaded);
+  } catch (const std::exception& e) {
+    // A damaged checkpoint is only a lost shortcut: the commits are the source of truth.
+    std::fprintf(stderr, "systore: ignoring checkpoint %s%s: %s\n", dir_.c_str(), name, e.what());
+  }
+  return Status::OK();
+}
+
 Status DeltaLog::Refresh(DatasetState* state, std::optional<int64_t> max_version) const {
   state->dir = dir_;
+  if (state->version < 0) SYSTORE_RETURN_NOT_OK(LoadCheckpoint(state, max_version));
   for (int64_t v = state->version + 1; !max_version || v <= *max_version; ++v) {
     std::string path = log_dir() + "/" + CommitFileName(v);
     auto text = ReadFileToString(path);

@@ -88,6 +88,13 @@ class DeltaLog {
   /// line for an unreadable commit.
   Status Refresh(DatasetState* state, std::optional<int64_t> max_version = std::nullopt) const;
 
+  /// Every this many versions the writer saves the replayed state as a checkpoint, so that
+  /// opening a dataset with a long history reads one file plus the commits after it.
+  static constexpr int64_t kCheckpointInterval = 100;
+  /// Writes `<dataset>/_systore/checkpoint-<version>.json` (systore's own; Delta readers
+  /// ignore it and replay the JSON commits).
+  Status WriteCheckpoint(const DatasetState& state) const;
+
   /// True if a commit newer than `version` exists (one stat call).
   bool HasNewerThan(int64_t version) const;
 
@@ -99,6 +106,8 @@ class DeltaLog {
 
  private:
   Status ApplyCommit(int64_t version, const std::string& text, DatasetState* state) const;
+  /// Loads the newest checkpoint at or below `max_version` into a fresh state, if any.
+  Status LoadCheckpoint(DatasetState* state, std::optional<int64_t> max_version) const;
 
   std::string dir_;
 };

@@ -388,6 +388,10 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
     ds->state = std::move(next);
     if (wal_seq > 0) ds->imm.reset();
   }
+  if (version > 0 && version % DeltaLog::kCheckpointInterval == 0) {
+    Status cp = ds->log.WriteCheckpoint(*ds->state);
+    if (!cp.ok()) std::fprintf(stderr, "systore: checkpoint of '%s' skipped: %s\n", dataset.c_str(), cp.ToString().c_str());
+  }
   return results;
 }
 

@@ -421,6 +421,29 @@ TEST_F(TimeSeriesStoreTest, ConcurrentAppendersShareTheLog) {
   }
 }
 
+TEST_F(TimeSeriesStoreTest, CheckpointsShortcutReplayAndAreOptional) {
+  TimeSeriesStoreOptions o;
+  o.root = dir_.path();
+  o.wal.enabled = false;  // one commit per append
+  store_.reset();
+  auto s = std::move(TimeSeriesStore::Open(o)).MoveValueUnsafe();
+  auto days = Days("2020-01-01", 205);
+  ASSERT_TRUE(s->Write("a", "K", MakeSeries({days[0]}, {{"price", {0}}})).ok());
+  for (int i = 1; i < 205; ++i) {
+    ASSERT_TRUE(s->Append("a", "K", MakeSeries({days[i]}, {{"price", {double(i)}}})).ok());
+  }
+  const std::string cp = dir_.path() + "/a/_systore/checkpoint-00000000000000000200.json";
+  ASSERT_TRUE(std::filesystem::exists(cp));
+  auto fresh = Reopen();
+  EXPECT_EQ((*fresh->Read("a", "K"))->num_rows(), 205);
+  ReadOptions old;
+  old.as_of_version = 150;  // below the newest checkpoint: uses the one at 100
+  EXPECT_EQ((*fresh->Read("a", "K", old))->num_rows(), 151);
+  // A damaged checkpoint is ignored: the commits are the source of truth.
+  ASSERT_TRUE(WriteFileDurably(cp, "{broken").ok());
+  EXPECT_EQ((*Reopen()->Read("a", "K"))->num_rows(), 205);
+}
+
 TEST(DeltaLogTest, SecondCommitOfSameVersionConflicts) {
   TempDir dir;
   DeltaLog log(dir.path() + "/ds");
