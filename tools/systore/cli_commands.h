@@ -11,5 +11,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root);
 void AddDemoCommand(CLI::App& app, std::string& root);
 /// `systore ref ...`: list, show, set, delete, import, history, diff, as-of, verify, adopt.
 void AddReferenceCommands(CLI::App& app, std::string& root);
+/// `systore ops ...`: order new/ID, fill, cancel, submit, reject, orders, fills, positions, process, reconcile, audit.
+void AddOperationalCommands(CLI::App& app, std::string& root);
 
 }  // namespace systore::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   systore::cli::AddTimeSeriesCommands(app, root);
   systore::cli::AddDemoCommand(app, root);
   systore::cli::AddReferenceCommands(app, root);
+  systore::cli::AddOperationalCommands(app, root);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
