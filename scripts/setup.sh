@@ -8,7 +8,8 @@ cd "$ROOT"
 
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config python3-venv
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-  libzstd-dev libssl-dev)
+  libzstd-dev libssl-dev
+  libhiredis-dev libyaml-cpp-dev redis-server redis-tools)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
