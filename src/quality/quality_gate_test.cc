@@ -1,0 +1,191 @@
+#include "systore/quality_gate.h"
+
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "quality/quality_test_util.h"
+#include "systore/timeseries_store.h"
+
+namespace systore {
+namespace {
+
+using testing::Day;
+using testing::PriceTable;
+using testing::TempDir;
+using testing::WeekdayWalk;
+
+std::unique_ptr<QualityGate> OpenGate(const std::string& root, const std::string& config_json = "") {
+  QualityGateOptions o;
+  o.root = root;
+  o.now = Day(2030, 1, 1);
+  if (!config_json.empty()) {
+    auto c = QualityConfig::Parse(config_json, "test");
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    o.config = *c;
+  }
+  auto g = QualityGate::Open(o);
+  EXPECT_TRUE(g.ok()) << g.status().ToString();
+  return std::move(*g);
+}
+
+// 200 weekday closes with a 50x spike at row 150 and a duplicate of row 10.
+IngestBatch BadBatch() {
+  std::vector<Timestamp> ts;
+  std::vector<double> p;
+  WeekdayWalk(Day(2020, 1, 1), 200, 100, 3, &ts, &p);
+  p[150] = p[149] + 12.5;
+  ts.insert(ts.begin() + 11, ts[10]);
+  p.insert(p.begin() + 11, p[10] + 0.01);
+  IngestBatch b;
+  b.dataset = "fx/spot";
+  b.key = "GBPUSD";
+  b.data = PriceTable(ts, p);
+  b.source = "GBPUSD.csv";
+  for (size_t i = 0; i < ts.size(); ++i) b.source_lines.push_back(static_cast<int64_t>(i) + 2);
+  return b;
+}
+
+TEST(QualityGate, QuarantinePolicyKeepsOffendingRowsOutAndAcceptsTheRest) {
+  TempDir dir;
+  auto gate = OpenGate(dir.path());
+  auto r = gate->Process(BadBatch());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->decision, GateDecision::kPartial);
+  EXPECT_EQ(r->accepted->num_rows(), 199);
+  ASSERT_EQ(r->quarantined_rows.size(), 2u);
+  EXPECT_EQ(r->quarantined_rows[0], 10);   // keep-last discards the first of the pair
+  EXPECT_EQ(r->quarantined_rows[1], 151);  // the spike (shifted by the duplicate)
+  ASSERT_GT(r->quarantine_id, 0);
+  auto e = gate->quarantine()->Get(r->quarantine_id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->rows, 2);
+  EXPECT_EQ(e->status, "pending");
+  bool saw_spike = false;
+  for (const auto& f : e->findings) {
+    if (f.rule == "spike") {
+      saw_spike = true;
+      EXPECT_EQ(f.source, "GBPUSD.csv:153");
+    }
+  }
+  EXPECT_TRUE(saw_spike);
+  // Accepted rows are sorted and unique.
+  auto ts = r->accepted->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
+  for (int64_t i = 1; i < r->accepted->num_rows(); ++i) ASSERT_LT(ts[i - 1], ts[i]);
+}
+
+TEST(QualityGate, RejectPolicyRejectsTheWholeBatch) {
+  TempDir dir;
+  auto gate = OpenGate(dir.path(), R"({"defaults": {"policy": "reject"}})");
+  auto r = gate->Process(BadBatch());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->decision, GateDecision::kRejected);
+  EXPECT_EQ(r->accepted->num_rows(), 0);
+  EXPECT_NE(r->reason.find("policy reject"), std::string::npos);
+  auto e = gate->quarantine()->Get(r->quarantine_id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->scope, "batch");
+  EXPECT_EQ(e->rows, 201);
+}
+
+TEST(QualityGate, AcceptPolicyWritesErrorsButStillResolvesDuplicates) {
+  TempDir dir;
+  auto gate = OpenGate(dir.path(), R"({"defaults": {"policy": "accept"}})");
+  auto r = gate->Process(BadBatch());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted->num_rows(), 200);  // spike written with a warning
+  EXPECT_EQ(r->quarantined_rows.size(), 1u);
+}
+
+TEST(QualityGate, CriticalFindingStopsTheBatch) {
+  TempDir dir;
+  auto gate = OpenGate(dir.path());
+  IngestBatch b = BadBatch();
+  b.dataset = "prices/contract_daily";  // OHLCV: price alone misses required columns
+  b.dataset_options = DatasetOptions::ForName("prices/contract_daily");
+  auto r = gate->Process(b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->decision, GateDecision::kRejected);
+  EXPECT_NE(r->reason.find("critical schema"), std::string::npos) << r->reason;
+}
+
+TEST(QualityGate, DisabledGatePassesRowsThrough) {
+  TempDir dir;
+  QualityGateOptions o;
+  o.root = dir.path();
+  o.enabled = false;
+  auto gate = QualityGate::Open(o);
+  ASSERT_TRUE(gate.ok());
+  IngestBatch b = BadBatch();
+  b.data = WeekdayWalk(Day(2020, 1, 1), 50, 100, 1);
+  auto r = (*gate)->Process(b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted->num_rows(), 50);
+  EXPECT_TRUE(r->findings.empty());
+}
+
+TEST(Quarantine, ReleaseWritesRowsAndAuditRecordsDecisions) {
+  TempDir dir;
+  auto gate = OpenGate(dir.path());
+  TimeSeriesStoreOptions so;
+  so.root = dir.path();
+  auto store = TimeSeriesStore::Open(so).MoveValueUnsafe();
+  IngestBatch b = BadBatch();
+  auto r = *gate->Process(b);
+  ASSERT_TRUE(store->Write(b.dataset, b.key, r.accepted).ok());
+  auto* q = gate->quarantine();
+  // The same put again (a re-run) returns the same entry.
+  auto again = *gate->Process(b);
+  EXPECT_EQ(again.quarantine_id, r.quarantine_id);
+  EXPECT_EQ(q->List()->size(), 1u);
+
+  auto wr = q->Release(r.quarantine_id, store.get(), "alice");
+  ASSERT_TRUE(wr.ok()) << wr.status().ToString();
+  EXPECT_EQ(wr->rows_added, 1);  // the spike; the duplicate's timestamp is stored already
+  EXPECT_EQ(store->Read(b.dataset, b.key).ValueOrDie()->num_rows(), 200);
+  EXPECT_EQ(q->Release(r.quarantine_id, store.get(), "bob").status().code(), StatusCode::kConflict);
+  EXPECT_EQ(q->Get(r.quarantine_id)->status, "released");
+
+  // A second entry, dropped with a reason.
+  IngestBatch b2 = BadBatch();
+  b2.key = "EURUSD";
+  auto r2 = *gate->Process(b2);
+  EXPECT_TRUE(q->Drop(r2.quarantine_id, "carol", "").IsInvalidArgument());
+  ASSERT_TRUE(q->Drop(r2.quarantine_id, "carol", "bad tick from vendor").ok());
+  EXPECT_EQ(q->List("pending")->size(), 0u);
+  EXPECT_EQ(q->List("dropped")->size(), 1u);
+  auto audit = *q->Audit();
+  ASSERT_EQ(audit.size(), 4u);
+  EXPECT_EQ(audit[1].action, "release");
+  EXPECT_EQ(audit[1].actor, "alice");
+  EXPECT_EQ(audit[1].rows_written, 1);
+  EXPECT_EQ(audit[3].action, "drop");
+  EXPECT_EQ(audit[3].reason, "bad tick from vendor");
+  EXPECT_TRUE(q->Get(99).status().IsNotFound());
+  auto rows = q->ReadRows(r2.quarantine_id);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_GE((*rows)->schema()->GetFieldIndex("_row"), 0);
+}
+
+TEST(Quarantine, ConcurrentPutsGetDistinctIds) {
+  TempDir dir;
+  auto q = Quarantine::Open(dir.path()).MoveValueUnsafe();
+  std::vector<std::thread> threads;
+  std::vector<int64_t> ids(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      QuarantineEntry e;
+      e.dataset = "d";
+      e.key = "k" + std::to_string(i);
+      e.reason = "test";
+      ids[i] = *q->Put(e, PriceTable({Day(2024, 1, 1)}, {1.0 * i}), {0});
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(ids.begin(), ids.end());
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(ids[i], i + 1);
+}
+
+}  // namespace
+}  // namespace systore
