@@ -8,6 +8,8 @@
 //   fill/store-nogc   the same with group commit off (one SQLite transaction per fill)
 //   fill/sqlite-plain baseline: the same SQL statements through plain SQLite, one
 //                     connection per thread, BEGIN IMMEDIATE ... COMMIT per fill
+//   fill/store-nosync group commit with synchronous=NORMAL (not durable on power loss):
+//                     the engine's CPU ceiling, for comparison only
 //   fill/postgres     ApplyFill on a throwaway PostgreSQL 15 cluster (--postgres)
 //   query/order       GetOrder(random id), one thread: p50/p99
 //   query/positions   StrategyPositions(strategy), one thread: p50/p99
@@ -80,10 +82,11 @@ double RunThreads(int threads, int per_thread, F&& work) {
   return threads * per_thread / secs;
 }
 
-double StoreFills(const std::string& uri, int threads, int per_thread, bool group_commit) {
+double StoreFills(const std::string& uri, int threads, int per_thread, bool group_commit, bool durable = true) {
   OperationalStoreOptions o;
   o.uri = uri;
   o.group_commit = group_commit;
+  o.durable = durable;
   auto store = Must(OperationalStore::Open(o));
   std::vector<OrderId> orders;
   for (int t = 0; t < threads; ++t) orders.push_back(Must(store->AddOrder(BigOrder(t))));
@@ -168,6 +171,9 @@ int main(int argc, char** argv) {
     std::printf("%-20s %8d %14.0f\n", "fill/store-nogc", t, StoreFills("sqlite://" + fresh(), t, fills, false));
     std::fflush(stdout);
     std::printf("%-20s %8d %14.0f\n", "fill/sqlite-plain", t, PlainSqliteFills(fresh(), t, fills));
+    std::fflush(stdout);
+    std::printf("%-20s %8d %14.0f\n", "fill/store-nosync", t,
+                StoreFills("sqlite://" + fresh(), t, fills, true, /*durable=*/false));
     std::fflush(stdout);
   }
   if (postgres) {

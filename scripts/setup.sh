@@ -9,7 +9,8 @@ cd "$ROOT"
 DEB_PACKAGES=(build-essential cmake ninja-build pkg-config python3-venv
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libzstd-dev libssl-dev
-  libhiredis-dev libyaml-cpp-dev redis-server redis-tools)
+  libhiredis-dev libyaml-cpp-dev redis-server redis-tools
+  libsqlite3-dev libpq-dev postgresql)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
