@@ -159,24 +159,37 @@ int main(int argc, char** argv) {
   app.add_option("--orders", orders, "Orders in the store for the query workloads")->capture_default_str();
   app.add_option("--dir", dir, "Scratch directory (deleted afterwards)");
   app.add_flag("--postgres", postgres, "Also run fill/postgres on a throwaway PostgreSQL cluster");
+  std::string only;
+  app.add_option("--benchmarks", only, "Comma-separated workload names to run (default: all)");
   CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(dir);
+  auto want = [&](const std::string& name) {
+    return only.empty() || ("," + only + ",").find("," + name + ",") != std::string::npos;
+  };
   int db = 0;
   auto fresh = [&] { return dir + "/ops-" + std::to_string(++db) + ".sqlite"; };
 
   std::printf("%-20s %8s %14s\n", "workload", "threads", "fills/s");
   for (int t : thread_counts) {
-    std::printf("%-20s %8d %14.0f\n", "fill/store", t, StoreFills("sqlite://" + fresh(), t, fills, true));
+    if (want("fill/store")) {
+      std::printf("%-20s %8d %14.0f\n", "fill/store", t, StoreFills("sqlite://" + fresh(), t, fills, true));
+    }
     std::fflush(stdout);
-    std::printf("%-20s %8d %14.0f\n", "fill/store-nogc", t, StoreFills("sqlite://" + fresh(), t, fills, false));
+    if (want("fill/store-nogc")) {
+      std::printf("%-20s %8d %14.0f\n", "fill/store-nogc", t, StoreFills("sqlite://" + fresh(), t, fills, false));
+    }
     std::fflush(stdout);
-    std::printf("%-20s %8d %14.0f\n", "fill/sqlite-plain", t, PlainSqliteFills(fresh(), t, fills));
+    if (want("fill/sqlite-plain")) {
+      std::printf("%-20s %8d %14.0f\n", "fill/sqlite-plain", t, PlainSqliteFills(fresh(), t, fills));
+    }
     std::fflush(stdout);
-    std::printf("%-20s %8d %14.0f\n", "fill/store-nosync", t,
-                StoreFills("sqlite://" + fresh(), t, fills, true, /*durable=*/false));
+    if (want("fill/store-nosync")) {
+      std::printf("%-20s %8d %14.0f\n", "fill/store-nosync", t,
+                  StoreFills("sqlite://" + fresh(), t, fills, true, /*durable=*/false));
+    }
     std::fflush(stdout);
   }
-  if (postgres) {
+  if (postgres && want("fill/postgres")) {
     testing::PgTestServer::Options o;
     o.fsync = true;
     auto server = Must(testing::PgTestServer::Start(o));
@@ -191,6 +204,10 @@ int main(int argc, char** argv) {
     (void)server->Stop();
   }
 
+  if (!want("query/order") && !want("query/positions")) {
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   // Point queries on a store holding `orders` orders with fills.
   auto store = Must(OperationalStore::Open({.uri = "sqlite://" + fresh()}));
   std::vector<OrderId> ids;
