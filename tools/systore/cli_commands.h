@@ -14,4 +14,9 @@ void AddReferenceCommands(CLI::App& app, std::string& root);
 /// `systore ops ...`: order new/ID, fill, cancel, submit, reject, orders, fills, positions, process, reconcile, audit.
 void AddOperationalCommands(CLI::App& app, std::string& root);
 
+/// `systore blob ...`: list, config, health, read (DataBlob).
+void AddBlobCommands(CLI::App& app, std::string& root);
+/// `systore cache ...`: stats.
+void AddCacheCommands(CLI::App& app, std::string& root);
+
 }  // namespace systore::cli

@@ -1,0 +1,43 @@
+// The DataBlob configuration: <root>/systore.yaml parsed over built-in defaults.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "systore/cache.h"
+#include "systore/data_blob.h"
+#include "systore/result.h"
+
+namespace systore::blob_internal {
+
+/// A named store: what kind, where, how many connections.
+struct StoreConfig {
+  std::string name;
+  StoreKind kind = StoreKind::kTimeSeries;
+  std::string root;  // time series / reference: absolute directory
+  std::string uri;   // operational: sqlite://... or postgresql://...
+  int pool_size = 16;
+};
+
+struct BlobConfig {
+  std::map<std::string, StoreConfig> stores;
+  std::map<std::string, DataClassInfo> classes;  // by attribute
+  CacheOptions cache;
+  int health_interval_ms = 1000;
+  std::string source;  // file name, for messages
+};
+
+/// Defaults, then the YAML text (may be empty) on top. `root` resolves relative paths
+/// and ${root} in URIs.
+Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& yaml_text, const std::string& source);
+
+/// The backend word used in class names: parquet, sqlite, postgres, csv.
+std::string BackendOf(const StoreConfig& s);
+/// "<backend><Camel(thing)>Data" for an attribute "db_<thing>".
+std::string ClassNameOf(const std::string& attribute, const std::string& backend);
+
+/// YAML text of the effective configuration.
+std::string ToYaml(const BlobConfig& c);
+
+}  // namespace systore::blob_internal
