@@ -1,0 +1,136 @@
+// Throwaway redis-server processes for tests: 127.0.0.1, a free non-default port,
+// --save '' --appendonly no, data dir in a temp dir; killed and deleted by the
+// destructor (also when a test fails). Stop()/Restart() simulate an outage.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/file_util.h"
+#include "systore/result.h"
+
+namespace systore::testing {
+
+class RedisTestServer {
+ public:
+  /// Starts a standalone server; extra_args are appended (e.g. cluster options).
+  static Result<std::unique_ptr<RedisTestServer>> Start(std::vector<std::string> extra_args = {}, int port = 0) {
+    std::unique_ptr<RedisTestServer> s(new RedisTestServer());
+    s->dir_ = (std::filesystem::temp_directory_path() / ("systore-redis-" + RandomHexId())).string();
+    std::filesystem::create_directories(s->dir_);
+    if (port == 0) {
+      SYSTORE_ASSIGN_OR_RAISE(port, FreePort());
+    }
+    s->port_ = port;
+    s->extra_ = std::move(extra_args);
+    SYSTORE_RETURN_NOT_OK(s->Launch());
+    return s;
+  }
+  ~RedisTestServer() {
+    Kill();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  /// Kills the server (SIGKILL: an abrupt outage).
+  void Kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  /// Starts it again on the same port.
+  Status Restart() { return Launch(); }
+
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& dir() const { return dir_; }
+
+  /// A free loopback TCP port whose +10000 (cluster bus) port is free too.
+  static Result<int> FreePort() {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      int p = Bind(0);
+      if (p > 0 && p + 10000 < 65536 && Bind(p + 10000) > 0) return p;
+    }
+    return Status::IOError("cannot find a free port");
+  }
+
+ private:
+  RedisTestServer() = default;
+
+  static int Bind(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    socklen_t len = sizeof a;
+    int out = -1;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      out = ntohs(a.sin_port);
+    }
+    ::close(fd);
+    return out;
+  }
+
+  static bool Connectable(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+  }
+
+  Status Launch() {
+    std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                     "--save", "", "--appendonly", "no", "--dir", dir_,
+                                     "--logfile", dir_ + "/redis.log", "--daemonize", "no"};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    pid_t pid = ::fork();
+    if (pid < 0) return Status::IOError("fork failed");
+    if (pid == 0) {
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp("redis-server", argv.data());
+      std::_Exit(127);
+    }
+    pid_ = pid;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Connectable(port_)) return Status::OK();
+      int st = 0;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return Status::Unavailable("redis-server exited at start (is it installed? see " + dir_ + "/redis.log)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    Kill();
+    return Status::Unavailable("redis-server did not accept connections on port " + std::to_string(port_));
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::vector<std::string> extra_;
+};
+
+}  // namespace systore::testing
