@@ -61,6 +61,8 @@ struct IngestBatch {
   /// Findings the reader made before validation (unparsable lines); their rows are not
   /// in `data`, so they are kept in the quarantine as findings only.
   std::vector<Finding> parse_findings;
+  /// The text of those unparsable lines, kept in the quarantine entry.
+  std::vector<std::string> raw_lines;
   /// The dataset's options when it exists (else DatasetOptions::ForName).
   std::optional<DatasetOptions> dataset_options;
 };

@@ -3,6 +3,7 @@
 //
 //   <root>/_quality/quarantine/<ID>/rows.arrow      Arrow IPC file: ts + value columns +
 //                                                   _row (batch row index, -1: unknown)
+//   <root>/_quality/quarantine/<ID>/raw.txt         unparsable source lines, when any
 //   <root>/_quality/quarantine/<ID>/entry.json      dataset, key, source, created, reason,
 //                                                   findings, fingerprint
 //   <root>/_quality/audit.jsonl                     one JSON line per decision: time,
@@ -46,6 +47,9 @@ struct QuarantineEntry {
   /// "pending", "released" or "dropped".
   std::string status = "pending";
   std::vector<Finding> findings;
+  /// Text of source lines that could not be parsed ("line N: ..."), kept whole in
+  /// <ID>/raw.txt. Not loaded by List; Get loads them.
+  std::vector<std::string> raw_lines;
 };
 
 /// One line of the audit trail.

@@ -143,6 +143,7 @@ class QualityGateImpl : public QualityGate {
       SYSTORE_ASSIGN_OR_RAISE(qrows, TakeRows(batch.data, {}));
     }
     e.rows = qrows->num_rows();
+    e.raw_lines = batch.raw_lines;
     SYSTORE_ASSIGN_OR_RAISE(res.quarantine_id, quarantine_->Put(e, qrows, res.quarantined_rows));
     return res;
   }

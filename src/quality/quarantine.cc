@@ -134,7 +134,8 @@ class QuarantineImpl : public Quarantine {
       const int64_t* raw = ts->data()->GetValues<int64_t>(1);
       fp.append(reinterpret_cast<const char*>(raw), sizeof(int64_t) * ct->num_rows());
     }
-    for (const auto& f : entry.findings) fp += f.rule + "@" + std::to_string(f.row) + ";";
+    for (const auto& f : entry.findings) fp += f.rule + "@" + std::to_string(f.row) + "@" + f.source + ";";
+    for (const auto& l : entry.raw_lines) fp += l + "\n";
     fp = Sha256Hex(fp);
 
     SYSTORE_ASSIGN_OR_RAISE(FileLock lock, FileLock::Acquire(lock_));
@@ -159,6 +160,11 @@ class QuarantineImpl : public Quarantine {
       SYSTORE_RETURN_NOT_OK_ARROW(w->Close(), path);
       SYSTORE_RETURN_NOT_OK_ARROW(out->Close(), path);
       SYSTORE_RETURN_NOT_OK(FsyncPath(path));
+    }
+    if (!entry.raw_lines.empty()) {
+      std::string raw;
+      for (const auto& l : entry.raw_lines) raw += l + "\n";
+      SYSTORE_RETURN_NOT_OK(WriteFileDurably(d + "/raw.txt", raw));
     }
     json fj = json::array();
     for (const auto& f : entry.findings) fj.push_back(FindingToJson(f));
@@ -189,7 +195,18 @@ class QuarantineImpl : public Quarantine {
 
   Result<QuarantineEntry> Get(int64_t id) override {
     SYSTORE_ASSIGN_OR_RAISE(auto statuses, Statuses());
-    return ReadEntry(id, statuses);
+    SYSTORE_ASSIGN_OR_RAISE(QuarantineEntry e, ReadEntry(id, statuses));
+    auto raw = ReadFileToString(dir_ + "/" + std::to_string(id) + "/raw.txt");
+    if (raw.ok()) {
+      size_t pos = 0;
+      while (pos < raw->size()) {
+        size_t nl = raw->find('\n', pos);
+        if (nl == std::string::npos) nl = raw->size();
+        e.raw_lines.push_back(raw->substr(pos, nl - pos));
+        pos = nl + 1;
+      }
+    }
+    return e;
   }
 
   Result<std::shared_ptr<arrow::Table>> ReadRows(int64_t id) override {

@@ -296,8 +296,13 @@ class GapsValidator : public Validator {
 // previous price), then by the exponentially weighted mean (span 500, pandas adjust=True
 // weights) of the absolute scaled changes before it. A ratio above the threshold is a
 // spike. The history (stored rows) warms the average up, so the first new row is judged
-// against stored history: the seam. A spike row is not used as the next "previous
-// price" nor averaged in, so the reversal after a one-row spike is not flagged too.
+// against stored history: the seam.
+//
+// After a spike the next row is judged against both the spike row and the last good
+// row, and is a spike only if it is abnormal against both: a one-row spike's reversal is
+// normal against the last good row, and the rows after a genuine level shift are normal
+// against each other (so, as in pysystemtrade, only the first row of a shift is flagged,
+// not everything after it).
 class SpikeValidator : public Validator {
  public:
   explicit SpikeValidator(ValidatorParams p) : p_(std::move(p)) {}
@@ -314,16 +319,24 @@ class SpikeValidator : public Validator {
     double decay = 1.0 - 2.0 / (span + 1.0);
     double num = 0, den = 0;  // EWMA numerator/denominator (adjust=True)
     int64_t count = 0;
-    double prev_p = kNaN;
-    Timestamp prev_t = 0;
-    auto step = [&](Timestamp t, double p, int64_t row) -> bool {  // true: spike
-      if (std::isnan(p)) return false;
-      if (std::isnan(prev_p)) {
-        prev_p = p, prev_t = t;
-        return false;
+    double ok_p = kNaN, raw_p = kNaN;  // last good price, last price
+    Timestamp ok_t = 0, raw_t = 0;
+    auto scaled = [&](double p, Timestamp t, double p0, Timestamp t0) {
+      double days = std::max(static_cast<double>(t - t0) / kNanosPerDay, min_days);
+      return (p - p0) / std::sqrt(days);
+    };
+    auto step = [&](Timestamp t, double p, int64_t row) {
+      if (std::isnan(p)) return;
+      if (std::isnan(ok_p)) {
+        ok_p = raw_p = p, ok_t = raw_t = t;
+        return;
       }
-      double days = std::max(static_cast<double>(t - prev_t) / kNanosPerDay, min_days);
-      double change = (p - prev_p) / std::sqrt(days);
+      double change = scaled(p, t, ok_p, ok_t);
+      bool after_spike = raw_t != ok_t;
+      if (after_spike) {
+        double alt = scaled(p, t, raw_p, raw_t);
+        if (std::abs(alt) < std::abs(change)) change = alt;
+      }
       double avg = den > 0 ? num / den : kNaN;
       bool spike = false;
       if (row >= 0 && count >= min_periods && avg > 0) {
@@ -331,11 +344,11 @@ class SpikeValidator : public Validator {
         if (ratio > threshold) {
           spike = true;
           Finding f = MakeFinding(Severity::kError, "spike", row, t,
-                                  v.names()[c] + " moved " + Num(p - prev_p) + " from " + Num(prev_p) + " (" +
-                                      FormatTimestamp(prev_t) + "): " + Num(ratio) + " x its average move (threshold " +
+                                  v.names()[c] + " moved " + Num(p - ok_p) + " from " + Num(ok_p) + " (" +
+                                      FormatTimestamp(ok_t) + "): " + Num(ratio) + " x its average move (threshold " +
                                       Num(threshold) + ")" + (row == first_row_ ? " at the seam with stored history" : ""));
-          f.timestamps = {prev_t, t};
-          f.values = {{"previous", prev_p}, {"price", p}, {"ratio", ratio}, {"threshold", threshold}};
+          f.timestamps = {ok_t, t};
+          f.values = {{"previous", ok_p}, {"price", p}, {"ratio", ratio}, {"threshold", threshold}};
           sink->Add(std::move(f));
         }
       }
@@ -343,9 +356,9 @@ class SpikeValidator : public Validator {
         num = num * decay + std::abs(change);
         den = den * decay + 1.0;
         ++count;
-        prev_p = p, prev_t = t;
+        ok_p = p, ok_t = t;
       }
-      return spike;
+      raw_p = p, raw_t = t;
     };
     int hc = hv.num_rows() ? hv.Find(v.names()[c]) : -1;
     for (int64_t r = 0; hc >= 0 && r < hv.num_rows(); ++r) step(hv.ts()[r], hv.Value(hc, r), -1);
@@ -354,7 +367,7 @@ class SpikeValidator : public Validator {
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return v.ts()[a] < v.ts()[b]; });
     first_row_ = hv.num_rows() && !order.empty() ? order[0] : -2;
     for (int64_t r : order) {
-      if (!std::isnan(prev_p) && v.ts()[r] <= prev_t) continue;  // duplicates/out of order
+      if (!std::isnan(raw_p) && v.ts()[r] <= raw_t) continue;  // duplicates/out of order
       step(v.ts()[r], v.Value(c, r), r);
     }
     return Status::OK();

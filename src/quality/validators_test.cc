@@ -71,6 +71,16 @@ TEST(SpikeValidator, RatioIsChangeOverSqrtDaysOverEwmaOfAbsChanges) {
   EXPECT_TRUE(RunValidator("spike", Input(PriceTable({t}, {hp.back() + 17}), history), R"({"threshold": 9})").empty());
 }
 
+TEST(SpikeValidator, LevelShiftFlagsOnlyItsFirstRow) {
+  std::vector<Timestamp> ts;
+  std::vector<double> p;
+  WeekdayWalk(Day(2020, 1, 1), 200, 100, 11, &ts, &p);
+  for (size_t i = 120; i < p.size(); ++i) p[i] += 40;  // a permanent jump
+  auto f = RunValidator("spike", Input(PriceTable(ts, p)));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].row, 120);
+}
+
 TEST(SpikeValidator, NeedsMinPeriodsBeforeJudging) {
   auto f = RunValidator("spike", Input(PriceTable({Day(2020, 1, 1), Day(2020, 1, 2), Day(2020, 1, 3)}, {1, 1.01, 50})));
   EXPECT_TRUE(f.empty());

@@ -1,0 +1,325 @@
+// Batch ingest: parse in parallel, cut to the rows not stored yet, validate through the
+// gate with the stored tail as the seam, one commit per dataset.
+#include "systore/ingest_batch.h"
+
+#include <arrow/api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+
+#include "core/arrow_status_internal.h"
+#include "core/parallel.h"
+#include "pipeline/raw_csv.h"
+#include "systore/quality_gate.h"
+#include "systore/reference_store.h"
+
+namespace systore {
+
+namespace fs = std::filesystem;
+using pipeline_internal::RawCsvResult;
+
+int64_t IngestSummary::rows_added() const {
+  int64_t n = 0;
+  for (const auto& d : datasets) n += d.rows_added;
+  return n;
+}
+int64_t IngestSummary::rows_quarantined() const {
+  int64_t n = 0;
+  for (const auto& d : datasets) n += d.rows_quarantined;
+  return n;
+}
+std::map<std::string, int64_t> IngestSummary::findings_by_rule() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& d : datasets)
+    for (const auto& [r, n] : d.findings_by_rule) out[r] += n;
+  return out;
+}
+
+namespace {
+
+struct Folder {
+  const char* folder;
+  const char* dataset;
+  bool contract_keys;  // SOFR_20240300 -> SOFR/20240300
+};
+const Folder kFolders[] = {
+    {"adjusted_prices_csv", "prices/adjusted", false},
+    {"multiple_prices_csv", "prices/multiple", false},
+    {"fx_prices_csv", "fx/spot", false},
+    {"contract_prices_csv", "prices/contract_daily", true},
+    {"futures_contract_prices_csv", "prices/contract_daily", true},
+    {"contract_prices_hourly_csv", "prices/contract_hourly", true},
+};
+
+std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    if (fs::is_directory(p)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(p)) {
+        std::string ext = e.path().extension().string();
+        if (e.is_regular_file() && (ext == ".csv" || ext == ".parquet")) found.push_back(e.path().string());
+      }
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::string KeyFor(const std::string& path, bool contract_keys, const ColumnMapping& m) {
+  if (!m.key.empty()) return m.key;
+  std::string stem = fs::path(path).stem().string();
+  if (contract_keys) {
+    size_t u = stem.rfind('_');
+    if (u != std::string::npos && u + 1 < stem.size() &&
+        std::all_of(stem.begin() + u + 1, stem.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      stem[u] = '/';
+    }
+  }
+  return stem;
+}
+
+// Rows of `t` with ts > after (t may be unsorted). Returns the row indices kept.
+std::vector<int64_t> RowsAfter(const arrow::Table& t, Timestamp after) {
+  std::vector<int64_t> keep;
+  if (t.num_rows() == 0) return keep;
+  const int64_t* ts = t.column(0)->chunk(0)->data()->GetValues<int64_t>(1);
+  for (int64_t i = 0; i < t.num_rows(); ++i)
+    if (ts[i] > after) keep.push_back(i);
+  return keep;
+}
+
+Result<std::shared_ptr<arrow::Table>> Take(const std::shared_ptr<arrow::Table>& t, const std::vector<int64_t>& rows) {
+  std::vector<std::shared_ptr<arrow::Array>> cols;
+  for (int c = 0; c < t->num_columns(); ++c) {
+    auto a = t->column(c)->chunk(0);
+    std::unique_ptr<arrow::ArrayBuilder> b;
+    SYSTORE_RETURN_NOT_OK_ARROW(arrow::MakeBuilder(arrow::default_memory_pool(), a->type(), &b), "take");
+    SYSTORE_RETURN_NOT_OK_ARROW(b->Reserve(static_cast<int64_t>(rows.size())), "take");
+    for (int64_t r : rows) SYSTORE_RETURN_NOT_OK_ARROW(b->AppendArraySlice(*a->data(), r, 1), "take");
+    std::shared_ptr<arrow::Array> out;
+    SYSTORE_RETURN_NOT_OK_ARROW(b->Finish(&out), "take");
+    cols.push_back(out);
+  }
+  return arrow::Table::Make(t->schema(), cols);
+}
+
+class BatchIngestImpl : public BatchIngest {
+ public:
+  explicit BatchIngestImpl(BatchIngestOptions o) : options_(std::move(o)) {}
+
+  Status Init() {
+    TimeSeriesStoreOptions so;
+    so.root = options_.root;
+    SYSTORE_ASSIGN_OR_RAISE(store_, TimeSeriesStore::Open(so));
+    QualityGateOptions go;
+    go.root = options_.root;
+    go.enabled = options_.validate;
+    go.now = options_.now;
+    go.actor = options_.actor;
+    SYSTORE_ASSIGN_OR_RAISE(gate_, QualityGate::Open(go));
+    return Status::OK();
+  }
+
+  TimeSeriesStore* store() override { return store_.get(); }
+  QualityGate* gate() override { return gate_.get(); }
+
+  Result<IngestSummary> ImportPysystemtrade(const std::string& dir) override {
+    auto t0 = std::chrono::steady_clock::now();
+    IngestSummary sum;
+    total_ = CountPysystemtradeFiles(dir);
+    done_ = 0;
+    bool any = false;
+    if (fs::is_directory(dir + "/csvconfig")) {
+      any = true;
+      ReferenceStoreOptions ro;
+      ro.root = options_.root;
+      SYSTORE_ASSIGN_OR_RAISE(auto ref, ReferenceStore::Open(ro));
+      auto v = ref->ImportFolder(dir + "/csvconfig", {options_.actor, "systore ingest pysystemtrade " + dir});
+      if (v.ok()) sum.reference_version = *v;
+      else sum.reference_error = v.status().ToString();
+      Progress(1);
+    }
+    for (const auto& f : kFolders) {
+      std::string sub = dir + "/" + f.folder;
+      if (!fs::is_directory(sub)) continue;
+      any = true;
+      SYSTORE_ASSIGN_OR_RAISE(auto d, ImportDataset(f.dataset, ExpandPaths({sub}), ColumnMapping{}, f.contract_keys));
+      sum.datasets.push_back(std::move(d));
+    }
+    if (!any) {
+      return Status::InvalidArgument(dir + ": no pysystemtrade data (adjusted_prices_csv, multiple_prices_csv, "
+                                     "fx_prices_csv, contract_prices_csv, csvconfig)");
+    }
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return sum;
+  }
+
+  Result<DatasetIngestSummary> ImportFiles(const std::string& dataset, const std::vector<std::string>& paths,
+                                           const ColumnMapping& mapping) override {
+    auto files = ExpandPaths(paths);
+    if (files.empty()) return Status::InvalidArgument("no input files");
+    if (!mapping.key.empty() && files.size() > 1) {
+      return Status::InvalidArgument("mapping key names one series but " + std::to_string(files.size()) + " files were given");
+    }
+    total_ = static_cast<int64_t>(files.size());
+    done_ = 0;
+    return ImportDataset(dataset, files, mapping, false);
+  }
+
+ private:
+  void Progress(int64_t n) {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    done_ += n;
+    if (options_.progress) options_.progress(done_, total_);
+  }
+
+  struct FileWork {
+    std::string path, key;
+    RawCsvResult raw;
+    std::shared_ptr<arrow::Table> history;
+    int64_t already_stored = 0;
+    GateResult gate;
+  };
+
+  Result<DatasetIngestSummary> ImportDataset(const std::string& dataset, const std::vector<std::string>& files,
+                                             const ColumnMapping& mapping, bool contract_keys) {
+    auto t0 = std::chrono::steady_clock::now();
+    DatasetIngestSummary sum;
+    sum.dataset = dataset;
+    sum.files = static_cast<int64_t>(files.size());
+    std::vector<FileWork> work(files.size());
+    std::map<std::string, int> seen_keys;
+    for (size_t i = 0; i < files.size(); ++i) {
+      work[i].path = files[i];
+      work[i].key = KeyFor(files[i], contract_keys, mapping);
+      if (seen_keys.count(work[i].key)) {
+        return Status::InvalidArgument(files[i] + ": key " + work[i].key + " already comes from " + files[seen_keys[work[i].key]]);
+      }
+      seen_keys[work[i].key] = static_cast<int>(i);
+    }
+    std::optional<DatasetOptions> dopts;
+    if (auto o = store_->GetDatasetOptions(dataset); o.ok()) dopts = *o;
+    std::map<std::string, SeriesInfo> stored;
+    if (dopts) {
+      SYSTORE_ASSIGN_OR_RAISE(auto list, store_->List(dataset));
+      for (auto& s : list) stored[s.key] = s;
+    }
+    SYSTORE_RETURN_NOT_OK(ParallelFor(static_cast<int>(work.size()), options_.threads, [&](int i) -> Status {
+      FileWork& w = work[i];
+      bool parquet = fs::path(w.path).extension() == ".parquet";
+      if (parquet) {
+        SYSTORE_ASSIGN_OR_RAISE(w.raw, pipeline_internal::ReadParquetDrop(w.path, mapping));
+      } else {
+        SYSTORE_ASSIGN_OR_RAISE(w.raw, pipeline_internal::ReadRawCsv(w.path, mapping, options_.max_line_bytes));
+      }
+      IngestBatch b;
+      b.dataset = dataset;
+      b.key = w.key;
+      b.data = w.raw.table;
+      b.source = fs::path(w.path).filename().string();
+      b.source_lines = w.raw.source_lines;
+      b.parse_findings = w.raw.findings;
+      b.raw_lines = w.raw.bad_lines;
+      for (auto& f : b.parse_findings) f.dataset = dataset, f.key = w.key;
+      b.dataset_options = dopts;
+      // Newer-only: rows at or before the last stored row are already imported.
+      auto it = stored.find(w.key);
+      if (it != stored.end() && it->second.rows > 0 && b.data->num_rows() > 0) {
+        std::vector<int64_t> keep = RowsAfter(*b.data, it->second.last);
+        w.already_stored = b.data->num_rows() - static_cast<int64_t>(keep.size());
+        if (w.already_stored > 0) {
+          SYSTORE_ASSIGN_OR_RAISE(b.data, Take(b.data, keep));
+          std::vector<int64_t> lines;
+          for (int64_t r : keep) lines.push_back(b.source_lines[r]);
+          b.source_lines = std::move(lines);
+        }
+        if (b.data->num_rows() > 0 && options_.history_rows > 0) {
+          SYSTORE_ASSIGN_OR_RAISE(b.history, store_->Latest(dataset, w.key, options_.history_rows));
+        }
+      }
+      if (b.data->num_rows() == 0 && b.parse_findings.empty()) {
+        w.gate.accepted = b.data;
+      } else {
+        SYSTORE_ASSIGN_OR_RAISE(w.gate, gate_->Process(b));
+      }
+      Progress(1);
+      return Status::OK();
+    }));
+
+    // One commit for the dataset: every series' accepted rows, merged newer-only.
+    std::vector<SeriesUpdate> updates;
+    for (auto& w : work) {
+      sum.rows_read += w.raw.table->num_rows();
+      sum.rows_already_stored += w.already_stored;
+      sum.rows_quarantined += static_cast<int64_t>(w.gate.quarantined_rows.size());
+      for (const auto& f : w.gate.findings) {
+        ++sum.findings_by_rule[f.rule];
+        if (f.severity >= Severity::kError) sum.serious_findings.push_back(f);
+      }
+      if (w.gate.decision == GateDecision::kRejected) sum.rejected.push_back(w.key + ": " + w.gate.reason);
+      if (w.gate.accepted && w.gate.accepted->num_rows() > 0) {
+        SeriesUpdate u;
+        u.op = SeriesUpdate::Op::kMerge;
+        u.merge_mode = MergeMode::kNewerOnly;
+        u.key = w.key;
+        u.data = w.gate.accepted;
+        updates.push_back(std::move(u));
+      }
+    }
+    sum.series = static_cast<int64_t>(updates.size());
+    if (!updates.empty()) {
+      if (!dopts) {
+        DatasetOptions o = DatasetOptions::ForName(dataset);
+        for (auto& w : work) {
+          if (!w.raw.index_name.empty()) {
+            o.csv_index_name = w.raw.index_name;
+            break;
+          }
+        }
+        if (o.kind == SeriesKind::kOhlcv && updates[0].data->schema()->GetFieldIndex("FINAL") >= 0) o.csv_aliases["CLOSE"] = "FINAL";
+        Status st = store_->CreateDataset(dataset, o);
+        if (!st.ok() && st.code() != StatusCode::kAlreadyExists) return st;
+      }
+      SYSTORE_ASSIGN_OR_RAISE(auto results, store_->Apply(dataset, std::move(updates)));
+      for (const auto& r : results) {
+        sum.rows_added += r.rows_added;
+        if (r.version >= 0) sum.version = r.version;
+      }
+    }
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return sum;
+  }
+
+  BatchIngestOptions options_;
+  std::unique_ptr<TimeSeriesStore> store_;
+  std::unique_ptr<QualityGate> gate_;
+  std::mutex progress_mu_;
+  int64_t done_ = 0, total_ = 0;
+};
+
+}  // namespace
+
+int64_t BatchIngest::CountPysystemtradeFiles(const std::string& dir) {
+  int64_t n = fs::is_directory(dir + "/csvconfig") ? 1 : 0;
+  for (const auto& f : kFolders) {
+    std::string sub = dir + "/" + f.folder;
+    if (fs::is_directory(sub)) n += static_cast<int64_t>(ExpandPaths({sub}).size());
+  }
+  return n;
+}
+
+Result<std::unique_ptr<BatchIngest>> BatchIngest::Open(const BatchIngestOptions& options) {
+  if (options.root.empty()) return Status::InvalidArgument("batch ingest needs a store root");
+  auto b = std::make_unique<BatchIngestImpl>(options);
+  SYSTORE_RETURN_NOT_OK(b->Init());
+  return std::unique_ptr<BatchIngest>(std::move(b));
+}
+
+}  // namespace systore

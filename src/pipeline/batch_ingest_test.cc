@@ -1,0 +1,149 @@
+#include "systore/ingest_batch.h"
+
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <parquet/arrow/writer.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "quality/quality_test_util.h"
+#include "systore/quality_gate.h"
+#include "systore/reference_store.h"
+
+namespace systore {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+std::string SharedData() {
+  const char* src = std::getenv("SYSTORE_SOURCE_DIR");
+  if (!src) return "";
+  std::string d = std::string(src) + "/../shared/data";
+  return fs::is_directory(d + "/adjusted_prices_csv") ? d : "";
+}
+
+// Copies `n` files of each price folder, dropping the last `drop_last` data lines.
+void CopySubset(const std::string& from, const std::string& to, size_t n, int drop_last) {
+  for (const char* sub : {"adjusted_prices_csv", "multiple_prices_csv", "fx_prices_csv"}) {
+    fs::create_directories(to + "/" + sub);
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(from + "/" + sub)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (size_t i = 0; i < files.size() && i < n; ++i) {
+      std::ifstream in(files[i]);
+      std::vector<std::string> lines;
+      for (std::string l; std::getline(in, l);) lines.push_back(l);
+      std::ofstream out(to + "/" + sub + "/" + files[i].filename().string());
+      for (size_t j = 0; j + drop_last < lines.size(); ++j) out << lines[j] << "\n";
+    }
+  }
+  fs::copy(from + "/csvconfig", to + "/csvconfig");
+}
+
+std::unique_ptr<BatchIngest> Open(const std::string& root) {
+  BatchIngestOptions o;
+  o.root = root;
+  o.threads = 2;
+  auto b = BatchIngest::Open(o);
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  return std::move(*b);
+}
+
+std::map<std::string, int64_t> Rows(TimeSeriesStore* s, const std::string& ds) {
+  std::map<std::string, int64_t> out;
+  auto list = s->List(ds).MoveValueUnsafe();
+  for (const auto& i : list) out[i.key] = i.rows;
+  return out;
+}
+
+TEST(BatchIngest, PysystemtradeFolderIsIdempotentAndAddsExactlyTheNewDay) {
+  std::string data = SharedData();
+  if (data.empty()) GTEST_SKIP() << "../shared/data not available";
+  TempDir src_old, src_new, root;
+  CopySubset(data, src_old.path(), 6, 1);
+  CopySubset(data, src_new.path(), 6, 0);
+
+  auto ingest = Open(root.path());
+  auto first = ingest->ImportPysystemtrade(src_old.path());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->datasets.size(), 3u);
+  EXPECT_GT(first->reference_version, 0) << first->reference_error;
+  for (const auto& d : first->datasets) {
+    EXPECT_EQ(d.rejected.size(), 0u) << d.dataset << ": " << (d.rejected.empty() ? "" : d.rejected[0]);
+    EXPECT_EQ(d.rows_added + d.rows_quarantined, d.rows_read) << d.dataset;
+    EXPECT_GE(d.version, 0);
+  }
+  std::map<std::string, std::map<std::string, int64_t>> before;
+  std::map<std::string, int64_t> versions;
+  for (const char* ds : {"prices/adjusted", "prices/multiple", "fx/spot"}) {
+    before[ds] = Rows(ingest->store(), ds);
+    versions[ds] = *ingest->store()->CurrentVersion(ds);
+  }
+  // Same folder again: nothing added, no new version, no new quarantine entries.
+  size_t entries = ingest->gate()->quarantine()->List()->size();
+  auto again = ingest->ImportPysystemtrade(src_old.path());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->rows_added(), 0);
+  for (const char* ds : {"prices/adjusted", "prices/multiple", "fx/spot"})
+    EXPECT_EQ(*ingest->store()->CurrentVersion(ds), versions[ds]) << ds;
+  EXPECT_EQ(ingest->gate()->quarantine()->List()->size(), entries);
+
+  // One more day per file: exactly one row per series.
+  auto next = ingest->ImportPysystemtrade(src_new.path());
+  ASSERT_TRUE(next.ok());
+  for (const auto& d : next->datasets) {
+    EXPECT_EQ(d.rows_added, d.files) << d.dataset;
+    EXPECT_EQ(d.rows_quarantined, 0) << d.dataset;
+    for (const auto& [key, n] : Rows(ingest->store(), d.dataset)) EXPECT_EQ(n, before[d.dataset][key] + 1) << key;
+  }
+}
+
+TEST(BatchIngest, GenericCsvAndParquetDropsWithMapping) {
+  TempDir dir, root;
+  {
+    std::ofstream f(dir.path() + "/X.csv");
+    f << "sym,time,Last,Bid\n";
+    for (int d = 1; d <= 9; ++d) f << "X,2024-01-0" << d << " 10:00:00," << 100 + d << ",1\n";
+  }
+  auto ingest = Open(root.path());
+  ColumnMapping m;
+  m.timestamp_column = "time";
+  m.rename = {{"Last", "price"}};
+  m.columns = {"price"};
+  m.string_columns = {"sym"};
+  auto r = ingest->ImportFiles("drops/generic", {dir.path() + "/X.csv"}, m);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows_added, 9);
+  auto t = *ingest->store()->Read("drops/generic", "X");
+  EXPECT_EQ(t->num_columns(), 2);
+  EXPECT_EQ(t->field(1)->name(), "price");
+  // Re-import: idempotent.
+  EXPECT_EQ(ingest->ImportFiles("drops/generic", {dir.path() + "/X.csv"}, m)->rows_added, 0);
+
+  // Parquet: pandas-style millisecond timestamps, renamed value column.
+  arrow::TimestampBuilder tb(arrow::timestamp(arrow::TimeUnit::MILLI), arrow::default_memory_pool());
+  arrow::DoubleBuilder vb;
+  for (int d = 0; d < 5; ++d) {
+    ASSERT_TRUE(tb.Append((19723 + d) * 86400000LL).ok());
+    ASSERT_TRUE(vb.Append(10 + d).ok());
+  }
+  auto pt = arrow::Table::Make(arrow::schema({arrow::field("time", tb.type()), arrow::field("Last", arrow::float64())}),
+                               {tb.Finish().ValueOrDie(), vb.Finish().ValueOrDie()});
+  auto out = arrow::io::FileOutputStream::Open(dir.path() + "/Y.parquet").ValueOrDie();
+  ASSERT_TRUE(parquet::arrow::WriteTable(*pt, arrow::default_memory_pool(), out, 1024).ok());
+  ASSERT_TRUE(out->Close().ok());
+  ColumnMapping pm;
+  pm.rename = {{"Last", "price"}};
+  auto pr = ingest->ImportFiles("drops/generic", {dir.path() + "/Y.parquet"}, pm);
+  ASSERT_TRUE(pr.ok()) << pr.status().ToString();
+  EXPECT_EQ(pr->rows_added, 5);
+  auto yt = *ingest->store()->Read("drops/generic", "Y");
+  EXPECT_EQ(yt->num_rows(), 5);
+  EXPECT_EQ(yt->column(0)->chunk(0)->data()->GetValues<int64_t>(1)[0], 19723LL * 86400 * kNanosPerSecond);
+}
+
+}  // namespace
+}  // namespace systore
