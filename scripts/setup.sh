@@ -10,7 +10,7 @@ DEB_PACKAGES=(build-essential cmake ninja-build pkg-config python3-venv
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libzstd-dev libssl-dev
   libhiredis-dev libyaml-cpp-dev redis-server redis-tools
-  libsqlite3-dev libpq-dev postgresql)
+  libsqlite3-dev libpq-dev postgresql libmongoc-dev)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

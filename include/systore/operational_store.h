@@ -9,9 +9,9 @@
 //
 // Backends, chosen by OperationalStoreOptions::uri:
 //   sqlite:///abs/path.sqlite   embedded default: WAL, synchronous=FULL, group commit
-//   sqlite://:memory:           in-memory (tests)
 //   postgresql://host:port/db   libpq; any libpq connection URI
-//   mongodb://...               not implemented yet (Open fails with NotImplemented)
+//   mongodb://host/db           libmongoc: connection and transaction-capability check only;
+//                               Open fails (Unavailable without transactions, else NotImplemented)
 // Every backend has the same schema, guarantees and behaviour (one conformance suite).
 //
 // Thread safety: an OperationalStore is safe to use from many threads at once. A
@@ -233,7 +233,8 @@ class OperationalStore {
 
   /// Opens (creating schema when missing) the store named by options.uri.
   /// InvalidArgument for an unknown scheme, Unavailable when the server cannot be
-  /// reached, NotImplemented for mongodb:// (see docs/operational-store.md).
+  /// reached or cannot run multi-document transactions (MongoDB), NotImplemented for a
+  /// transaction-capable MongoDB server (see docs/operational-store.md).
   static Result<std::unique_ptr<OperationalStore>> Open(const OperationalStoreOptions& options);
 
   /// Runs fn in one ACID transaction: everything it did commits, or — when fn returns

@@ -448,9 +448,7 @@ Result<std::unique_ptr<OperationalStore>> OperationalStore::Open(const Operation
     return operational::OpenSqliteStore(options, path);
   }
   if (starts("postgresql:") || starts("postgres:")) return operational::OpenPostgresStore(options, uri);
-  if (starts("mongodb:")) {
-    return Status::NotImplemented("MongoDB backend is not implemented yet (see docs/operational-store.md): " + uri);
-  }
+  if (starts("mongodb:") || starts("mongodb+srv:")) return operational::OpenMongoStore(options, uri);
   return Status::InvalidArgument("operational store URI '" + uri +
                                  "': unknown scheme (expected sqlite://, postgresql:// or mongodb://)");
 }
