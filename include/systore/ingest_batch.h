@@ -81,6 +81,8 @@ struct DatasetIngestSummary {
   int64_t rows_read = 0;
   /// Rows at or before the last stored row, not considered (already imported).
   int64_t rows_already_stored = 0;
+  /// Rows identical to rows kept in the quarantine (pending or dropped): not re-judged.
+  int64_t rows_already_quarantined = 0;
   int64_t rows_added = 0;
   int64_t rows_quarantined = 0;
   /// Series whose batch was rejected (critical finding or policy reject).

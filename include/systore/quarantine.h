@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,11 @@ class Quarantine {
   virtual Status Drop(int64_t id, const std::string& actor, const std::string& reason) = 0;
   /// The audit trail, oldest first.
   virtual Result<std::vector<QuarantineDecision>> Audit() = 0;
+  /// Rows of `dataset` already decided against: those in pending or dropped entries, per
+  /// key, as (ts, text of the row's values). Batch ingest skips incoming rows identical to
+  /// one of them, so re-running an import neither re-judges nor re-quarantines them (a
+  /// corrected row with the same timestamp is judged again).
+  virtual Result<std::map<std::string, std::multimap<Timestamp, std::string>>> KeptRows(const std::string& dataset) = 0;
 };
 
 }  // namespace systore

@@ -13,6 +13,7 @@
 #include "core/arrow_status_internal.h"
 #include "core/parallel.h"
 #include "pipeline/raw_csv.h"
+#include "quality/finding_json_internal.h"
 #include "systore/quality_gate.h"
 #include "systore/reference_store.h"
 
@@ -185,6 +186,7 @@ class BatchIngestImpl : public BatchIngest {
     RawCsvResult raw;
     std::shared_ptr<arrow::Table> history;
     int64_t already_stored = 0;
+    int64_t already_quarantined = 0;
     GateResult gate;
   };
 
@@ -206,6 +208,9 @@ class BatchIngestImpl : public BatchIngest {
     }
     std::optional<DatasetOptions> dopts;
     if (auto o = store_->GetDatasetOptions(dataset); o.ok()) dopts = *o;
+    // Rows already decided against (pending or dropped quarantine entries): skipped when
+    // identical, so that a re-run is a no-op.
+    SYSTORE_ASSIGN_OR_RAISE(auto kept, gate_->quarantine()->KeptRows(dataset));
     std::map<std::string, SeriesInfo> stored;
     if (dopts) {
       SYSTORE_ASSIGN_OR_RAISE(auto list, store_->List(dataset));
@@ -231,16 +236,33 @@ class BatchIngestImpl : public BatchIngest {
       b.dataset_options = dopts;
       // Newer-only: rows at or before the last stored row are already imported.
       auto it = stored.find(w.key);
-      if (it != stored.end() && it->second.rows > 0 && b.data->num_rows() > 0) {
-        std::vector<int64_t> keep = RowsAfter(*b.data, it->second.last);
+      auto kit = kept.find(w.key);
+      bool has_stored = it != stored.end() && it->second.rows > 0;
+      if ((has_stored || kit != kept.end()) && b.data->num_rows() > 0) {
+        std::vector<int64_t> keep = RowsAfter(*b.data, has_stored ? it->second.last : kMinTimestamp);
         w.already_stored = b.data->num_rows() - static_cast<int64_t>(keep.size());
-        if (w.already_stored > 0) {
+        if (kit != kept.end()) {
+          const int64_t* ts = b.data->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
+          std::vector<int64_t> fresh;
+          for (int64_t r : keep) {
+            bool seen = false;
+            auto [lo, hi] = kit->second.equal_range(ts[r]);
+            if (lo != hi) {
+              std::string text = RowText(*b.data, r);
+              for (auto x = lo; x != hi && !seen; ++x) seen = x->second == text;
+            }
+            if (seen) ++w.already_quarantined;
+            else fresh.push_back(r);
+          }
+          keep = std::move(fresh);
+        }
+        if (static_cast<int64_t>(keep.size()) < b.data->num_rows()) {
           SYSTORE_ASSIGN_OR_RAISE(b.data, Take(b.data, keep));
           std::vector<int64_t> lines;
           for (int64_t r : keep) lines.push_back(b.source_lines[r]);
           b.source_lines = std::move(lines);
         }
-        if (b.data->num_rows() > 0 && options_.history_rows > 0) {
+        if (b.data->num_rows() > 0 && options_.history_rows > 0 && has_stored) {
           SYSTORE_ASSIGN_OR_RAISE(b.history, store_->Latest(dataset, w.key, options_.history_rows));
         }
       }
@@ -258,6 +280,7 @@ class BatchIngestImpl : public BatchIngest {
     for (auto& w : work) {
       sum.rows_read += w.raw.table->num_rows();
       sum.rows_already_stored += w.already_stored;
+      sum.rows_already_quarantined += w.already_quarantined;
       sum.rows_quarantined += static_cast<int64_t>(w.gate.quarantined_rows.size());
       for (const auto& f : w.gate.findings) {
         ++sum.findings_by_rule[f.rule];

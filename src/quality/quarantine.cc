@@ -70,6 +70,15 @@ Result<Finding> FindingFromJson(const json& j) {
 
 }  // namespace quality_internal
 
+std::string RowText(const arrow::Table& t, int64_t row) {
+  std::string out;
+  for (int c = 1; c < t.num_columns(); ++c) {
+    auto sc = t.column(c)->GetScalar(row);
+    out += t.field(c)->name() + "=" + (sc.ok() ? (*sc)->ToString() : "?") + ";";
+  }
+  return out;
+}
+
 namespace {
 
 using quality_internal::FindingFromJson;
@@ -221,6 +230,24 @@ class QuarantineImpl : public Quarantine {
     }
     SYSTORE_ASSIGN_OR_RAISE_ARROW(auto t, arrow::Table::FromRecordBatches(r->schema(), batches), path);
     return t;
+  }
+
+  Result<std::map<std::string, std::multimap<Timestamp, std::string>>> KeptRows(const std::string& dataset) override {
+    std::map<std::string, std::multimap<Timestamp, std::string>> out;
+    SYSTORE_ASSIGN_OR_RAISE(auto entries, List(""));
+    for (const auto& e : entries) {
+      if (e.dataset != dataset || e.status == "released" || e.rows == 0) continue;
+      SYSTORE_ASSIGN_OR_RAISE(auto rows, ReadRows(e.id));
+      SYSTORE_ASSIGN_OR_RAISE_ARROW(rows, rows->CombineChunks(), "kept rows");
+      int ri = rows->schema()->GetFieldIndex("_row");
+      if (ri >= 0) {
+        SYSTORE_ASSIGN_OR_RAISE_ARROW(rows, rows->RemoveColumn(ri), "kept rows");
+      }
+      auto& m = out[e.key];
+      const int64_t* ts = rows->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
+      for (int64_t r = 0; r < rows->num_rows(); ++r) m.emplace(ts[r], RowText(*rows, r));
+    }
+    return out;
   }
 
   Result<WriteResult> Release(int64_t id, TimeSeriesStore* store, const std::string& actor, MergeMode mode) override {

@@ -13,6 +13,10 @@ void AddDemoCommand(CLI::App& app, std::string& root);
 void AddReferenceCommands(CLI::App& app, std::string& root);
 /// `systore ops ...`: order new/ID, fill, cancel, submit, reject, orders, fills, positions, process, reconcile, audit.
 void AddOperationalCommands(CLI::App& app, std::string& root);
+/// `systore quality ...`: check, config, validators, quarantine list/show/release/drop/audit.
+void AddQualityCommands(CLI::App& app, std::string& root);
+/// `systore ingest ...`: pysystemtrade, files, simulate, deadletters.
+void AddIngestCommands(CLI::App& app, std::string& root);
 
 /// `systore blob ...`: list, config, health, read (DataBlob).
 void AddBlobCommands(CLI::App& app, std::string& root);

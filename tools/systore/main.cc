@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   systore::cli::AddDemoCommand(app, root);
   systore::cli::AddReferenceCommands(app, root);
   systore::cli::AddOperationalCommands(app, root);
+  systore::cli::AddQualityCommands(app, root);
+  systore::cli::AddIngestCommands(app, root);
   systore::cli::AddBlobCommands(app, root);
   systore::cli::AddCacheCommands(app, root);
   try {
