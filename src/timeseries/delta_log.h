@@ -26,16 +26,16 @@ inline constexpr int kDeltaVersionDigits = 20;
 static_assert(kDeltaVersionDigits == 20, "Delta log file names have 20 digits");
 
 /// A value column of a dataset schema.
-struct ColumnSpec {
+struct SeriesColumnSpec {
   std::string name;
   std::string type;  // "double", "long" or "string"
-  bool operator==(const ColumnSpec&) const = default;
+  bool operator==(const SeriesColumnSpec&) const = default;
 };
 
 struct DatasetMeta {
   std::string table_id;
   DatasetOptions options;
-  std::vector<ColumnSpec> columns;  // value columns, in order (ts is implicit)
+  std::vector<SeriesColumnSpec> columns;  // value columns, in order (ts is implicit)
 };
 
 /// A live data file of a series.

@@ -98,7 +98,7 @@ void EnsureArrowCompute() {
   std::call_once(once, [] { (void)arrow::compute::Initialize(); });
 }
 
-std::shared_ptr<arrow::Schema> SeriesSchema(const std::vector<ColumnSpec>& columns) {
+std::shared_ptr<arrow::Schema> SeriesSchema(const std::vector<SeriesColumnSpec>& columns) {
   std::vector<std::shared_ptr<arrow::Field>> fields;
   fields.push_back(arrow::field(kTimestampColumn, TimestampType(), false));
   for (const auto& c : columns) fields.push_back(arrow::field(c.name, ArrowTypeOf(c.type)));
@@ -117,7 +117,7 @@ std::vector<Timestamp> TimestampsOf(const arrow::Table& table) {
 
 Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Table> table,
                                                       SeriesKind kind,
-                                                      std::vector<ColumnSpec>* columns) {
+                                                      std::vector<SeriesColumnSpec>* columns) {
   if (!table) return Status::InvalidArgument("no data (null table)");
   auto schema = table->schema();
   int ts_idx = schema->GetFieldIndex(kTimestampColumn);

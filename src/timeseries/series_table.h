@@ -25,7 +25,7 @@ std::shared_ptr<arrow::DataType> TimestampType();
 void EnsureArrowCompute();
 
 /// Arrow schema of a dataset's files: ts then the value columns.
-std::shared_ptr<arrow::Schema> SeriesSchema(const std::vector<ColumnSpec>& columns);
+std::shared_ptr<arrow::Schema> SeriesSchema(const std::vector<SeriesColumnSpec>& columns);
 
 /// Brings a caller's table into canonical shape. `columns` is the dataset's schema, or
 /// empty for a new dataset, in which case it is filled from the table. Errors name the
@@ -33,7 +33,7 @@ std::shared_ptr<arrow::Schema> SeriesSchema(const std::vector<ColumnSpec>& colum
 /// non-increasing timestamps.
 Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Table> table,
                                                       SeriesKind kind,
-                                                      std::vector<ColumnSpec>* columns);
+                                                      std::vector<SeriesColumnSpec>* columns);
 
 /// Rows with start <= ts <= end of a ts-sorted table (zero-copy slice).
 Result<std::shared_ptr<arrow::Table>> SliceByTime(const std::shared_ptr<arrow::Table>& table,

@@ -192,7 +192,7 @@ Result<WriteResult> TimeSeriesStoreImpl::AppendThroughWal(Dataset* ds, const std
     }
   } cancel{ds->wal.get(), &noted};
   SYSTORE_ASSIGN_OR_RAISE(auto state, LatestState(ds));
-  std::vector<ColumnSpec> columns = state->meta.columns;
+  std::vector<SeriesColumnSpec> columns = state->meta.columns;
   auto where = [&](const Status& st) { return st.WithContext("dataset '" + ds->name + "', key '" + key + "'"); };
   auto norm = NormalizeSeries(std::move(data), state->meta.options.kind, &columns);
   if (!norm.ok()) return where(norm.status());
