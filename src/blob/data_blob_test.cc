@@ -115,14 +115,6 @@ classes:
 }
 
 TEST(DataBlob, ReferenceTablesThroughTheCache) {
-#if defined(__SANITIZE_ADDRESS__)
-  // Known bug outside this module: `systore::ColumnSpec` is defined twice with different
-  // layouts (src/timeseries/delta_log.h and include/systore/reference_table.h), an ODR
-  // violation. A binary linking both stores keeps one copy constructor; in the
-  // unoptimised sanitizer build the reference store then copies its schemas with the
-  // time-series one and crashes. Runs in the release build. Remove once renamed.
-  GTEST_SKIP() << "ODR clash of systore::ColumnSpec (timeseries/delta_log.h vs reference_table.h)";
-#endif
   TempDir dir;
   auto blob = OpenBlob(dir.path());
   auto ref = *blob->Reference("db_instruments");
