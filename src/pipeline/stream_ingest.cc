@@ -156,6 +156,7 @@ class StreamIngestImpl : public StreamIngest {
     int64_t rows = r.rows->num_rows();
     {
       std::unique_lock<std::mutex> l(w.mu);
+      if (w.stop) return Status::Unavailable("stream ingest is closed");
       if (static_cast<int64_t>(w.queue.size()) >= options_.queue_capacity) {
         if (!block) return Status::Unavailable("stream queue full (" + std::to_string(options_.queue_capacity) + " records)");
         ++push_waits_;
