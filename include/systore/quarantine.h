@@ -6,6 +6,7 @@
 //   <root>/_quality/quarantine/<ID>/raw.txt         unparsable source lines, when any
 //   <root>/_quality/quarantine/<ID>/entry.json      dataset, key, source, created, reason,
 //                                                   findings, fingerprint
+//   <root>/_quality/fingerprints/<sha256>          the id of the entry with that content
 //   <root>/_quality/audit.jsonl                     one JSON line per decision: time,
 //                                                   actor, action (quarantine|release|drop),
 //                                                   id, reason, rows written

@@ -106,7 +106,13 @@ class QualityGateImpl : public QualityGate {
     }
     for (int64_t i = 0; i < n; ++i)
       if (out[i]) res.quarantined_rows.push_back(i);
-    SYSTORE_ASSIGN_OR_RAISE(res.accepted, TakeRows(data, unique));
+    bool identity = static_cast<int64_t>(unique.size()) == n;
+    for (int64_t i = 0; identity && i < n; ++i) identity = unique[i] == i;
+    if (identity) {
+      res.accepted = data;  // the common case: nothing kept out, already sorted
+    } else {
+      SYSTORE_ASSIGN_OR_RAISE(res.accepted, TakeRows(data, unique));
+    }
     if (!res.quarantined_rows.empty()) {
       SYSTORE_ASSIGN_OR_RAISE(res.quarantined, TakeRows(data, res.quarantined_rows));
     }

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -115,9 +116,15 @@ class FileLock {
 class QuarantineImpl : public Quarantine {
  public:
   explicit QuarantineImpl(std::string root)
-      : dir_(root + "/_quality/quarantine"), audit_(root + "/_quality/audit.jsonl"), lock_(root + "/_quality/LOCK") {}
+      : dir_(root + "/_quality/quarantine"),
+        fp_dir_(root + "/_quality/fingerprints"),
+        audit_(root + "/_quality/audit.jsonl"),
+        lock_(root + "/_quality/LOCK") {}
 
-  Status Init() { return CreateDirectories(dir_); }
+  Status Init() {
+    SYSTORE_RETURN_NOT_OK(CreateDirectories(dir_));
+    return CreateDirectories(fp_dir_);
+  }
 
   Result<int64_t> Put(const QuarantineEntry& entry, const std::shared_ptr<arrow::Table>& rows,
                       const std::vector<int64_t>& row_indices) override {
@@ -148,11 +155,13 @@ class QuarantineImpl : public Quarantine {
     fp = Sha256Hex(fp);
 
     SYSTORE_ASSIGN_OR_RAISE(FileLock lock, FileLock::Acquire(lock_));
-    SYSTORE_ASSIGN_OR_RAISE(auto existing, ListLocked("pending"));
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      for (const auto& e : existing)
-        if (fingerprints_[e.id] == fp) return e.id;
+    // An identical pending entry (fingerprint index: one small file per fingerprint)?
+    if (auto prev = ReadFileToString(fp_dir_ + "/" + fp); prev.ok()) {
+      int64_t prev_id = std::atoll(prev->c_str());
+      SYSTORE_ASSIGN_OR_RAISE(auto statuses, Statuses());
+      if (prev_id > 0 && !statuses.count(prev_id) && PathExists(dir_ + "/" + std::to_string(prev_id) + "/entry.json")) {
+        return prev_id;
+      }
     }
 
     int64_t id = 1;
@@ -188,9 +197,12 @@ class QuarantineImpl : public Quarantine {
                {"fingerprint", fp},
                {"findings", fj}};
     SYSTORE_RETURN_NOT_OK(WriteFileDurably(d + "/entry.json", ej.dump(1) + "\n"));
+    // The fingerprint index is advisory (lost after a crash, a re-run makes a second
+    // entry), so it is written without fsync.
     {
-      std::lock_guard<std::mutex> g(mu_);
-      fingerprints_[id] = fp;
+      std::ofstream idx(fp_dir_ + "/" + fp, std::ios::trunc);
+      idx << id;
+      if (!idx) return Status::IOError("cannot write " + fp_dir_ + "/" + fp);
     }
     QuarantineDecision dec{Now(), DefaultActor(""), "quarantine", id, entry.reason, 0};
     SYSTORE_RETURN_NOT_OK(AppendAudit(dec));
@@ -381,8 +393,6 @@ class QuarantineImpl : public Quarantine {
       e.scope = j.value("scope", "rows");
       e.reason = j.value("reason", "");
       e.rows = j.value("rows", int64_t{0});
-      std::lock_guard<std::mutex> g(mu_);
-      fingerprints_[id] = j.value("fingerprint", "");
       for (const auto& f : j.value("findings", json::array())) {
         SYSTORE_ASSIGN_OR_RAISE(Finding fd, FindingFromJson(f));
         e.findings.push_back(std::move(fd));
@@ -411,9 +421,7 @@ class QuarantineImpl : public Quarantine {
     return out;
   }
 
-  std::string dir_, audit_, lock_;
-  std::mutex mu_;  // guards fingerprints_
-  std::map<int64_t, std::string> fingerprints_;
+  std::string dir_, fp_dir_, audit_, lock_;
 };
 
 }  // namespace

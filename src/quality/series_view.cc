@@ -31,12 +31,10 @@ Result<SeriesView> SeriesView::Make(const std::shared_ptr<arrow::Table>& table) 
     return Status::InvalidArgument("column ts must be timestamp or int64, got " + f0->type()->ToString());
   }
   int64_t n = v.table_->num_rows();
-  v.ts_.resize(n);
   if (n > 0) {
     auto arr = v.table_->column(0)->chunk(0);
     if (arr->null_count() > 0) return Status::InvalidArgument("column ts has null values");
-    const int64_t* raw = arr->data()->GetValues<int64_t>(1);
-    std::copy(raw, raw + n, v.ts_.begin());
+    v.ts_ = std::span<const Timestamp>(arr->data()->GetValues<int64_t>(1), static_cast<size_t>(n));
   }
   for (int c = 1; c < v.table_->num_columns(); ++c) {
     v.names_.push_back(v.table_->field(c)->name());
@@ -50,6 +48,15 @@ Result<SeriesView> SeriesView::Make(const std::shared_ptr<arrow::Table>& table) 
     v.arrays_.push_back(arr);
   }
   return v;
+}
+
+std::vector<int64_t> SeriesView::TimeOrder() const {
+  std::vector<int64_t> order(ts_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+  if (!std::is_sorted(ts_.begin(), ts_.end())) {
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ts_[a] < ts_[b]; });
+  }
+  return order;
 }
 
 int SeriesView::Find(const std::string& name) const {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,10 @@ class SeriesView {
   static Result<SeriesView> Make(const std::shared_ptr<arrow::Table>& table);
 
   int64_t num_rows() const { return static_cast<int64_t>(ts_.size()); }
-  const std::vector<Timestamp>& ts() const { return ts_; }
+  /// The timestamps (a view into the table, which the view keeps alive).
+  std::span<const Timestamp> ts() const { return ts_; }
+  /// Row indices in time order (stable); the identity, without sorting, when sorted.
+  std::vector<int64_t> TimeOrder() const;
   const std::vector<std::string>& names() const { return names_; }
   int num_columns() const { return static_cast<int>(names_.size()); }
   /// Index of a value column (case-sensitive), or -1.
@@ -38,7 +42,7 @@ class SeriesView {
 
  private:
   std::shared_ptr<arrow::Table> table_;
-  std::vector<Timestamp> ts_;
+  std::span<const Timestamp> ts_;
   std::vector<std::string> names_;
   std::vector<std::shared_ptr<arrow::Array>> arrays_;
 };

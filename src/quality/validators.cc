@@ -63,7 +63,7 @@ int VolumeColumn(const SeriesView& v, const ValidatorParams& p) {
 }
 
 /// Median spacing between consecutive distinct timestamps (0 when fewer than 2).
-Timestamp MedianSpacing(const std::vector<Timestamp>& ts) {
+Timestamp MedianSpacing(std::span<const Timestamp> ts) {
   std::vector<Timestamp> d;
   for (size_t i = 1; i < ts.size(); ++i)
     if (ts[i] > ts[i - 1]) d.push_back(ts[i] - ts[i - 1]);
@@ -264,9 +264,7 @@ class GapsValidator : public Validator {
     std::shared_ptr<const BusinessCalendar> cal = in.calendar;
     if (!cal) cal = std::make_shared<BusinessCalendar>("weekdays", std::vector<Timestamp>{});
     // Walk the batch in time order (out-of-order rows are the timestamps rule's business).
-    std::vector<int64_t> order(v.num_rows());
-    for (int64_t i = 0; i < v.num_rows(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return v.ts()[a] < v.ts()[b]; });
+    std::vector<int64_t> order = v.TimeOrder();
     Timestamp prev = hv.num_rows() ? hv.ts().back() : kMinTimestamp;
     for (int64_t r : order) {
       Timestamp t = v.ts()[r];
@@ -362,9 +360,7 @@ class SpikeValidator : public Validator {
     };
     int hc = hv.num_rows() ? hv.Find(v.names()[c]) : -1;
     for (int64_t r = 0; hc >= 0 && r < hv.num_rows(); ++r) step(hv.ts()[r], hv.Value(hc, r), -1);
-    std::vector<int64_t> order(v.num_rows());
-    for (int64_t i = 0; i < v.num_rows(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return v.ts()[a] < v.ts()[b]; });
+    std::vector<int64_t> order = v.TimeOrder();
     first_row_ = hv.num_rows() && !order.empty() ? order[0] : -2;
     for (int64_t r : order) {
       if (!std::isnan(raw_p) && v.ts()[r] <= raw_t) continue;  // duplicates/out of order
@@ -392,9 +388,14 @@ class CleaningValidator : public Validator {
     int vol = VolumeColumn(v, p_);
     bool intraday = p_.GetBool("intraday", false);
     if (!p_.Has("intraday")) {
-      std::vector<Timestamp> ts = v.ts();
-      std::sort(ts.begin(), ts.end());
-      Timestamp spacing = MedianSpacing(ts);
+      Timestamp spacing;
+      if (std::is_sorted(v.ts().begin(), v.ts().end())) {
+        spacing = MedianSpacing(v.ts());
+      } else {
+        std::vector<Timestamp> ts(v.ts().begin(), v.ts().end());
+        std::sort(ts.begin(), ts.end());
+        spacing = MedianSpacing(ts);
+      }
       intraday = in.dataset_options.kind == SeriesKind::kTicks ||
                  (spacing > 0 && spacing < 20 * 3600 * kNanosPerSecond);
     }
@@ -441,9 +442,7 @@ class DuplicatesValidator : public Validator {
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
     std::string policy = p_.GetString("policy", "keep-last");
-    std::vector<int64_t> order(v.num_rows());
-    for (int64_t i = 0; i < v.num_rows(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return v.ts()[a] < v.ts()[b]; });
+    std::vector<int64_t> order = v.TimeOrder();
     int main = MainPriceColumn(v, ValidatorParams());
     for (size_t i = 0; i < order.size();) {
       size_t j = i + 1;
