@@ -1,8 +1,10 @@
 // Reads of a hot series through DataBlob: L1 hit, L2 (Redis) hit, miss (store read
 // plus cache fill), and a direct TimeSeriesStore read; then hit rates for a zipf(1.0)
 // access pattern over 200 instruments with an L1 that holds 50 of them.
-// Starts its own redis-server on loopback (src/cache/redis_test_server_internal.h).
-//   blob_bench [--iterations N]
+// Starts its own redis-server on loopback (src/cache/redis_test_server_internal.h), or
+// with --cluster a 3-master Redis Cluster with one replica each
+// (src/cache/redis_test_cluster_internal.h) and runs the same through mode "cluster".
+//   blob_bench [--iterations N] [--cluster] [--no-invalidation]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/redis_test_cluster_internal.h"
 #include "cache/redis_test_server_internal.h"
 #include "systore/data_blob.h"
 #include "timeseries/test_util_internal.h"
@@ -41,17 +44,42 @@ double TimeUs(int n, Fn fn) {
 
 int main(int argc, char** argv) {
   int n = 2000;
-  for (int i = 1; i + 1 < argc; ++i)
-    if (!std::strcmp(argv[i], "--iterations")) n = std::atoi(argv[i + 1]);
-  testing::TempDir dir;
-  auto redis = testing::RedisTestServer::Start();
-  if (!redis.ok()) {
-    std::fprintf(stderr, "%s\n", redis.status().ToString().c_str());
-    return 1;
+  bool cluster_mode = false;
+  bool invalidation = true;  // --no-invalidation: no PUBLISH on writes, no subscriber
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) n = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--cluster")) cluster_mode = true;
+    if (!std::strcmp(argv[i], "--no-invalidation")) invalidation = false;
   }
+  testing::TempDir dir;
+  std::unique_ptr<testing::RedisTestServer> redis;
+  std::unique_ptr<testing::RedisTestCluster> cluster;
+  std::string l2_config;
+  if (cluster_mode) {
+    auto c = testing::RedisTestCluster::Start(3, 1);
+    if (!c.ok()) {
+      std::fprintf(stderr, "%s\n", c.status().ToString().c_str());
+      return 1;
+    }
+    cluster = std::move(c).MoveValueUnsafe();
+    l2_config = "{mode: cluster, nodes: [";
+    for (const auto& a : cluster->addresses()) l2_config += "\"" + a + "\",";
+    l2_config.back() = ']';
+    l2_config += "}";
+  } else {
+    auto r = testing::RedisTestServer::Start();
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    redis = std::move(r).MoveValueUnsafe();
+    l2_config = "{mode: redis, nodes: [\"" + redis->address() + "\"]}";
+  }
+  std::printf("L2: %s\n", cluster_mode ? "Redis Cluster, 3 masters + 3 replicas" : "Redis, one server");
   DataBlobOptions o;
   o.root = dir.path();
-  o.config_text = "cache:\n  l1: {capacity_mb: 4}\n  l2: {mode: redis, nodes: [\"" + (*redis)->address() + "\"]}\n";
+  if (!invalidation) l2_config.insert(l2_config.size() - 1, ", invalidation: false");
+  o.config_text = "cache:\n  l1: {capacity_mb: 4}\n  l2: " + l2_config + "\n";
   auto blob = std::move(DataBlob::Open(o)).MoveValueUnsafe();
   const std::string cls = "db_futures_adjusted_prices";
   auto ts = *blob->TimeSeries(cls);
@@ -77,7 +105,7 @@ int main(int argc, char** argv) {
   });
   double direct = TimeUs(n / 4, [&](int i) { (void)ts->Read("prices/adjusted", keys[1 + i % 199]); });
   std::printf("read of one series (2500 rows), median:\n");
-  std::printf("  L1 hit          %10.2f us\n  L2 (Redis) hit  %10.2f us\n  miss            %10.2f us\n"
+  std::printf("  L1 hit          %10.2f us\n  L2 hit          %10.2f us\n  miss            %10.2f us\n"
               "  direct store    %10.2f us\n",
               l1, l2, miss, direct);
 
@@ -100,6 +128,11 @@ int main(int argc, char** argv) {
   std::printf("  L1 hit rate %.3f, L2 hit rate of L1 misses %.3f, store loads %lld, %.1f us/read\n",
               double(l1h) / double(l1h + l1m), l1m ? double(l2h) / double(l1m) : 0.0, (long long)loads,
               secs * 1e6 / reads);
+  if (cluster) {
+    auto info = cache.Stats();
+    std::printf("  L2 mode %s, connected %d, L2 errors %lld\n", info.l2_mode.c_str(), int(info.l2_connected),
+                (long long)info.total.l2.errors);
+  }
   (void)blob->CloseAll();
   return 0;
 }
