@@ -98,7 +98,8 @@ class QualityGateImpl : public QualityGate {
     std::vector<int64_t> keep;
     for (int64_t i = 0; i < n; ++i)
       if (!out[i]) keep.push_back(i);
-    std::stable_sort(keep.begin(), keep.end(), [&](int64_t a, int64_t b) { return v.ts()[a] < v.ts()[b]; });
+    auto by_ts = [&](int64_t a, int64_t b) { return v.ts()[a] < v.ts()[b]; };
+    if (!std::is_sorted(keep.begin(), keep.end(), by_ts)) std::stable_sort(keep.begin(), keep.end(), by_ts);
     std::vector<int64_t> unique;
     for (size_t i = 0; i < keep.size(); ++i) {
       if (i + 1 < keep.size() && v.ts()[keep[i + 1]] == v.ts()[keep[i]]) out[keep[i]] = 1;

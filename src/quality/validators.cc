@@ -399,15 +399,19 @@ class CleaningValidator : public Validator {
       intraday = in.dataset_options.kind == SeriesKind::kTicks ||
                  (spacing > 0 && spacing < 20 * 3600 * kNanosPerSecond);
     }
+    const bool check_future = p_.GetBool("future_dated", true);
+    const bool check_zero = p_.GetBool("zero_prices", true);
+    const bool check_zero_volume = p_.GetBool("zero_volume_bars", true) && intraday && vol >= 0 &&
+                                   in.dataset_options.kind != SeriesKind::kTicks;
     for (int64_t r = 0; r < v.num_rows(); ++r) {
       Timestamp t = v.ts()[r];
-      if (p_.GetBool("future_dated", true) && t > now + tolerance) {
+      if (check_future && t > now + tolerance) {
         Finding f = MakeFinding(Severity::kError, "future_dated", r, t,
                                 "timestamp is after now (" + FormatTimestamp(now - now % kNanosPerSecond) + ")");
         sink->Add(std::move(f));
         continue;
       }
-      if (p_.GetBool("zero_prices", true)) {
+      if (check_zero) {
         bool zero = false;
         std::string col;
         for (int c : prices)
@@ -419,8 +423,7 @@ class CleaningValidator : public Validator {
           continue;
         }
       }
-      if (p_.GetBool("zero_volume_bars", true) && intraday && vol >= 0 && !v.IsNull(vol, r) && v.Value(vol, r) == 0.0 &&
-          in.dataset_options.kind != SeriesKind::kTicks) {
+      if (check_zero_volume && !v.IsNull(vol, r) && v.Value(vol, r) == 0.0) {
         Finding f = MakeFinding(Severity::kError, "zero_volume_bar", r, t, "intraday bar with zero volume");
         f.values = {{v.names()[vol], 0.0}};
         sink->Add(std::move(f));
