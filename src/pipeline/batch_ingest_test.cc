@@ -101,6 +101,29 @@ TEST(BatchIngest, PysystemtradeFolderIsIdempotentAndAddsExactlyTheNewDay) {
   }
 }
 
+TEST(BatchIngest, PerContractPricesGetContractKeys) {
+  TempDir src, root;
+  std::filesystem::create_directories(src.path() + "/contract_prices_csv");
+  {
+    std::ofstream f(src.path() + "/contract_prices_csv/SOFR_20240300.csv");
+    f << "DATETIME,OPEN,HIGH,LOW,FINAL,VOLUME\n";
+    for (int d = 1; d <= 5; ++d) f << "2024-01-0" << d << " 23:00:00," << 95 << "," << 95.5 << "," << 94.5 << "," << 95.1 << ",10\n";
+    f << "2024-01-08 23:00:00,95,94,96,95,10\n";  // low > high
+  }
+  auto ingest = Open(root.path());
+  auto r = ingest->ImportPysystemtrade(src.path());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->datasets.size(), 1u);
+  EXPECT_EQ(r->datasets[0].dataset, "prices/contract_daily");
+  EXPECT_EQ(r->datasets[0].rows_added, 5);
+  EXPECT_EQ(r->datasets[0].rows_quarantined, 1);
+  EXPECT_EQ(r->datasets[0].findings_by_rule.at("ohlc"), 1);
+  auto t = ingest->store()->Read("prices/contract_daily", "SOFR/20240300");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ((*t)->num_rows(), 5);
+  EXPECT_TRUE(ingest->ImportPysystemtrade(src.path() + "/nothing").status().IsInvalidArgument());
+}
+
 TEST(BatchIngest, GenericCsvAndParquetDropsWithMapping) {
   TempDir dir, root;
   {
