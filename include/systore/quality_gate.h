@@ -36,8 +36,9 @@ class ReferenceStore;
 struct QualityGateOptions {
   /// Store root (quality.json, the quarantine and reference data live under it).
   std::string root;
-  /// When false the gate passes batches through unchecked (only sorting is still
-  /// required of the input); for benchmarks that measure the cost of validation.
+  /// When false no validator runs; the gate still sorts the rows and keeps the last row
+  /// of a repeated timestamp (the others are quarantined), so the store accepts the
+  /// batch. For measuring the cost of validation.
   bool enabled = true;
   /// Use this configuration instead of <root>/quality.json.
   std::optional<QualityConfig> config;
