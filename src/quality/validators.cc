@@ -140,8 +140,24 @@ class PriceValidator : public Validator {
         if (auto r = cfg->GetNumber("price_max." + in.key, "Value"); r.ok()) hi = *r, bound_source = "reference";
       }
     }
+    // Bounds relative to recent history: within +-max_relative_move of the last stored
+    // value of the column (0 = off).
+    double rel = p_.GetDouble("max_relative_move", 0);
+    SYSTORE_ASSIGN_OR_RAISE(SeriesView hv, SeriesView::Make(in.history));
     for (int c : PriceColumns(v, p_)) {
       const std::string& col = v.names()[c];
+      double clo = lo, chi = hi;
+      std::string csource = bound_source;
+      if (rel > 0 && hv.num_rows() > 0) {
+        int hc = hv.Find(col);
+        double last = kNaN;
+        for (int64_t r = hv.num_rows() - 1; hc >= 0 && r >= 0 && std::isnan(last); --r) last = hv.Value(hc, r);
+        if (!std::isnan(last) && last != 0) {
+          clo = std::max(clo, last - std::abs(last) * rel);
+          chi = std::min(chi, last + std::abs(last) * rel);
+          csource = "last stored " + Num(last) + " +-" + Num(rel * 100) + "%";
+        }
+      }
       for (int64_t r = 0; r < v.num_rows(); ++r) {
         if (v.IsNull(c, r)) continue;  // missing values are allowed (multiple prices)
         double x = v.Value(c, r);
@@ -150,10 +166,10 @@ class PriceValidator : public Validator {
           f = MakeFinding(Severity::kError, "nan_price", r, v.ts()[r], col + " is " + Num(x));
         } else if (x < 0 && !allow_non_positive) {
           f = MakeFinding(Severity::kError, "non_positive_price", r, v.ts()[r], col + " = " + Num(x) + " is negative");
-        } else if (x < lo || x > hi) {
+        } else if (x < clo || x > chi) {
           f = MakeFinding(Severity::kError, "price_range", r, v.ts()[r],
-                          col + " = " + Num(x) + " outside [" + Num(lo) + ", " + Num(hi) + "] (" + bound_source + ")");
-          f.values = {{"min", lo}, {"max", hi}};
+                          col + " = " + Num(x) + " outside [" + Num(clo) + ", " + Num(chi) + "] (" + csource + ")");
+          f.values = {{"min", clo}, {"max", chi}};
         } else {
           continue;
         }

@@ -196,6 +196,16 @@ TEST(PriceValidator, NanNegativeAndBounds) {
   EXPECT_EQ(RunValidator("price", Input(t), R"({"allow_non_positive": true})").size(), 1u);
 }
 
+TEST(PriceValidator, BoundsRelativeToRecentHistory) {
+  auto history = PriceTable({Day(2024, 1, 1), Day(2024, 1, 2)}, {100, 110});
+  auto in = Input(PriceTable({Day(2024, 1, 3), Day(2024, 1, 4)}, {150, 160}), history);
+  EXPECT_TRUE(RunValidator("price", in).empty());  // off by default
+  auto f = RunValidator("price", in, R"({"max_relative_move": 0.4})");
+  ASSERT_EQ(f.size(), 1u);  // 110 * 1.4 = 154: 150 passes, 160 does not
+  EXPECT_EQ(f[0].row, 1);
+  EXPECT_NE(f[0].message.find("last stored 110"), std::string::npos) << f[0].message;
+}
+
 TEST(SchemaValidator, MissingOhlcColumnIsCritical) {
   auto in = Input(MakeTable({"OPEN", "HIGH", "LOW"}, {Day(2024, 1, 1)}, {{1}, {1}, {1}}));
   in.dataset_options.kind = SeriesKind::kOhlcv;
