@@ -282,8 +282,30 @@ class GapsValidator : public Validator {
     // Walk the batch in time order (out-of-order rows are the timestamps rule's business).
     std::vector<int64_t> order = v.TimeOrder();
     Timestamp prev = hv.num_rows() ? hv.ts().back() : kMinTimestamp;
+    // Intraday bars: the bar length is `bar_seconds`, or the median spacing of the
+    // batch when that is under 20 hours (ticks are irregular and not checked). Within one
+    // UTC day, more than `max_missing_bars` absent bars between two rows is a gap.
+    Timestamp bar = static_cast<Timestamp>(p_.GetDouble("bar_seconds", 0) * kNanosPerSecond);
+    if (bar == 0 && in.dataset_options.kind != SeriesKind::kTicks && order.size() >= 3) {
+      std::vector<Timestamp> sorted;
+      for (int64_t r : order) sorted.push_back(v.ts()[r]);
+      Timestamp spacing = MedianSpacing(sorted);
+      if (spacing > 0 && spacing < 20 * 3600 * kNanosPerSecond) bar = spacing;
+    }
+    const int64_t max_missing_bars = p_.GetInt("max_missing_bars", 0);
     for (int64_t r : order) {
       Timestamp t = v.ts()[r];
+      if (bar > 0 && prev != kMinTimestamp && t > prev && t / kNanosPerDay == prev / kNanosPerDay) {
+        int64_t missing_bars = (t - prev) / bar - 1;
+        if (missing_bars > max_missing_bars) {
+          Finding f = MakeFinding(Severity::kWarning, "missing_bars", r, t,
+                                  std::to_string(missing_bars) + " intraday bars of " +
+                                      std::to_string(bar / kNanosPerSecond) + " s missing since " + FormatTimestamp(prev));
+          f.timestamps = {prev, t};
+          f.values = {{"missing_bars", static_cast<double>(missing_bars)}};
+          sink->Add(std::move(f));
+        }
+      }
       if (prev != kMinTimestamp && t > prev) {
         int64_t missing = cal->BusinessDaysBetween(prev, t) - 1;
         if (missing > max_missing) {

@@ -128,6 +128,19 @@ TEST(GapsValidator, CountsMissingBusinessDaysWithCalendar) {
   EXPECT_EQ(RunValidator("gaps", in, R"({"max_missing_days": 1})").size(), 1u);
 }
 
+TEST(GapsValidator, FindsMissingIntradayBars) {
+  std::vector<Timestamp> ts;
+  for (int h : {8, 9, 10, 13, 14, 15}) ts.push_back(FromCivilDate(2024, 3, 4) + h * 3600 * kNanosPerSecond);
+  ts.push_back(FromCivilDate(2024, 3, 5) + 8 * 3600 * kNanosPerSecond);  // next day: not an intraday gap
+  std::vector<double> px(ts.size(), 1.0);
+  auto f = RunValidator("gaps", Input(PriceTable(ts, px)));  // bar length inferred: 1 hour
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].rule, "missing_bars");
+  EXPECT_EQ(f[0].row, 3);
+  EXPECT_EQ(f[0].values[0].second, 2);  // 11:00 and 12:00
+  EXPECT_TRUE(RunValidator("gaps", Input(PriceTable(ts, px)), R"({"max_missing_bars": 2})").empty());
+}
+
 TEST(GapsValidator, ChecksTheSeamWithHistory) {
   auto f = RunValidator("gaps", Input(PriceTable({Day(2024, 3, 25)}, {1}), PriceTable({Day(2024, 3, 1)}, {1})));
   ASSERT_EQ(f.size(), 1u);
