@@ -51,10 +51,7 @@ std::vector<std::string> Memtable::Keys() {
   return out;
 }
 
-int64_t Memtable::rows() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return rows_;
-}
+int64_t Memtable::rows() { return rows_.load(std::memory_order_relaxed); }
 
 Timestamp Memtable::first_add_time() {
   std::lock_guard<std::mutex> lock(mu_);

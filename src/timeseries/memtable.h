@@ -3,6 +3,7 @@
 // read is "Parquet rows, then the tail". Internally synchronised.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,7 +42,7 @@ class Memtable {
   };
   std::mutex mu_;
   std::map<std::string, Tail> tails_;
-  int64_t rows_ = 0;
+  std::atomic<int64_t> rows_{0};  // read without the lock on every append
   Timestamp first_add_time_ = 0;
 };
 

@@ -191,7 +191,15 @@ Result<WriteResult> TimeSeriesStoreImpl::AppendThroughWal(Dataset* ds, const std
       if (*noted) wal->CancelIncoming();
     }
   } cancel{ds->wal.get(), &noted};
-  SYSTORE_ASSIGN_OR_RAISE(auto state, LatestState(ds));
+  // This process is the only writer, so its own state is current: no log check needed.
+  std::shared_ptr<const DatasetState> state;
+  {
+    std::lock_guard<std::mutex> l(ds->state_mu);
+    state = ds->state;
+  }
+  if (!state) {
+    SYSTORE_ASSIGN_OR_RAISE(state, LatestState(ds));
+  }
   std::vector<SeriesColumnSpec> columns = state->meta.columns;
   auto where = [&](const Status& st) { return st.WithContext("dataset '" + ds->name + "', key '" + key + "'"); };
   auto norm = NormalizeSeries(std::move(data), state->meta.options.kind, &columns);

@@ -81,6 +81,15 @@ Result<WriteResult> TimeSeriesStoreImpl::Append(const std::string& dataset, cons
   if (options_.wal.enabled) {
     SYSTORE_RETURN_NOT_OK(ValidateKey(key));
     SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
+    if (ds->writing.load()) {
+      // Already this dataset's writer: its state is current (no log check per append).
+      std::shared_ptr<const DatasetState> own;
+      {
+        std::lock_guard<std::mutex> l(ds->state_mu);
+        own = ds->state;
+      }
+      if (own && !own->meta.columns.empty()) return AppendThroughWal(ds, key, std::move(data));
+    }
     auto state = LatestState(ds);
     // The first write to a dataset (or to a dataset with no schema yet) fixes its schema
     // through a regular commit; later appends go through the log.
