@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_util_internal.h"
+
 #include <cstdlib>
 #include <random>
 #include <set>
@@ -89,19 +91,9 @@ TEST(OperationalCrashTest, AcknowledgedFillsSurviveSigkillAndPositionsMatchFills
   for (int round = 0; round < kills; ++round) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
-    pid_t pid = ::fork();
+    pid_t pid = testing::SpawnSelf(
+        {{kChildEnv, uri + "|" + std::to_string(fds[1]) + "|" + std::to_string(round)}}, fds[0]);
     ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      std::string env = uri + "|" + std::to_string(fds[1]) + "|" + std::to_string(round);
-      ::setenv(kChildEnv, env.c_str(), 1);
-      char path[4096];
-      ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-      path[n > 0 ? n : 0] = 0;
-      char* argv[] = {path, nullptr};
-      ::execv(path, argv);
-      std::_Exit(127);
-    }
     ::close(fds[1]);
     // Kill at a random moment after the child is demonstrably applying fills (its
     // start-up time varies a lot, e.g. under ASan).

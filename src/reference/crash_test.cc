@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/test_util_internal.h"
+
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -57,20 +59,10 @@ TEST(ReferenceCrashTest, AcknowledgedChangesSurviveSigkill) {
   for (int round = 0; round < kills; ++round) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
-    pid_t pid = ::fork();
+    pid_t pid = testing::SpawnSelf({{kChildEnv, dir.path() + ":" + std::to_string(fds[1])},
+                                    {"ARROW_DEFAULT_MEMORY_POOL", "system"}},
+                                   fds[0]);
     ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      std::string env = dir.path() + ":" + std::to_string(fds[1]);
-      ::setenv(kChildEnv, env.c_str(), 1);
-      ::setenv("ARROW_DEFAULT_MEMORY_POOL", "system", 1);
-      char path[4096];
-      ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-      path[n > 0 ? n : 0] = 0;
-      char* argv[] = {path, nullptr};
-      ::execv(path, argv);
-      std::_Exit(127);
-    }
     ::close(fds[1]);
     std::uniform_int_distribution<int> delay_ms(5, 60);
     ::usleep(delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));

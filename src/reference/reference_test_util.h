@@ -7,23 +7,15 @@
 #include <string>
 
 #include "core/file_util.h"
+#include "core/test_util_internal.h"
 #include "systore/reference_store.h"
 
 namespace systore::reference_test {
 
-class TempDir {
+/// Temp directories named for the reference tests.
+class TempDir : public systore::testing::TempDir {
  public:
-  TempDir() : path_((std::filesystem::temp_directory_path() / ("systore-ref-test-" + RandomHexId())).string()) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : systore::testing::TempDir("systore-ref-test-") {}
 };
 
 inline void WriteText(const std::string& path, const std::string& text) {

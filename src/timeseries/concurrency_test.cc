@@ -54,18 +54,8 @@ TEST(ConcurrencyTest, ReaderProcessesSeeConsistentVersionsWhileWriterAppendsAndC
   testing::TempDir dir;
   std::vector<pid_t> readers;
   for (int r = 0; r < 3; ++r) {
-    pid_t pid = ::fork();
+    pid_t pid = testing::SpawnSelf({{kReaderEnv, dir.path()}, {"ARROW_DEFAULT_MEMORY_POOL", "system"}});
     ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::setenv(kReaderEnv, dir.path().c_str(), 1);
-      ::setenv("ARROW_DEFAULT_MEMORY_POOL", "system", 1);
-      char path[4096];
-      ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-      path[n > 0 ? n : 0] = 0;
-      char* argv[] = {path, nullptr};
-      ::execv(path, argv);
-      std::_Exit(127);
-    }
     readers.push_back(pid);
   }
   {

@@ -9,24 +9,9 @@
 
 #include "systore/time.h"
 #include "core/file_util.h"
+#include "core/test_util_internal.h"
 
 namespace systore::testing {
-
-/// A fresh directory under the system temp dir, removed on destruction.
-class TempDir {
- public:
-  TempDir() : path_((std::filesystem::temp_directory_path() / ("systore-test-" + RandomHexId())).string()) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 /// A table with ts (timestamp[ns, UTC]) and one double column per name.
 inline std::shared_ptr<arrow::Table> MakeSeries(const std::vector<Timestamp>& ts,
