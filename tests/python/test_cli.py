@@ -55,3 +55,15 @@ def test_cli_rejects_bad_input_with_location_and_keeps_store(run, tmp_path):
     assert run("ts", "import", check=False).returncode != 0  # usage error
     help_text = run("ts", "import", "--help").stdout
     assert "--key-from-filename" in help_text and "one commit" in help_text
+
+
+def test_cli_inspect_dumps_the_log(run, tmp_path):
+    f = tmp_path / "A.csv"
+    write_csv(f, "DATETIME,price", [("2024-01-01", 1), ("2024-01-02", 2)])
+    run("ts", "import", "fx/spot", str(f), "--key", "A/B")
+    out = run("inspect", "log", "fx/spot").stdout
+    assert "version 0" in out and "version 1" in out
+    assert "commitInfo operation=WRITE" in out
+    assert "key=A%252FB/" in out and "key=A/B" in out  # URI path vs partition value
+    assert "0 segment(s), 0 record(s)" in run("inspect", "wal", "fx/spot").stdout  # flushed on close
+    assert run("inspect", "log", "../etc", check=False).returncode == 1

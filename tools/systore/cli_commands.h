@@ -7,6 +7,8 @@ namespace systore::cli {
 
 /// `systore ts ...`: import, read, latest, list, versions, vacuum, snapshot, delete.
 void AddTimeSeriesCommands(CLI::App& app, std::string& root);
+/// `systore inspect log|wal`: dumps on-disk formats.
+void AddInspectCommand(CLI::App& app, std::string& root);
 /// `systore demo`.
 void AddDemoCommand(CLI::App& app, std::string& root);
 /// `systore ref ...`: list, show, set, delete, import, history, diff, as-of, verify, adopt.

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.add_option("--root", root, "Store root directory (default: $SYSTORE_ROOT, else ./systore-data)");
   systore::cli::AddTimeSeriesCommands(app, root);
   systore::cli::AddDemoCommand(app, root);
+  systore::cli::AddInspectCommand(app, root);
   systore::cli::AddReferenceCommands(app, root);
   systore::cli::AddOperationalCommands(app, root);
   systore::cli::AddQualityCommands(app, root);
