@@ -77,17 +77,6 @@ const Builtin kBuiltins[] = {
     {"db_config", StoreKind::kReference, "config", "reference"},
 };
 
-const char* DefaultStoreOf(StoreKind k) {
-  switch (k) {
-    case StoreKind::kTimeSeries:
-      return "timeseries";
-    case StoreKind::kOperational:
-      return "operational";
-    case StoreKind::kReference:
-      return "reference";
-  }
-  return "";
-}
 
 Status Bad(const std::string& source, const YAML::Node& n, const std::string& what) {
   std::string where = source;
@@ -187,7 +176,7 @@ Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& te
     DataClassInfo d;
     d.attribute = b.attribute;
     d.kind = b.kind;
-    d.store = DefaultStoreOf(b.kind);
+    d.store = std::string(StoreKindName(b.kind));  // each kind's default store is named after it
     d.location = b.location;
     d.cache.data_class = b.attribute;
     d.cache.strategy = b.kind == StoreKind::kOperational ? CacheStrategy::kNone : CacheStrategy::kReadThrough;

@@ -12,6 +12,15 @@ constexpr const char* kOrderColumns =
     "first_fill_at, last_fill_at, filled_at, cancelled_at, rejected_at";
 
 std::string Str(std::string_view s) { return std::string(s); }
+
+// Appends " AND column = ?" with its parameter, unless `value` is empty (no filter).
+void AddEqualsFilter(std::string* sql, std::vector<SqlValue>* params, const char* column, std::string_view value) {
+  if (value.empty()) return;
+  *sql += " AND ";
+  *sql += column;
+  *sql += " = ?";
+  params->push_back(Str(value));
+}
 std::string OrderWho(OrderId id) { return "order " + std::to_string(id); }
 
 Result<Order> RowToOrder(const SqlRow& r) {
@@ -381,14 +390,8 @@ Result<std::vector<StrategyPosition>> SqlTransaction::DoStrategyPositions(std::s
                                                                           std::string_view instrument) {
   std::string sql = "SELECT strategy, instrument, net_position, updated_at FROM strategy_positions WHERE 1 = 1";
   std::vector<SqlValue> params;
-  if (!strategy.empty()) {
-    sql += " AND strategy = ?";
-    params.push_back(Str(strategy));
-  }
-  if (!instrument.empty()) {
-    sql += " AND instrument = ?";
-    params.push_back(Str(instrument));
-  }
+  AddEqualsFilter(&sql, &params, "strategy", strategy);
+  AddEqualsFilter(&sql, &params, "instrument", instrument);
   sql += " ORDER BY strategy, instrument";
   SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
   std::vector<StrategyPosition> out;
@@ -400,14 +403,8 @@ Result<std::vector<ContractPosition>> SqlTransaction::DoContractPositions(std::s
                                                                           std::string_view contract) {
   std::string sql = "SELECT instrument, contract, net_position, updated_at FROM contract_positions WHERE 1 = 1";
   std::vector<SqlValue> params;
-  if (!instrument.empty()) {
-    sql += " AND instrument = ?";
-    params.push_back(Str(instrument));
-  }
-  if (!contract.empty()) {
-    sql += " AND contract = ?";
-    params.push_back(Str(contract));
-  }
+  AddEqualsFilter(&sql, &params, "instrument", instrument);
+  AddEqualsFilter(&sql, &params, "contract", contract);
   sql += " ORDER BY instrument, contract";
   SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
   std::vector<ContractPosition> out;
@@ -420,14 +417,8 @@ Result<std::vector<Trade>> SqlTransaction::DoTrades(std::string_view strategy, s
       "SELECT exec_id, order_id, strategy, instrument, contract, signed_quantity, price, commission, trade_time "
       "FROM trades WHERE 1 = 1";
   std::vector<SqlValue> params;
-  if (!strategy.empty()) {
-    sql += " AND strategy = ?";
-    params.push_back(Str(strategy));
-  }
-  if (!instrument.empty()) {
-    sql += " AND instrument = ?";
-    params.push_back(Str(instrument));
-  }
+  AddEqualsFilter(&sql, &params, "strategy", strategy);
+  AddEqualsFilter(&sql, &params, "instrument", instrument);
   sql += " ORDER BY trade_time, exec_id";
   SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
   std::vector<Trade> out;
