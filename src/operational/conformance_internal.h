@@ -43,6 +43,8 @@ class BackendInstance {
 struct ConformanceBackend {
   std::string name;
   std::function<std::unique_ptr<BackendInstance>()> make;
+  /// Optional: why the backend cannot run here ("" when it can); the tests skip then.
+  std::function<std::string()> unavailable;
 };
 
 inline std::string PrintToString(const ConformanceBackend& b) { return b.name; }
@@ -50,6 +52,10 @@ inline std::string PrintToString(const ConformanceBackend& b) { return b.name; }
 class OperationalConformance : public ::testing::TestWithParam<ConformanceBackend> {
  protected:
   void SetUp() override {
+    if (GetParam().unavailable) {
+      const std::string why = GetParam().unavailable();
+      if (!why.empty()) GTEST_SKIP() << why;
+    }
     instance_ = GetParam().make();
     ASSERT_NE(instance_, nullptr);
     store_ = OpenStore();

@@ -1,0 +1,215 @@
+// The MongoDB backend against FerretDB 1.24 (MongoDB wire protocol on SQLite), the most
+// faithful MongoDB-wire server this machine can run: the whole conformance suite, the
+// SIGKILL crash test and journal-specific checks, in journal mode (FerretDB has no
+// multi-document transactions); plus the refusal of a server without transactions when
+// the URI does not opt in. scripts/ferretdb.sh builds the server (scripts/test.sh runs
+// it); without a binary the FerretDB tests are skipped with that reason, except under
+// CI=true, where they fail.
+#include <gtest/gtest.h>
+
+#include <mongoc/mongoc.h>
+
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "operational/conformance_internal.h"
+#include "operational/crash_harness_internal.h"
+#include "operational/mongo/ferretdb_server_internal.h"
+#include "operational/mongo/mongo_connection.h"
+
+namespace systore::testing {
+namespace {
+
+using operational::Json;
+
+FerretDbServer* g_server = nullptr;
+
+class FerretDbEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const std::string bin = FerretDbServer::FindBinary();
+    if (bin.empty()) return;
+    auto s = FerretDbServer::Start(bin);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).MoveValueUnsafe();
+    g_server = server_.get();
+  }
+  void TearDown() override {
+    g_server = nullptr;
+    server_.reset();
+  }
+
+ private:
+  std::unique_ptr<FerretDbServer> server_;
+};
+
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new FerretDbEnvironment);
+
+#define REQUIRE_FERRETDB()                                                                        \
+  do {                                                                                            \
+    if (!g_server) {                                                                              \
+      const char* ci = std::getenv("CI");                                                         \
+      if (ci && std::string(ci) == "true") FAIL() << "no ferretdb binary under CI: run scripts/ferretdb.sh"; \
+      GTEST_SKIP() << "no ferretdb binary: run scripts/ferretdb.sh or set SYSTORE_FERRETDB";       \
+    }                                                                                             \
+  } while (0)
+
+// Runs one command against a database of the test server.
+Result<Json> ServerCommand(const std::string& db, const std::string& command_json) {
+  mongoc_client_t* client = mongoc_client_new(("mongodb://127.0.0.1:" + std::to_string(g_server->port())).c_str());
+  Result<Json> r = Status::Internal("no client");
+  if (client) {
+    operational::MongoConnection conn(client, db, nullptr);
+    r = conn.Command(command_json);
+  }
+  mongoc_client_destroy(client);
+  return r;
+}
+
+class MongoInstance : public BackendInstance {
+ public:
+  MongoInstance() : db_("t_" + RandomHexId().substr(0, 12)) {}
+  ~MongoInstance() override {
+    if (g_server) (void)ServerCommand(db_, R"({"dropDatabase": 1})");
+  }
+  std::string uri() const override { return g_server ? g_server->uri(db_) : "mongodb://127.0.0.1:1/none"; }
+  const std::string& db() const { return db_; }
+
+ private:
+  std::string db_;
+};
+
+std::string NoServerReason() {
+  if (g_server) return "";
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true") ADD_FAILURE() << "no ferretdb binary under CI: run scripts/ferretdb.sh";
+  return "no ferretdb binary: run scripts/ferretdb.sh or set SYSTORE_FERRETDB";
+}
+
+INSTANTIATE_TEST_SUITE_P(FerretDb, OperationalConformance,
+                         ::testing::Values(ConformanceBackend{
+                             "ferretdb_journal", [] { return std::make_unique<MongoInstance>(); }, NoServerReason}),
+                         BackendName);
+
+TEST(MongoBackend, UnreachableServerIsUnavailable) {
+  const std::string uri =
+      "mongodb://127.0.0.1:" + std::to_string(FreeLoopbackPort()) + "/ops?serverSelectionTimeoutMS=300";
+  auto r = OperationalStore::Open({.uri = uri});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("cannot reach"), std::string::npos) << r.status().ToString();
+}
+
+TEST(MongoBackend, MalformedUriOrAtomicityIsInvalidArgument) {
+  EXPECT_TRUE(OperationalStore::Open({.uri = "mongodb://"}).status().IsInvalidArgument());
+  auto r = OperationalStore::Open({.uri = "mongodb://127.0.0.1:1/x?systoreAtomicity=maybe"});
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("systoreAtomicity"), std::string::npos);
+}
+
+TEST(MongoBackend, ServerWithoutTransactionsIsRefusedUnlessJournalIsChosen) {
+  REQUIRE_FERRETDB();
+  MongoInstance inst;
+  auto r = OperationalStore::Open({.uri = g_server->uri(inst.db(), /*journal=*/false)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("cannot run multi-document transactions"), std::string::npos);
+  EXPECT_NE(r.status().message().find("systoreAtomicity=journal"), std::string::npos);
+  EXPECT_FALSE(r.status().retryable());
+  // Nothing was written: the refused database holds no collections.
+  auto colls = ServerCommand(inst.db(), R"({"listCollections": 1})");
+  ASSERT_TRUE(colls.ok()) << colls.status().ToString();
+  EXPECT_TRUE((*colls)["cursor"]["firstBatch"].empty()) << colls->dump();
+
+  auto journal = OperationalStore::Open({.uri = inst.uri()});
+  ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  EXPECT_EQ((*journal)->backend_name(), "mongodb");
+}
+
+// Two handles (as two processes would) write concurrently: the journal's unique _id
+// serializes them, the loser reruns, and no order id is handed out twice.
+TEST(MongoBackend, TwoHandlesSerializeThroughTheJournal) {
+  REQUIRE_FERRETDB();
+  MongoInstance inst;
+  auto a = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
+  auto b = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
+  std::set<OrderId> ids;
+  std::mutex mu;
+  auto work = [&](OperationalStore* s) {
+    for (int i = 0; i < 25; ++i) {
+      auto r = s->AddOrder({.strategy = "S", .instrument = "I", .quantity = 1});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      std::lock_guard<std::mutex> l(mu);
+      ids.insert(*r);
+    }
+  };
+  std::thread t1(work, a.get()), t2(work, b.get());
+  t1.join();
+  t2.join();
+  EXPECT_EQ(ids.size(), 50u);
+  EXPECT_EQ(*ids.rbegin(), 50);
+}
+
+// A writer that died after its commit point (journal entry inserted, nothing applied)
+// is completed by the next transaction of anyone.
+TEST(MongoBackend, CommittedButUnappliedEntryIsRolledForward) {
+  REQUIRE_FERRETDB();
+  MongoInstance inst;
+  auto store = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
+  OrderId id = *store->AddOrder({.strategy = "S", .instrument = "I", .contract = "C", .quantity = 5});
+  // Journal entry 2, as ApplyFill would have written it, with the writer gone before applying.
+  auto before = store->GetOrder(id);
+  ASSERT_TRUE(before.ok());
+  const std::string entry = R"({"insert": "journal", "documents": [{"_id": 2, "writes": [
+      {"c": "orders", "id": )" + std::to_string(id) + R"(, "doc": {"_id": )" + std::to_string(id) +
+                            R"(, "level": "strategy", "parent_id": null, "strategy": "S", "instrument": "I",
+       "contract": "C", "side": "buy", "quantity": 5, "type": "market", "limit_price": null,
+       "status": "submitted", "filled_quantity": 0, "average_fill_price": 0.0, "commission": 0.0,
+       "attributes": "{}", "reason": "", "created_at": 1, "submitted_at": 7, "first_fill_at": 0,
+       "last_fill_at": 0, "filled_at": 0, "cancelled_at": 0, "rejected_at": 0}}]}]})";
+  ASSERT_TRUE(ServerCommand(inst.db(), entry).ok());
+  auto after = store->GetOrder(id);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->status, OrderStatus::kSubmitted);
+  EXPECT_EQ(after->submitted_at, 7);
+  // The next writer continues after entry 2.
+  ASSERT_TRUE(store->CancelOrder(id, "done").ok());
+  EXPECT_EQ(store->GetOrder(id)->status, OrderStatus::kCancelled);
+}
+
+// Replaying an old journal entry late (a slow writer still applying after others moved
+// on) never overwrites a newer version, and deletions stay deleted.
+TEST(MongoBackend, LateApplyNeverOverwritesNewerVersions) {
+  REQUIRE_FERRETDB();
+  MongoInstance inst;
+  mongoc_client_t* client = mongoc_client_new(("mongodb://127.0.0.1:" + std::to_string(g_server->port())).c_str());
+  ASSERT_NE(client, nullptr);
+  {
+    operational::MongoConnection conn(client, inst.db(), nullptr);
+    auto put = [](int v) {
+      return Json::array({{{"c", "things"}, {"id", "a"}, {"doc", {{"value", v}}}},
+                          {{"c", "things"}, {"id", "b"}, {"doc", {{"value", v}}}}});
+    };
+    ASSERT_TRUE(conn.ApplyVersioned(put(1), 1).ok());
+    ASSERT_TRUE(conn.ApplyVersioned(put(3), 3).ok());
+    ASSERT_TRUE(conn.ApplyVersioned(Json::array({{{"c", "things"}, {"id", "b"}, {"doc", nullptr}}}), 4).ok());
+    ASSERT_TRUE(conn.ApplyVersioned(put(2), 2).ok());  // late: must change nothing
+    auto docs = conn.Find("things", Json::object(), {{"_id", 1}});
+    ASSERT_TRUE(docs.ok()) << docs.status().ToString();
+    ASSERT_EQ(docs->size(), 1u);  // b is deleted (a tombstone, hidden from finds)
+    EXPECT_EQ((*docs)[0]["_id"], "a");
+    EXPECT_EQ((*docs)[0]["value"], 3);
+    EXPECT_EQ((*docs)[0][operational::kVersionField], 3);
+  }
+  mongoc_client_destroy(client);
+}
+
+TEST(MongoBackend, AcknowledgedFillsSurviveSigkill) {
+  REQUIRE_FERRETDB();
+  MongoInstance inst;
+  RunFillCrashTest(inst.uri(), 15);
+}
+
+}  // namespace
+}  // namespace systore::testing

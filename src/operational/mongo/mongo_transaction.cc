@@ -1,0 +1,651 @@
+#include "operational/mongo/mongo_transaction.h"
+
+#include <map>
+#include <set>
+
+#include "operational/sql_transaction.h"  // OrderToJson, FillToJson, ProcessToJson
+
+namespace systore::operational {
+namespace {
+
+// Collections (one per SQL table of schema.cc).
+const std::string kCounters = "counters", kOrders = "orders", kFills = "fills", kTrades = "trades",
+                  kStrategyPositions = "strategy_positions", kContractPositions = "contract_positions",
+                  kDailyPnl = "daily_pnl", kTradeLimits = "trade_limits", kPositionLimits = "position_limits",
+                  kOverrides = "overrides", kTemporaryCloses = "temporary_closes", kLocks = "instrument_locks",
+                  kRollStates = "roll_states", kProcesses = "processes", kAudit = "audit_log";
+
+std::string Str(std::string_view s) { return std::string(s); }
+std::string OrderWho(OrderId id) { return "order " + std::to_string(id); }
+
+// A compound _id: the parts joined by the unit separator, which no name contains in practice.
+std::string Key(std::initializer_list<std::string_view> parts) {
+  std::string k;
+  for (auto p : parts) {
+    if (!k.empty()) k += '\x1f';
+    k += p;
+  }
+  return k;
+}
+
+int64_t Int(const Json& d, const char* f) {
+  auto it = d.find(f);
+  return it == d.end() || it->is_null() ? 0 : it->get<int64_t>();
+}
+double Dbl(const Json& d, const char* f) {
+  auto it = d.find(f);
+  return it == d.end() || it->is_null() ? 0 : it->get<double>();
+}
+std::string Text(const Json& d, const char* f) {
+  auto it = d.find(f);
+  return it == d.end() || !it->is_string() ? std::string() : it->get<std::string>();
+}
+
+Timestamp DayOf(Timestamp t) { return t - ((t % kNanosPerDay) + kNanosPerDay) % kNanosPerDay; }
+
+// Orders are stored in their JSON form (OrderToJson) with the attributes as text, since
+// attribute names may be anything (even "$x" or "a.b", which MongoDB field names dislike).
+Json OrderDoc(const Order& o) {
+  Json d = OrderToJson(o);
+  d["_id"] = o.id;
+  d["attributes"] = o.attributes.dump();
+  return d;
+}
+
+Result<Order> DocToOrder(const Json& d) {
+  Order o;
+  o.id = Int(d, "_id");
+  auto bad = [&](const Status& st) { return Status::Corruption(OrderWho(o.id) + ": " + st.message()); };
+  auto level = ParseOrderLevel(Text(d, "level"));
+  if (!level.ok()) return bad(level.status());
+  o.level = *level;
+  if (d.contains("parent_id") && !d["parent_id"].is_null()) o.parent_id = d["parent_id"].get<int64_t>();
+  o.strategy = Text(d, "strategy");
+  o.instrument = Text(d, "instrument");
+  o.contract = Text(d, "contract");
+  auto side = ParseSide(Text(d, "side"));
+  if (!side.ok()) return bad(side.status());
+  o.side = *side;
+  o.quantity = Int(d, "quantity");
+  auto type = ParseOrderType(Text(d, "type"));
+  if (!type.ok()) return bad(type.status());
+  o.type = *type;
+  if (d.contains("limit_price") && !d["limit_price"].is_null()) o.limit_price = d["limit_price"].get<double>();
+  auto status = ParseOrderStatus(Text(d, "status"));
+  if (!status.ok()) return bad(status.status());
+  o.status = *status;
+  o.filled_quantity = Int(d, "filled_quantity");
+  o.average_fill_price = Dbl(d, "average_fill_price");
+  o.commission = Dbl(d, "commission");
+  o.attributes = Json::parse(Text(d, "attributes"), nullptr, false);
+  if (o.attributes.is_discarded()) return Status::Corruption(OrderWho(o.id) + ": stored attributes are not JSON");
+  o.reason = Text(d, "reason");
+  o.created_at = Int(d, "created_at");
+  o.submitted_at = Int(d, "submitted_at");
+  o.first_fill_at = Int(d, "first_fill_at");
+  o.last_fill_at = Int(d, "last_fill_at");
+  o.filled_at = Int(d, "filled_at");
+  o.cancelled_at = Int(d, "cancelled_at");
+  o.rejected_at = Int(d, "rejected_at");
+  return o;
+}
+
+Fill DocToFill(const Json& d) {
+  return {Text(d, "exec_id"), Int(d, "order_id"), Int(d, "quantity"), Dbl(d, "price"), Dbl(d, "commission"),
+          Int(d, "time")};
+}
+
+Json TradeLimitJson(const TradeLimit& l) {
+  return {{"instrument", l.instrument},   {"strategy", l.strategy},
+          {"period_days", l.period_days}, {"limit", l.limit},
+          {"traded_since_reset", l.traded_since_reset}, {"last_reset", l.last_reset}};
+}
+TradeLimit DocToTradeLimit(const Json& d) {
+  return {Text(d, "instrument"), Text(d, "strategy"), static_cast<int>(Int(d, "period_days")),
+          Int(d, "limit"),       Int(d, "traded_since_reset"), Int(d, "last_reset")};
+}
+
+// An equality filter on the fields whose value is non-empty.
+Json EqualsFilter(std::initializer_list<std::pair<const char*, std::string_view>> fields) {
+  Json f = Json::object();
+  for (const auto& [name, value] : fields) {
+    if (!value.empty()) f[name] = value;
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<int64_t> MongoTransaction::NextCounter(const std::string& name) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kCounters, name));
+  const int64_t next = (doc ? Int(*doc, "value") : 0) + 1;
+  v_.Put(kCounters, {{"_id", name}, {"value", next}});
+  return next;
+}
+
+Status MongoTransaction::Audit(std::string_view operation, std::string_view entity, std::string_view key,
+                               const Json& before, const Json& after) {
+  SYSTORE_ASSIGN_OR_RAISE(int64_t seq, NextCounter("audit_seq"));
+  v_.Put(kAudit, {{"_id", seq},
+                  {"at", Now()},
+                  {"actor", actor_},
+                  {"operation", operation},
+                  {"entity", entity},
+                  {"record_key", key},
+                  {"before", before.is_null() ? Json(nullptr) : Json(before.dump())},
+                  {"after", after.is_null() ? Json(nullptr) : Json(after.dump())}});
+  return Status::OK();
+}
+
+// ---- Orders -------------------------------------------------------------------------------
+
+Result<OrderId> MongoTransaction::DoAllocateOrderId() { return NextCounter("order_id"); }
+
+Result<Order> MongoTransaction::LoadOrder(OrderId id) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kOrders, id));
+  if (!doc) return Status::NotFound(OrderWho(id) + " not found");
+  return DocToOrder(*doc);
+}
+
+void MongoTransaction::StoreOrder(const Order& o) { v_.Put(kOrders, OrderDoc(o)); }
+
+Result<Order> MongoTransaction::DoGetOrder(OrderId id) { return LoadOrder(id); }
+
+Result<OrderId> MongoTransaction::DoAddOrder(const NewOrder& n, const nlohmann::json& attributes) {
+  if (n.parent_id) {
+    auto parent = LoadOrder(*n.parent_id);
+    if (!parent.ok()) {
+      if (parent.status().IsNotFound()) return Status::NotFound("parent " + OrderWho(*n.parent_id) + " not found");
+      return parent.status();
+    }
+  }
+  SYSTORE_ASSIGN_OR_RAISE(OrderId id, DoAllocateOrderId());
+  Order o;
+  o.id = id;
+  o.level = n.level;
+  o.parent_id = n.parent_id;
+  o.strategy = n.strategy;
+  o.instrument = n.instrument;
+  o.contract = n.contract;
+  o.side = n.side;
+  o.quantity = n.quantity;
+  o.type = n.type;
+  o.limit_price = n.limit_price;
+  o.attributes = attributes;
+  o.created_at = n.created_at;
+  StoreOrder(o);
+  SYSTORE_RETURN_NOT_OK(Audit("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
+  return id;
+}
+
+Status MongoTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) {
+  SYSTORE_ASSIGN_OR_RAISE(Order o, LoadOrder(id));
+  bool allowed = false;
+  const char* verb = "";
+  switch (to) {
+    case OrderStatus::kSubmitted:
+      allowed = o.status == OrderStatus::kCreated;
+      verb = "submit";
+      break;
+    case OrderStatus::kCancelled:
+      allowed = !IsTerminal(o.status);
+      verb = "cancel";
+      break;
+    case OrderStatus::kRejected:
+      allowed = o.status == OrderStatus::kCreated || o.status == OrderStatus::kSubmitted;
+      verb = "reject";
+      break;
+    default:
+      return Status::Internal("unexpected order transition");
+  }
+  if (!allowed) {
+    return Status::InvalidArgument(std::string("cannot ") + verb + " " + OrderWho(id) + ": it is " +
+                                   std::string(OrderStatusName(o.status)));
+  }
+  Order after = o;
+  after.status = to;
+  after.reason = Str(reason);
+  if (to == OrderStatus::kSubmitted) after.submitted_at = at;
+  if (to == OrderStatus::kCancelled) after.cancelled_at = at;
+  if (to == OrderStatus::kRejected) after.rejected_at = at;
+  StoreOrder(after);
+  return Audit(std::string("order.") + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+}
+
+Status MongoTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) {
+  SYSTORE_ASSIGN_OR_RAISE(Order o, LoadOrder(id));
+  Order after = o;
+  after.attributes = attributes;
+  StoreOrder(after);
+  return Audit("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+}
+
+Result<FillResult> MongoTransaction::DoApplyFill(const FillRequest& f) {
+  const std::string where = "fill '" + f.exec_id + "' of " + OrderWho(f.order_id);
+  SYSTORE_ASSIGN_OR_RAISE(Order o, LoadOrder(f.order_id));
+  // The exec id first, so a broker re-reporting the fill that completed an order gets
+  // AlreadyExists, not an overfill error.
+  SYSTORE_ASSIGN_OR_RAISE(auto seen, v_.Get(kFills, f.exec_id));
+  if (seen) {
+    return Status::AlreadyExists("exec id '" + f.exec_id + "' was already applied (" + where + "); nothing applied");
+  }
+  if (IsTerminal(o.status)) {
+    return Status::InvalidArgument(where + ": the order is " + std::string(OrderStatusName(o.status)) +
+                                   "; nothing applied");
+  }
+  if (f.quantity > o.remaining()) {
+    return Status::InvalidArgument(where + ": quantity " + std::to_string(f.quantity) +
+                                   " would overfill the order (quantity " + std::to_string(o.quantity) +
+                                   ", filled " + std::to_string(o.filled_quantity) + ", remaining " +
+                                   std::to_string(o.remaining()) + "); nothing applied");
+  }
+  const Fill fill{f.exec_id, f.order_id, f.quantity, f.price, f.commission, f.time};
+  Json fill_doc = FillToJson(fill);
+  fill_doc["_id"] = f.exec_id;
+  v_.Put(kFills, fill_doc);
+
+  Order after = o;
+  after.filled_quantity += f.quantity;
+  after.average_fill_price = (o.average_fill_price * static_cast<double>(o.filled_quantity) +
+                              f.price * static_cast<double>(f.quantity)) /
+                             static_cast<double>(after.filled_quantity);
+  after.commission += f.commission;
+  after.status = after.filled_quantity == o.quantity ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
+  if (after.first_fill_at == 0) after.first_fill_at = f.time;
+  after.last_fill_at = f.time;
+  if (after.status == OrderStatus::kFilled) after.filled_at = f.time;
+  StoreOrder(after);
+
+  const int64_t delta = o.sign() * f.quantity;
+  FillResult out;
+  const std::string skey = Key({o.strategy, o.instrument});
+  SYSTORE_ASSIGN_OR_RAISE(auto sp, v_.Get(kStrategyPositions, skey));
+  out.strategy_position = (sp ? Int(*sp, "net_position") : 0) + delta;
+  v_.Put(kStrategyPositions, {{"_id", skey},
+                              {"strategy", o.strategy},
+                              {"instrument", o.instrument},
+                              {"net_position", out.strategy_position},
+                              {"updated_at", f.time}});
+  if (!o.contract.empty()) {
+    const std::string ckey = Key({o.instrument, o.contract});
+    SYSTORE_ASSIGN_OR_RAISE(auto cp, v_.Get(kContractPositions, ckey));
+    out.contract_position = (cp ? Int(*cp, "net_position") : 0) + delta;
+    v_.Put(kContractPositions, {{"_id", ckey},
+                                {"instrument", o.instrument},
+                                {"contract", o.contract},
+                                {"net_position", out.contract_position},
+                                {"updated_at", f.time}});
+  }
+  v_.Put(kTrades, {{"_id", f.exec_id},
+                   {"exec_id", f.exec_id},
+                   {"order_id", o.id},
+                   {"strategy", o.strategy},
+                   {"instrument", o.instrument},
+                   {"contract", o.contract},
+                   {"signed_quantity", delta},
+                   {"price", f.price},
+                   {"commission", f.commission},
+                   {"time", f.time}});
+  const Timestamp day = DayOf(f.time);
+  const std::string pkey = Key({std::to_string(day), o.strategy, o.instrument});
+  SYSTORE_ASSIGN_OR_RAISE(auto pnl, v_.Get(kDailyPnl, pkey));
+  v_.Put(kDailyPnl, {{"_id", pkey},
+                     {"day", day},
+                     {"strategy", o.strategy},
+                     {"instrument", o.instrument},
+                     {"cash_flow", (pnl ? Dbl(*pnl, "cash_flow") : 0.0) - static_cast<double>(delta) * f.price},
+                     {"commission", (pnl ? Dbl(*pnl, "commission") : 0.0) + f.commission},
+                     {"traded_quantity", (pnl ? Int(*pnl, "traded_quantity") : 0) + f.quantity}});
+  SYSTORE_ASSIGN_OR_RAISE(auto limits,
+                          v_.Find(kTradeLimits, {{"instrument", o.instrument}, {"strategy", {{"$in", {o.strategy, ""}}}}},
+                                  {{"_id", 1}}));
+  for (Json& l : limits) {
+    l["traded_since_reset"] = Int(l, "traded_since_reset") + f.quantity;
+    v_.Put(kTradeLimits, std::move(l));
+  }
+
+  SYSTORE_RETURN_NOT_OK(Audit("order.fill", "fill", f.exec_id, nullptr, FillToJson(fill)));
+  SYSTORE_RETURN_NOT_OK(Audit("order.fill", "order", std::to_string(o.id), OrderToJson(o), OrderToJson(after)));
+  SYSTORE_RETURN_NOT_OK(Audit("order.fill", "strategy_position", o.strategy + "/" + o.instrument,
+                              {{"position", out.strategy_position - delta}}, {{"position", out.strategy_position}}));
+  if (!o.contract.empty()) {
+    SYSTORE_RETURN_NOT_OK(Audit("order.fill", "contract_position", o.instrument + "/" + o.contract,
+                                {{"position", out.contract_position - delta}},
+                                {{"position", out.contract_position}}));
+  }
+  out.order = std::move(after);
+  return out;
+}
+
+// ---- Queries ------------------------------------------------------------------------------
+
+Result<std::vector<Order>> MongoTransaction::DoFindOrders(const OrderQuery& q) {
+  Json filter = Json::object();
+  if (q.status) filter["status"] = OrderStatusName(*q.status);
+  if (q.open_only) {
+    Json open = {OrderStatusName(OrderStatus::kCreated), OrderStatusName(OrderStatus::kSubmitted),
+                 OrderStatusName(OrderStatus::kPartiallyFilled)};
+    if (q.status) {
+      filter["status"] = {{"$eq", OrderStatusName(*q.status)}, {"$in", open}};
+    } else {
+      filter["status"] = {{"$in", open}};
+    }
+  }
+  if (q.strategy) filter["strategy"] = *q.strategy;
+  if (q.instrument) filter["instrument"] = *q.instrument;
+  Json created = Json::object();
+  if (q.start != kMinTimestamp) created["$gte"] = q.start;
+  if (q.end != kMaxTimestamp) created["$lt"] = q.end;
+  if (!created.empty()) filter["created_at"] = created;
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kOrders, filter, {{"_id", 1}}, q.limit));
+  std::vector<Order> out;
+  out.reserve(docs.size());
+  for (const Json& d : docs) {
+    SYSTORE_ASSIGN_OR_RAISE(Order o, DocToOrder(d));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<std::vector<Fill>> MongoTransaction::DoFillsOfOrder(OrderId id) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kFills, {{"order_id", id}}, {{"time", 1}, {"_id", 1}}));
+  std::vector<Fill> out;
+  for (const Json& d : docs) out.push_back(DocToFill(d));
+  return out;
+}
+
+Result<std::vector<StrategyPosition>> MongoTransaction::DoStrategyPositions(std::string_view strategy,
+                                                                            std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kStrategyPositions,
+                                             EqualsFilter({{"strategy", strategy}, {"instrument", instrument}}),
+                                             {{"strategy", 1}, {"instrument", 1}}));
+  std::vector<StrategyPosition> out;
+  for (const Json& d : docs) {
+    out.push_back({Text(d, "strategy"), Text(d, "instrument"), Int(d, "net_position"), Int(d, "updated_at")});
+  }
+  return out;
+}
+
+Result<std::vector<ContractPosition>> MongoTransaction::DoContractPositions(std::string_view instrument,
+                                                                            std::string_view contract) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kContractPositions,
+                                             EqualsFilter({{"instrument", instrument}, {"contract", contract}}),
+                                             {{"instrument", 1}, {"contract", 1}}));
+  std::vector<ContractPosition> out;
+  for (const Json& d : docs) {
+    out.push_back({Text(d, "instrument"), Text(d, "contract"), Int(d, "net_position"), Int(d, "updated_at")});
+  }
+  return out;
+}
+
+Result<std::vector<Trade>> MongoTransaction::DoTrades(std::string_view strategy, std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kTrades, EqualsFilter({{"strategy", strategy}, {"instrument", instrument}}),
+                                             {{"time", 1}, {"_id", 1}}));
+  std::vector<Trade> out;
+  for (const Json& d : docs) {
+    out.push_back({Text(d, "exec_id"), Int(d, "order_id"), Text(d, "strategy"), Text(d, "instrument"),
+                   Text(d, "contract"), Int(d, "signed_quantity"), Dbl(d, "price"), Dbl(d, "commission"),
+                   Int(d, "time")});
+  }
+  return out;
+}
+
+Result<std::vector<DailyPnl>> MongoTransaction::DoDailyPnlRecords(std::string_view strategy) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kDailyPnl, EqualsFilter({{"strategy", strategy}}),
+                                             {{"day", 1}, {"strategy", 1}, {"instrument", 1}}));
+  std::vector<DailyPnl> out;
+  for (const Json& d : docs) {
+    out.push_back({Int(d, "day"), Text(d, "strategy"), Text(d, "instrument"), Dbl(d, "cash_flow"),
+                   Dbl(d, "commission"), Int(d, "traded_quantity")});
+  }
+  return out;
+}
+
+Result<std::vector<PositionPoint>> MongoTransaction::DoPositionHistory(std::string_view strategy,
+                                                                       std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto orders, v_.Find(kOrders, {{"strategy", strategy}, {"instrument", instrument}},
+                                               {{"_id", 1}}));
+  std::map<OrderId, int64_t> sign;
+  Json ids = Json::array();
+  for (const Json& o : orders) {
+    sign[Int(o, "_id")] = Text(o, "side") == "buy" ? 1 : -1;
+    ids.push_back(o["_id"]);
+  }
+  std::vector<PositionPoint> out;
+  if (ids.empty()) return out;
+  SYSTORE_ASSIGN_OR_RAISE(auto fills, v_.Find(kFills, {{"order_id", {{"$in", ids}}}}, {{"time", 1}, {"_id", 1}}));
+  int64_t pos = 0;
+  for (const Json& f : fills) {
+    pos += sign[Int(f, "order_id")] * Int(f, "quantity");
+    out.push_back({Int(f, "time"), pos});
+  }
+  return out;
+}
+
+Result<ReconcileReport> MongoTransaction::DoReconcile() {
+  SYSTORE_ASSIGN_OR_RAISE(auto orders, v_.Find(kOrders, Json::object(), {{"_id", 1}}));
+  SYSTORE_ASSIGN_OR_RAISE(auto fills, v_.Find(kFills, Json::object(), {{"_id", 1}}));
+  std::map<OrderId, const Json*> by_id;
+  for (const Json& o : orders) by_id[Int(o, "_id")] = &o;
+  using Pair = std::pair<std::string, std::string>;
+  std::map<Pair, int64_t> strategy_from_fills, contract_from_fills;
+  for (const Json& f : fills) {
+    auto it = by_id.find(Int(f, "order_id"));
+    if (it == by_id.end()) continue;  // a fill of no order: cannot be attributed
+    const Json& o = *it->second;
+    const int64_t q = (Text(o, "side") == "buy" ? 1 : -1) * Int(f, "quantity");
+    strategy_from_fills[{Text(o, "strategy"), Text(o, "instrument")}] += q;
+    if (!Text(o, "contract").empty()) contract_from_fills[{Text(o, "instrument"), Text(o, "contract")}] += q;
+  }
+  ReconcileReport report;
+  auto check = [&](const char* kind, const std::string& coll, const char* k1, const char* k2,
+                   std::map<Pair, int64_t>& from_fills) -> Status {
+    SYSTORE_ASSIGN_OR_RAISE(auto stored, v_.Find(coll, Json::object(), {{k1, 1}, {k2, 1}}));
+    std::map<Pair, int64_t> stored_by_key;
+    for (const Json& p : stored) stored_by_key[{Text(p, k1), Text(p, k2)}] = Int(p, "net_position");
+    std::set<Pair> keys;
+    for (const auto& [k, q] : stored_by_key) keys.insert(k);
+    for (const auto& [k, q] : from_fills) keys.insert(k);
+    for (const Pair& k : keys) {
+      ++report.positions_checked;
+      const int64_t s = stored_by_key.contains(k) ? stored_by_key[k] : 0;
+      const int64_t f = from_fills.contains(k) ? from_fills[k] : 0;
+      if (s != f) report.differences.push_back({kind, k.first, k.second, s, f});
+    }
+    return Status::OK();
+  };
+  SYSTORE_RETURN_NOT_OK(check("strategy", kStrategyPositions, "strategy", "instrument", strategy_from_fills));
+  SYSTORE_RETURN_NOT_OK(check("contract", kContractPositions, "instrument", "contract", contract_from_fills));
+  return report;
+}
+
+Result<std::vector<AuditRecord>> MongoTransaction::DoAuditLog(int64_t after_seq, int64_t limit) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kAudit, {{"_id", {{"$gt", after_seq}}}}, {{"_id", 1}}, limit));
+  std::vector<AuditRecord> out;
+  for (const Json& d : docs) {
+    AuditRecord a;
+    a.seq = Int(d, "_id");
+    a.time = Int(d, "at");
+    a.actor = Text(d, "actor");
+    a.operation = Text(d, "operation");
+    a.entity = Text(d, "entity");
+    a.key = Text(d, "record_key");
+    if (d.contains("before") && d["before"].is_string()) a.before = Json::parse(Text(d, "before"), nullptr, false);
+    if (d.contains("after") && d["after"].is_string()) a.after = Json::parse(Text(d, "after"), nullptr, false);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// ---- Process control ----------------------------------------------------------------------
+
+Result<std::vector<ProcessState>> MongoTransaction::DoProcesses(std::string_view name) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kProcesses, name.empty() ? Json::object() : Json{{"_id", name}},
+                                             {{"_id", 1}}));
+  std::vector<ProcessState> out;
+  for (const Json& d : docs) {
+    ProcessState p;
+    p.name = Text(d, "_id");
+    SYSTORE_ASSIGN_OR_RAISE(p.control, ParseControlStatus(Text(d, "control")));
+    p.running = d.value("running", false);
+    p.pid = Int(d, "pid");
+    p.last_start = Int(d, "last_start");
+    p.last_end = Int(d, "last_end");
+    p.recently_crashed = d.value("recently_crashed", false);
+    if (!d.contains("depends_on") || !d["depends_on"].is_array() || !d.contains("methods") ||
+        !d["methods"].is_array()) {
+      return Status::Corruption("process '" + p.name + "': stored dependencies/methods are malformed");
+    }
+    for (const Json& dep : d["depends_on"]) p.depends_on.push_back(dep.get<std::string>());
+    for (const Json& m : d["methods"]) p.methods[Text(m, "name")] = {Int(m, "last_start"), Int(m, "last_end")};
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status MongoTransaction::DoPutProcess(const ProcessState& p, std::string_view operation) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoProcesses(p.name));
+  // Method names are user text: an array of records, not field names.
+  Json methods = Json::array();
+  for (const auto& [m, t] : p.methods) methods.push_back({{"name", m}, {"last_start", t.last_start}, {"last_end", t.last_end}});
+  v_.Put(kProcesses, {{"_id", p.name},
+                      {"control", ControlStatusName(p.control)},
+                      {"running", p.running},
+                      {"pid", p.pid},
+                      {"last_start", p.last_start},
+                      {"last_end", p.last_end},
+                      {"recently_crashed", p.recently_crashed},
+                      {"depends_on", p.depends_on},
+                      {"methods", methods}});
+  return Audit(operation, "process", p.name, before.empty() ? Json(nullptr) : ProcessToJson(before[0]),
+               ProcessToJson(p));
+}
+
+// ---- Production controls ------------------------------------------------------------------
+
+Status MongoTransaction::DoSetLock(std::string_view instrument, bool locked) {
+  SYSTORE_ASSIGN_OR_RAISE(bool was, DoIsLocked(instrument));
+  if (was == locked) return Status::OK();
+  if (locked) {
+    v_.Put(kLocks, {{"_id", instrument}, {"locked_at", Now()}});
+  } else {
+    v_.Remove(kLocks, instrument);
+  }
+  return Audit(locked ? "control.lock" : "control.unlock", "instrument_lock", instrument,
+               was ? Json({{"locked", true}}) : Json(nullptr), locked ? Json({{"locked", true}}) : Json(nullptr));
+}
+
+Result<bool> MongoTransaction::DoIsLocked(std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kLocks, instrument));
+  return doc.has_value();
+}
+
+Status MongoTransaction::DoSetRollState(std::string_view instrument, RollState state) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetRollState(instrument));
+  v_.Put(kRollStates, {{"_id", instrument}, {"state", RollStateName(state)}, {"updated_at", Now()}});
+  return Audit("control.roll_state", "roll_state", instrument,
+               before ? Json({{"state", RollStateName(*before)}}) : Json(nullptr), {{"state", RollStateName(state)}});
+}
+
+Result<std::optional<RollState>> MongoTransaction::DoGetRollState(std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kRollStates, instrument));
+  if (!doc) return std::optional<RollState>();
+  SYSTORE_ASSIGN_OR_RAISE(RollState s, ParseRollState(Text(*doc, "state")));
+  return std::optional<RollState>(s);
+}
+
+Status MongoTransaction::DoSetTradeLimit(const TradeLimit& l) {
+  const std::string id = Key({l.instrument, l.strategy, std::to_string(l.period_days)});
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kTradeLimits, id));
+  TradeLimit after = l;
+  Json before = nullptr;
+  if (doc) {
+    const TradeLimit b = DocToTradeLimit(*doc);
+    before = TradeLimitJson(b);
+    after.traded_since_reset = b.traded_since_reset;
+    after.last_reset = b.last_reset;
+  }
+  Json d = TradeLimitJson(after);
+  d["_id"] = id;
+  v_.Put(kTradeLimits, d);
+  return Audit("control.trade_limit", "trade_limit", l.instrument + "/" + l.strategy + "/" + std::to_string(l.period_days),
+               before, TradeLimitJson(after));
+}
+
+Status MongoTransaction::DoResetTradeLimit(std::string_view instrument, std::string_view strategy, int period_days,
+                                           Timestamp at) {
+  const std::string key = Str(instrument) + "/" + Str(strategy) + "/" + std::to_string(period_days);
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kTradeLimits, Key({instrument, strategy, std::to_string(period_days)})));
+  if (!doc) return Status::NotFound("no trade limit " + key);
+  (*doc)["traded_since_reset"] = 0;
+  (*doc)["last_reset"] = at;
+  v_.Put(kTradeLimits, *doc);
+  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr, {{"traded_since_reset", 0}, {"last_reset", at}});
+}
+
+Result<std::vector<TradeLimit>> MongoTransaction::DoTradeLimits(std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kTradeLimits, EqualsFilter({{"instrument", instrument}}),
+                                             {{"instrument", 1}, {"strategy", 1}, {"period_days", 1}}));
+  std::vector<TradeLimit> out;
+  for (const Json& d : docs) out.push_back(DocToTradeLimit(d));
+  return out;
+}
+
+Status MongoTransaction::DoSetPositionLimit(const PositionLimit& l) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(l.instrument, l.strategy));
+  v_.Put(kPositionLimits,
+         {{"_id", Key({l.instrument, l.strategy})}, {"instrument", l.instrument}, {"strategy", l.strategy}, {"limit", l.limit}});
+  return Audit("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
+               before ? Json({{"limit", before->limit}}) : Json(nullptr), {{"limit", l.limit}});
+}
+
+Status MongoTransaction::DoRemovePositionLimit(std::string_view instrument, std::string_view strategy) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(instrument, strategy));
+  if (!before) return Status::OK();
+  v_.Remove(kPositionLimits, Key({instrument, strategy}));
+  return Audit("control.position_limit_remove", "position_limit", Str(instrument) + "/" + Str(strategy),
+               {{"limit", before->limit}}, nullptr);
+}
+
+Result<std::optional<PositionLimit>> MongoTransaction::DoGetPositionLimit(std::string_view instrument,
+                                                                          std::string_view strategy) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kPositionLimits, Key({instrument, strategy})));
+  if (!doc) return std::optional<PositionLimit>();
+  return std::optional<PositionLimit>(PositionLimit{Str(instrument), Str(strategy), Int(*doc, "limit")});
+}
+
+Status MongoTransaction::DoSetOverride(const Override& o) {
+  SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetOverride(o.scope, o.key));
+  v_.Put(kOverrides, {{"_id", Key({o.scope, o.key})}, {"scope", o.scope}, {"key", o.key}, {"multiplier", o.multiplier}});
+  return Audit("control.override", "override", o.scope + "/" + o.key,
+               before ? Json({{"multiplier", before->multiplier}}) : Json(nullptr), {{"multiplier", o.multiplier}});
+}
+
+Result<std::optional<Override>> MongoTransaction::DoGetOverride(std::string_view scope, std::string_view key) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kOverrides, Key({scope, key})));
+  if (!doc) return std::optional<Override>();
+  return std::optional<Override>(Override{Str(scope), Str(key), Dbl(*doc, "multiplier")});
+}
+
+Status MongoTransaction::DoSetTemporaryClose(std::string_view instrument, bool present,
+                                             std::optional<int64_t> saved_limit) {
+  if (present) {
+    v_.Put(kTemporaryCloses, {{"_id", instrument},
+                              {"saved_limit", saved_limit ? Json(*saved_limit) : Json(nullptr)},
+                              {"created_at", Now()}});
+    return Audit("control.temporary_close", "temporary_close", instrument, nullptr,
+                 {{"saved_limit", saved_limit ? Json(*saved_limit) : Json(nullptr)}});
+  }
+  v_.Remove(kTemporaryCloses, instrument);
+  return Audit("control.temporary_close_remove", "temporary_close", instrument, {{"present", true}}, nullptr);
+}
+
+Result<std::optional<std::optional<int64_t>>> MongoTransaction::DoGetTemporaryClose(std::string_view instrument) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kTemporaryCloses, instrument));
+  using Out = std::optional<std::optional<int64_t>>;
+  if (!doc) return Out();
+  const Json& s = (*doc)["saved_limit"];
+  return Out(s.is_null() ? std::optional<int64_t>() : std::optional<int64_t>(s.get<int64_t>()));
+}
+
+}  // namespace systore::operational
