@@ -8,6 +8,9 @@ cd "$ROOT"
 
 echo "== build (release)"
 bash scripts/build.sh release
+echo "== FerretDB (the MongoDB-wire server the MongoDB backend is tested against)"
+SYSTORE_FERRETDB="$(bash scripts/ferretdb.sh | tail -n 1)"
+export SYSTORE_FERRETDB
 echo "== ctest (release)"
 (cd build && ctest --output-on-failure)
 

@@ -47,6 +47,8 @@ Result<std::optional<Json>> DocumentView::Get(const std::string& coll, const Jso
   if (it != overlay_.end()) return it->second.doc;
   SYSTORE_ASSIGN_OR_RAISE(auto docs, conn_.Find(coll, {{"_id", id}}, {}, 1));
   if (docs.empty()) return std::optional<Json>();
+  on_server_.insert({coll, id.dump()});
+  if (docs[0].value(kDeletedField, false)) return std::optional<Json>();
   return std::optional<Json>(std::move(docs[0]));
 }
 
@@ -55,13 +57,27 @@ Result<std::vector<Json>> DocumentView::Find(const std::string& coll, const Json
   auto first = overlay_.lower_bound({coll, std::string()});
   const bool overlaid = first != overlay_.end() && first->first.first == coll;
   // With buffered writes in this collection the server's first `limit` may not be ours.
+  // Tombstones are dropped here, not in the server filter, which keeps _id lookups point
+  // lookups on servers that push down only simple filters.
   SYSTORE_ASSIGN_OR_RAISE(auto docs, conn_.Find(coll, filter, sort, overlaid ? 0 : limit));
-  if (!overlaid) return docs;
   std::vector<Json> out;
   out.reserve(docs.size());
+  bool tombstones = false;
   for (auto& d : docs) {
-    if (!overlay_.contains({coll, d["_id"].dump()})) out.push_back(std::move(d));
+    std::pair<std::string, std::string> key{coll, d["_id"].dump()};
+    on_server_.insert(key);
+    if (d.value(kDeletedField, false)) {
+      tombstones = true;
+    } else if (!overlay_.contains(key)) {
+      out.push_back(std::move(d));
+    }
   }
+  if (tombstones && limit > 0 && !overlaid) {  // refill the limit
+    SYSTORE_ASSIGN_OR_RAISE(auto all, Find(coll, filter, sort, 0));
+    if (static_cast<int64_t>(all.size()) > limit) all.resize(static_cast<size_t>(limit));
+    return all;
+  }
+  if (!overlaid) return out;
   for (auto it = first; it != overlay_.end() && it->first.first == coll; ++it) {
     if (it->second.doc && MatchesFilter(*it->second.doc, filter)) out.push_back(*it->second.doc);
   }
@@ -93,7 +109,10 @@ void DocumentView::Remove(const std::string& coll, const Json& id) {
 Json DocumentView::Writes() const {
   Json out = Json::array();
   for (const auto& [key, e] : overlay_) {
-    out.push_back({{"c", key.first}, {"id", e.id}, {"doc", e.doc ? *e.doc : Json(nullptr)}});
+    out.push_back({{"c", key.first},
+                   {"id", e.id},
+                   {"doc", e.doc ? *e.doc : Json(nullptr)},
+                   {"fresh", !on_server_.contains(key)}});
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -31,7 +32,8 @@ class DocumentView {
   void Remove(const std::string& coll, const Json& id);
 
   bool has_writes() const { return !overlay_.empty(); }
-  /// [{c: collection, id, doc (null: deleted)}], one per document written.
+  /// [{c: collection, id, doc (null: deleted), fresh: not seen on the server}], one
+  /// per document written.
   Json Writes() const;
 
  private:
@@ -41,6 +43,8 @@ class DocumentView {
   };
   // (collection, _id as JSON text)
   std::map<std::pair<std::string, std::string>, Entry> overlay_;
+  // Documents read from the server (the others are probably new: inserted, not replaced).
+  std::set<std::pair<std::string, std::string>> on_server_;
   MongoConnection& conn_;
 };
 

@@ -1,14 +1,30 @@
 #include "operational/mongo/mongo_connection.h"
 
 #include <memory>
+#include <utility>
 
 namespace systore::operational {
 namespace {
 
-struct BsonDeleter {
-  void operator()(bson_t* b) const { bson_destroy(b); }
+// An owned bson_t*. (Not unique_ptr<bson_t>: bson_t's alignment attribute would be
+// dropped from the template argument.)
+class BsonPtr {
+ public:
+  explicit BsonPtr(bson_t* b = nullptr) : b_(b) {}
+  BsonPtr(BsonPtr&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+  BsonPtr& operator=(BsonPtr&& o) noexcept {
+    std::swap(b_, o.b_);
+    return *this;
+  }
+  ~BsonPtr() {
+    if (b_) bson_destroy(b_);
+  }
+  bson_t* get() const { return b_; }
+  explicit operator bool() const { return b_ != nullptr; }
+
+ private:
+  bson_t* b_;
 };
-using BsonPtr = std::unique_ptr<bson_t, BsonDeleter>;
 
 Result<BsonPtr> ToBson(const Json& j) {
   const std::string text = j.dump();
@@ -63,9 +79,7 @@ mongoc_collection_t* MongoConnection::Collection(const std::string& coll) {
 
 Result<std::vector<Json>> MongoConnection::Find(const std::string& coll, const Json& filter, const SortSpec& sort,
                                                 int64_t limit) {
-  Json f = filter;
-  f[kDeletedField] = {{"$ne", true}};
-  SYSTORE_ASSIGN_OR_RAISE(BsonPtr query, ToBson(f));
+  SYSTORE_ASSIGN_OR_RAISE(BsonPtr query, ToBson(filter));
   SYSTORE_ASSIGN_OR_RAISE(BsonPtr opts, Options(session_, nullptr));
   if (!sort.empty()) {
     bson_t child;
@@ -109,46 +123,72 @@ Status MongoConnection::UpdateOne(const std::string& coll, const Json& selector,
   return Status::OK();
 }
 
-Status MongoConnection::ApplyVersioned(const Json& writes, int64_t seq) {
-  // One unordered bulk write per collection. A replace whose filter misses because the
-  // stored version is newer turns into an upsert on an existing _id: E11000, expected.
-  std::map<std::string, std::vector<const Json*>> by_collection;
-  for (const Json& w : writes) by_collection[w.at("c").get<std::string>()].push_back(&w);
-  for (const auto& [coll, ws] : by_collection) {
-    SYSTORE_ASSIGN_OR_RAISE(BsonPtr bulk_opts, Options(session_, {{"ordered", false}}));
-    mongoc_bulk_operation_t* bulk = mongoc_collection_create_bulk_operation_with_opts(Collection(coll), bulk_opts.get());
-    std::unique_ptr<mongoc_bulk_operation_t, void (*)(mongoc_bulk_operation_t*)> guard(bulk,
-                                                                                         mongoc_bulk_operation_destroy);
-    for (const Json* w : ws) {
-      const Json& id = w->at("id");
-      Json doc = w->at("doc");
-      if (doc.is_null()) doc = {{kDeletedField, true}};
-      doc["_id"] = id;
-      doc[kVersionField] = seq;
-      SYSTORE_ASSIGN_OR_RAISE(BsonPtr sel, ToBson({{"_id", id}, {kVersionField, {{"$lt", seq}}}}));
-      SYSTORE_ASSIGN_OR_RAISE(BsonPtr rep, ToBson(doc));
+namespace {
+
+// One unordered bulk write of `ops` ({insert: doc} or {replace: doc}, each doc with _id
+// and version) to `coll`. Fills `dup_inserts` with the inserts that hit an existing _id.
+// A versioned replace that misses (the stored version is newer) turns into an upsert on
+// an existing _id: E11000, expected and ignored.
+Status RunBulk(mongoc_collection_t* collection, mongoc_client_session_t* session, const std::string& coll,
+               const std::vector<std::pair<bool, Json>>& ops, int64_t seq, std::vector<size_t>* dup_inserts) {
+  SYSTORE_ASSIGN_OR_RAISE(BsonPtr bulk_opts, Options(session, {{"ordered", false}}));
+  std::unique_ptr<mongoc_bulk_operation_t, void (*)(mongoc_bulk_operation_t*)> bulk(
+      mongoc_collection_create_bulk_operation_with_opts(collection, bulk_opts.get()), mongoc_bulk_operation_destroy);
+  bson_error_t error;
+  for (const auto& [insert, doc] : ops) {
+    SYSTORE_ASSIGN_OR_RAISE(BsonPtr d, ToBson(doc));
+    bool ok;
+    if (insert) {
+      ok = mongoc_bulk_operation_insert_with_opts(bulk.get(), d.get(), nullptr, &error);
+    } else {
+      SYSTORE_ASSIGN_OR_RAISE(BsonPtr sel, ToBson({{"_id", doc["_id"]}, {kVersionField, {{"$lt", seq}}}}));
       SYSTORE_ASSIGN_OR_RAISE(BsonPtr opts, ToBson({{"upsert", true}}));
-      bson_error_t error;
-      if (!mongoc_bulk_operation_replace_one_with_opts(bulk, sel.get(), rep.get(), opts.get(), &error)) {
-        return MongoStatus(error, "bulk replace in " + coll);
-      }
+      ok = mongoc_bulk_operation_replace_one_with_opts(bulk.get(), sel.get(), d.get(), opts.get(), &error);
     }
-    bson_t reply;
-    bson_error_t error;
-    const bool ok = mongoc_bulk_operation_execute(bulk, &reply, &error) != 0;
-    Json r = FromBson(&reply);
-    bson_destroy(&reply);
-    if (ok) continue;
-    const Json* errors = r.contains("writeErrors") ? &r["writeErrors"] : nullptr;
-    if (!errors || errors->empty() || r.contains("writeConcernErrors")) {
-      return MongoStatus(error, "applying journal entry " + std::to_string(seq) + " to " + coll);
+    if (!ok) return MongoStatus(error, "bulk write to " + coll);
+  }
+  bson_t reply;
+  const bool ok = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
+  Json r = FromBson(&reply);
+  bson_destroy(&reply);
+  if (ok) return Status::OK();
+  const std::string what = "MongoDB applying journal entry " + std::to_string(seq) + " to " + coll;
+  const Json* errors = r.contains("writeErrors") ? &r["writeErrors"] : nullptr;
+  if (!errors || errors->empty() || r.contains("writeConcernErrors")) return MongoStatus(error, what.substr(8));
+  for (const Json& e : *errors) {
+    const size_t index = e.value("index", size_t{0});
+    if (e.value("code", 0) != 11000 || index >= ops.size()) {
+      return Status::IOError(what + ": " + e.value("errmsg", std::string("write error")));
     }
-    for (const Json& e : *errors) {
-      if (e.value("code", 0) != 11000) {
-        return Status::IOError("MongoDB applying journal entry " + std::to_string(seq) + " to " + coll + ": " +
-                               e.value("errmsg", std::string("write error")));
-      }
-    }
+    if (ops[index].first) dup_inserts->push_back(index);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status MongoConnection::ApplyVersioned(const Json& writes, int64_t seq) {
+  // Documents the transaction did not find on the server are inserted (a point write;
+  // a replace that misses can cost a collection scan on some servers), the rest
+  // replaced if older than `seq`. An insert that finds the _id taken (a replay, or a
+  // document created meanwhile by an older entry) is retried as a versioned replace.
+  std::map<std::string, std::vector<std::pair<bool, Json>>> by_collection;
+  for (const Json& w : writes) {
+    Json doc = w.at("doc");
+    const bool deleted = doc.is_null();
+    if (deleted) doc = {{kDeletedField, true}};
+    doc["_id"] = w.at("id");
+    doc[kVersionField] = seq;
+    by_collection[w.at("c").get<std::string>()].emplace_back(!deleted && w.value("fresh", false), std::move(doc));
+  }
+  for (auto& [coll, ops] : by_collection) {
+    std::vector<size_t> dups;
+    SYSTORE_RETURN_NOT_OK(RunBulk(Collection(coll), session_, coll, ops, seq, &dups));
+    if (dups.empty()) continue;
+    std::vector<std::pair<bool, Json>> replaces;
+    for (size_t i : dups) replaces.emplace_back(false, std::move(ops[i].second));
+    std::vector<size_t> none;
+    SYSTORE_RETURN_NOT_OK(RunBulk(Collection(coll), session_, coll, replaces, seq, &none));
   }
   return Status::OK();
 }

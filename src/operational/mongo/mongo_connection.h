@@ -40,7 +40,8 @@ class MongoConnection {
 
   mongoc_client_session_t* session() const { return session_; }
 
-  /// Documents matching filter (tombstones excluded), sorted; limit 0 = all.
+  /// Documents matching filter (tombstones included: the caller drops them), sorted;
+  /// limit 0 = all.
   Result<std::vector<Json>> Find(const std::string& coll, const Json& filter, const SortSpec& sort = {},
                                  int64_t limit = 0);
   /// write_concern: null for the default (always inside a transaction).

@@ -34,6 +34,8 @@ namespace systore::operational {
 namespace {
 
 constexpr const char* kJournal = "journal";
+constexpr const char* kMeta = "meta";
+constexpr const char* kHeadId = "journal_head";
 constexpr const char* kAtomicityOption = "systoreAtomicity";
 
 // Secondary indexes for the access patterns (the primary keys are the _ids).
@@ -134,24 +136,40 @@ class MongoStore final : public OperationalStore {
   Status DoRead(const Fn& fn) override { return Run(fn, /*read_only=*/true); }
 
   // Brings this handle up to the newest journal entry and returns its sequence number.
-  // Invariant: a writer inserts entry N+1 only after entry N is applied, so at most the
-  // newest entry can be unapplied (its writer died or lost the server after the commit
-  // point), and applying it again is harmless (ApplyVersioned).
+  // Writers publish `meta.journal_head` after inserting their entry and before applying
+  // it, and insert entry N+1 only after entry N was applied; so the entry the head names
+  // is the only one that can be unapplied, and applying it again is harmless
+  // (ApplyVersioned). Point lookups only: a miss can cost a collection scan (FerretDB).
   Result<int64_t> RollForward(MongoConnection& conn) {
-    const int64_t known = known_.load();
-    // The common case, nobody else wrote: one point lookup that finds nothing.
-    SYSTORE_ASSIGN_OR_RAISE(auto next, conn.Find(kJournal, {{"_id", known + 1}}, {}, 1));
-    if (next.empty() && known > 0) return known;
-    return ApplyNewest(conn);
+    if (rescan_.exchange(false)) return ApplyNewest(conn);
+    SYSTORE_ASSIGN_OR_RAISE(const int64_t head, ReadHead(conn));
+    if (head <= known_.load()) return known_.load();
+    SYSTORE_ASSIGN_OR_RAISE(auto entry, conn.Find(kJournal, {{"_id", head}}, {}, 1));
+    if (entry.empty()) return Status::Corruption("journal entry " + std::to_string(head) + " named by the head is missing");
+    SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(entry[0].at("writes"), head));
+    Advance(head);
+    return head;
   }
 
+  Result<int64_t> ReadHead(MongoConnection& conn) {
+    SYSTORE_ASSIGN_OR_RAISE(auto docs, conn.Find(kMeta, {{"_id", kHeadId}}, {}, 1));
+    return docs.empty() ? int64_t{0} : SeqOf(docs[0], "seq");
+  }
+
+  // After a writer died between its journal insert and publishing the head: find the
+  // newest entry the slow way (a sort), apply it and publish it.
   Result<int64_t> ApplyNewest(MongoConnection& conn) {
     SYSTORE_ASSIGN_OR_RAISE(auto newest, conn.Find(kJournal, Json::object(), {{"_id", -1}}, 1));
     if (newest.empty()) return int64_t{0};
     const int64_t seq = SeqOf(newest[0], "_id");
+    SYSTORE_RETURN_NOT_OK(PublishHead(conn, seq));
     SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(newest[0].at("writes"), seq));
     Advance(seq);
     return seq;
+  }
+
+  Status PublishHead(MongoConnection& conn, int64_t seq) {
+    return conn.UpdateOne(kMeta, {{"_id", kHeadId}}, {{"$max", {{"seq", seq}}}}, /*upsert=*/true);
   }
 
   void Advance(int64_t seq) {
@@ -163,8 +181,8 @@ class MongoStore final : public OperationalStore {
   // Journal mode: true when a transaction committed after `head` (what was read may mix
   // states, so the caller must rerun).
   Result<bool> NewerCommitExists(MongoConnection& conn, int64_t head) {
-    SYSTORE_ASSIGN_OR_RAISE(auto newer, conn.Find(kJournal, {{"_id", head + 1}}, {}, 1));
-    return !newer.empty();
+    SYSTORE_ASSIGN_OR_RAISE(const int64_t now, ReadHead(conn));
+    return now > head;
   }
 
   Status Run(const Fn& fn, bool read_only) {
@@ -215,15 +233,22 @@ class MongoStore final : public OperationalStore {
     Status ins = conn.InsertOne(kJournal, {{"_id", seq}, {"at", Now()}, {"actor", options().actor}, {"writes", writes}},
                                 server_txn_ ? Json(nullptr) : journal_write_concern_);
     if (ins.code() == StatusCode::kAlreadyExists) {
+      rescan_ = true;  // the entry's writer may have died before publishing the head
       return Status::Conflict("another writer committed transaction " + std::to_string(seq) + " first; rerunning");
     }
     SYSTORE_RETURN_NOT_OK(ins.WithContext("committing"));
     if (!server_txn_) {
-      // Committed. Applying is redone by the next transaction (of any handle) if this
-      // process dies or the server goes away now, so its errors do not undo the commit.
-      if (conn.ApplyVersioned(writes, seq).ok()) Advance(seq);
+      // Committed. Publishing and applying are redone by the next transaction (of any
+      // handle) if this process dies or the server goes away now, so their errors do not
+      // undo the commit.
+      if (PublishHead(conn, seq).ok() && conn.ApplyVersioned(writes, seq).ok()) {
+        Advance(seq);
+      } else {
+        rescan_ = true;
+      }
       return Status::OK();
     }
+    SYSTORE_RETURN_NOT_OK(PublishHead(conn, seq));
     SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(writes, seq));
     SYSTORE_RETURN_NOT_OK(CommitServerTransaction(session.get()));
     Advance(seq);
@@ -253,6 +278,8 @@ class MongoStore final : public OperationalStore {
   std::mutex writer_mu_;
   // The newest journal entry this handle knows to be applied.
   std::atomic<int64_t> known_{0};
+  // Set when the head may lag the journal: the next transaction finds the newest entry.
+  std::atomic<bool> rescan_{true};
 };
 
 }  // namespace

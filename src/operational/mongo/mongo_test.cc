@@ -138,7 +138,11 @@ TEST(MongoBackend, TwoHandlesSerializeThroughTheJournal) {
   std::mutex mu;
   auto work = [&](OperationalStore* s) {
     for (int i = 0; i < 25; ++i) {
-      auto r = s->AddOrder({.strategy = "S", .instrument = "I", .quantity = 1});
+      NewOrder n;
+      n.strategy = "S";
+      n.instrument = "I";
+      n.quantity = 1;
+      auto r = s->AddOrder(n);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       std::lock_guard<std::mutex> l(mu);
       ids.insert(*r);
@@ -151,30 +155,45 @@ TEST(MongoBackend, TwoHandlesSerializeThroughTheJournal) {
   EXPECT_EQ(*ids.rbegin(), 50);
 }
 
-// A writer that died after its commit point (journal entry inserted, nothing applied)
-// is completed by the next transaction of anyone.
-TEST(MongoBackend, CommittedButUnappliedEntryIsRolledForward) {
+// A writer that died after its commit point (journal entry inserted, nothing applied).
+// Before publishing the head: the entry was never acknowledged, readers do not see it,
+// and the next writer, colliding with it, applies it before its own. After publishing
+// the head: readers apply it too.
+TEST(MongoBackend, CommittedButUnappliedEntriesAreRolledForward) {
   REQUIRE_FERRETDB();
   MongoInstance inst;
   auto store = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
-  OrderId id = *store->AddOrder({.strategy = "S", .instrument = "I", .contract = "C", .quantity = 5});
-  // Journal entry 2, as ApplyFill would have written it, with the writer gone before applying.
-  auto before = store->GetOrder(id);
-  ASSERT_TRUE(before.ok());
-  const std::string entry = R"({"insert": "journal", "documents": [{"_id": 2, "writes": [
-      {"c": "orders", "id": )" + std::to_string(id) + R"(, "doc": {"_id": )" + std::to_string(id) +
-                            R"(, "level": "strategy", "parent_id": null, "strategy": "S", "instrument": "I",
-       "contract": "C", "side": "buy", "quantity": 5, "type": "market", "limit_price": null,
-       "status": "submitted", "filled_quantity": 0, "average_fill_price": 0.0, "commission": 0.0,
-       "attributes": "{}", "reason": "", "created_at": 1, "submitted_at": 7, "first_fill_at": 0,
-       "last_fill_at": 0, "filled_at": 0, "cancelled_at": 0, "rejected_at": 0}}]}]})";
-  ASSERT_TRUE(ServerCommand(inst.db(), entry).ok());
+  NewOrder n;
+  n.strategy = "S";
+  n.instrument = "I";
+  n.contract = "C";
+  n.quantity = 5;
+  const OrderId id = *store->AddOrder(n);  // journal entry 1
+  auto entry = [&](int seq, const char* status, int submitted_at) {
+    return R"({"insert": "journal", "documents": [{"_id": )" + std::to_string(seq) +
+           R"(, "writes": [{"c": "orders", "id": )" + std::to_string(id) + R"(, "doc": {"_id": )" + std::to_string(id) +
+           R"(, "level": "strategy", "parent_id": null, "strategy": "S", "instrument": "I", "contract": "C",
+              "side": "buy", "quantity": 5, "type": "market", "limit_price": null, "status": ")" + status +
+           R"(", "filled_quantity": 0, "average_fill_price": 0.0, "commission": 0.0, "attributes": "{}",
+              "reason": "", "created_at": 1, "submitted_at": )" + std::to_string(submitted_at) +
+           R"(, "first_fill_at": 0, "last_fill_at": 0, "filled_at": 0, "cancelled_at": 0, "rejected_at": 0}}]}]})";
+  };
+  ASSERT_TRUE(ServerCommand(inst.db(), entry(2, "submitted", 7)).ok());
+  EXPECT_EQ(store->GetOrder(id)->status, OrderStatus::kCreated);  // unpublished: not visible yet
+  // The next writer collides with entry 2, applies it, and commits as entry 3.
+  ASSERT_TRUE(store->Transact([&](Transaction& t) { return t.SetOrderAttributes(id, R"({"k": 1})"); }).ok());
   auto after = store->GetOrder(id);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->status, OrderStatus::kSubmitted);
   EXPECT_EQ(after->submitted_at, 7);
-  // The next writer continues after entry 2.
-  ASSERT_TRUE(store->CancelOrder(id, "done").ok());
+  EXPECT_EQ(after->attributes["k"], 1);
+
+  // Entry 4, published: a reader (another handle) applies it.
+  auto reader = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
+  ASSERT_TRUE(ServerCommand(inst.db(), entry(4, "cancelled", 9)).ok());
+  ASSERT_TRUE(ServerCommand(inst.db(), R"({"update": "meta", "updates": [{"q": {"_id": "journal_head"},
+      "u": {"$max": {"seq": 4}}}]})").ok());
+  EXPECT_EQ(reader->GetOrder(id)->status, OrderStatus::kCancelled);
   EXPECT_EQ(store->GetOrder(id)->status, OrderStatus::kCancelled);
 }
 
@@ -187,20 +206,25 @@ TEST(MongoBackend, LateApplyNeverOverwritesNewerVersions) {
   ASSERT_NE(client, nullptr);
   {
     operational::MongoConnection conn(client, inst.db(), nullptr);
-    auto put = [](int v) {
-      return Json::array({{{"c", "things"}, {"id", "a"}, {"doc", {{"value", v}}}},
-                          {{"c", "things"}, {"id", "b"}, {"doc", {{"value", v}}}}});
+    // fresh: written as an insert (the transaction did not see it on the server).
+    auto put = [](int v, bool fresh) {
+      return Json::array({{{"c", "things"}, {"id", "a"}, {"doc", {{"value", v}}}, {"fresh", fresh}},
+                          {{"c", "things"}, {"id", "b"}, {"doc", {{"value", v}}}, {"fresh", fresh}}});
     };
-    ASSERT_TRUE(conn.ApplyVersioned(put(1), 1).ok());
-    ASSERT_TRUE(conn.ApplyVersioned(put(3), 3).ok());
+    ASSERT_TRUE(conn.ApplyVersioned(put(1, true), 1).ok());
+    ASSERT_TRUE(conn.ApplyVersioned(put(3, false), 3).ok());
     ASSERT_TRUE(conn.ApplyVersioned(Json::array({{{"c", "things"}, {"id", "b"}, {"doc", nullptr}}}), 4).ok());
-    ASSERT_TRUE(conn.ApplyVersioned(put(2), 2).ok());  // late: must change nothing
+    ASSERT_TRUE(conn.ApplyVersioned(put(2, false), 2).ok());  // late: must change nothing
+    ASSERT_TRUE(conn.ApplyVersioned(put(1, true), 1).ok());   // replayed insert: nothing either
     auto docs = conn.Find("things", Json::object(), {{"_id", 1}});
     ASSERT_TRUE(docs.ok()) << docs.status().ToString();
-    ASSERT_EQ(docs->size(), 1u);  // b is deleted (a tombstone, hidden from finds)
+    ASSERT_EQ(docs->size(), 2u);
     EXPECT_EQ((*docs)[0]["_id"], "a");
     EXPECT_EQ((*docs)[0]["value"], 3);
     EXPECT_EQ((*docs)[0][operational::kVersionField], 3);
+    EXPECT_EQ((*docs)[1]["_id"], "b");  // deleted: a tombstone at version 4
+    EXPECT_EQ((*docs)[1].value(operational::kDeletedField, false), true);
+    EXPECT_EQ((*docs)[1][operational::kVersionField], 4);
   }
   mongoc_client_destroy(client);
 }
@@ -208,7 +232,7 @@ TEST(MongoBackend, LateApplyNeverOverwritesNewerVersions) {
 TEST(MongoBackend, AcknowledgedFillsSurviveSigkill) {
   REQUIRE_FERRETDB();
   MongoInstance inst;
-  RunFillCrashTest(inst.uri(), 15);
+  RunFillCrashTest(inst.uri(), 30);
 }
 
 }  // namespace

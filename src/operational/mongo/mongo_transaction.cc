@@ -8,12 +8,13 @@
 namespace systore::operational {
 namespace {
 
-// Collections (one per SQL table of schema.cc).
-const std::string kCounters = "counters", kOrders = "orders", kFills = "fills", kTrades = "trades",
-                  kStrategyPositions = "strategy_positions", kContractPositions = "contract_positions",
-                  kDailyPnl = "daily_pnl", kTradeLimits = "trade_limits", kPositionLimits = "position_limits",
-                  kOverrides = "overrides", kTemporaryCloses = "temporary_closes", kLocks = "instrument_locks",
-                  kRollStates = "roll_states", kProcesses = "processes", kAudit = "audit_log";
+// Collections (one per SQL table of schema.cc). Plain constants, not std::string: the
+// crash test's child process opens a store during static initialization.
+constexpr const char *kCounters = "counters", *kOrders = "orders", *kFills = "fills", *kTrades = "trades",
+                     *kStrategyPositions = "strategy_positions", *kContractPositions = "contract_positions",
+                     *kDailyPnl = "daily_pnl", *kTradeLimits = "trade_limits", *kPositionLimits = "position_limits",
+                     *kOverrides = "overrides", *kTemporaryCloses = "temporary_closes", *kLocks = "instrument_locks",
+                     *kRollStates = "roll_states", *kProcesses = "processes", *kAudit = "audit_log";
 
 std::string Str(std::string_view s) { return std::string(s); }
 std::string OrderWho(OrderId id) { return "order " + std::to_string(id); }

@@ -71,7 +71,7 @@ class PgInstance : public BackendInstance {
 
 INSTANTIATE_TEST_SUITE_P(Postgres, OperationalConformance,
                          ::testing::Values(ConformanceBackend{"postgresql",
-                                                              [] { return std::make_unique<PgInstance>(); }}),
+                                                              [] { return std::make_unique<PgInstance>(); }, nullptr}),
                          BackendName);
 
 }  // namespace
