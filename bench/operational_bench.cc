@@ -1,7 +1,7 @@
 // operational_bench: durable fill transactions per second and point-query latency of the
 // operational store (db_bench style: named workloads, fixed sizes and thread counts).
 //
-//   operational_bench [--fills N] [--threads 1,8] [--queries N] [--dir DIR] [--postgres]
+//   operational_bench [--fills N] [--threads 1,8] [--queries N] [--dir DIR] [--postgres] [--mongodb]
 //
 // Workloads (each on a fresh database, synchronous=FULL / fsync on):
 //   fill/store        OperationalStore::ApplyFill (the 5-step atomic helper), group commit on
@@ -11,6 +11,10 @@
 //   fill/store-nosync group commit with synchronous=NORMAL (not durable on power loss):
 //                     the engine's CPU ceiling, for comparison only
 //   fill/postgres     ApplyFill on a throwaway PostgreSQL 15 cluster (--postgres)
+//   fill/mongodb      ApplyFill through the MongoDB backend on a throwaway FerretDB 1.24
+//                     (SQLite storage; journal commits, since FerretDB has no
+//                     transactions) (--mongodb; scripts/ferretdb.sh builds the server)
+//   query/order-mongodb  GetOrder(random id) on that server, one thread: p50/p99
 //   query/order       GetOrder(random id), one thread: p50/p99
 //   query/positions   StrategyPositions(strategy), one thread: p50/p99
 #include <CLI/CLI.hpp>
@@ -24,6 +28,7 @@
 #include <thread>
 
 #include "core/file_util.h"
+#include "operational/mongo/ferretdb_server_internal.h"
 #include "operational/postgres/pg_session.h"
 #include "operational/postgres/test_server_internal.h"
 #include "operational/sql_transaction.h"
@@ -159,6 +164,10 @@ int main(int argc, char** argv) {
   app.add_option("--orders", orders, "Orders in the store for the query workloads")->capture_default_str();
   app.add_option("--dir", dir, "Scratch directory (deleted afterwards)");
   app.add_flag("--postgres", postgres, "Also run fill/postgres on a throwaway PostgreSQL cluster");
+  bool mongodb = false;
+  int mongo_fills = 150;
+  app.add_flag("--mongodb", mongodb, "Also run fill/mongodb and query/order-mongodb on a throwaway FerretDB");
+  app.add_option("--mongo-fills", mongo_fills, "Fill transactions per thread on FerretDB")->capture_default_str();
   std::string only;
   app.add_option("--benchmarks", only, "Comma-separated workload names to run (default: all)");
   CLI11_PARSE(app, argc, argv);
@@ -202,6 +211,31 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     (void)server->Stop();
+  }
+
+  if (mongodb && (want("fill/mongodb") || want("query/order-mongodb"))) {
+    if (!std::getenv("SYSTORE_SOURCE_DIR")) ::setenv("SYSTORE_SOURCE_DIR", SYSTORE_SOURCE_DIR, 0);
+    const std::string bin = testing::FerretDbServer::FindBinary();
+    if (bin.empty()) Die(Status::NotFound("no ferretdb binary: run scripts/ferretdb.sh or set SYSTORE_FERRETDB"));
+    auto server = Must(testing::FerretDbServer::Start(bin));
+    for (int t : thread_counts) {
+      if (!want("fill/mongodb")) break;
+      std::printf("%-20s %8d %14.0f\n", "fill/mongodb", t,
+                  StoreFills(server->uri("bench_" + std::to_string(t)), t, mongo_fills, true));
+      std::fflush(stdout);
+    }
+    if (want("query/order-mongodb")) {
+      auto mstore = Must(OperationalStore::Open({.uri = server->uri("bench_queries")}));
+      std::vector<OrderId> mids;
+      for (int i = 0; i < 500; ++i) {
+        NewOrder n = BigOrder(i);
+        mids.push_back(Must(mstore->AddOrder(n)));
+      }
+      std::mt19937 rng(1);
+      Latency lm = Measure(2000, [&](int) { Must(mstore->GetOrder(mids[rng() % mids.size()])); });
+      std::printf("%-20s %10s %10s   (500 orders, 2000 queries, 1 thread)\n", "workload", "p50 us", "p99 us");
+      std::printf("%-20s %10.1f %10.1f\n\n", "query/order-mongodb", lm.p50_us, lm.p99_us);
+    }
   }
 
   if (!want("query/order") && !want("query/positions")) {

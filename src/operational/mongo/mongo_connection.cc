@@ -1,5 +1,6 @@
 #include "operational/mongo/mongo_connection.h"
 
+#include <cstdio>
 #include <memory>
 #include <utility>
 
@@ -63,6 +64,12 @@ Status MongoStatus(const bson_error_t& error, std::string_view context) {
     return Status::Unavailable(msg);
   }
   return Status::IOError(msg);
+}
+
+std::string PaddedId(int64_t n) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(n));
+  return buf;
 }
 
 MongoConnection::~MongoConnection() {

@@ -29,6 +29,12 @@ inline constexpr const char* kVersionField = "_v";
 
 Status MongoStatus(const bson_error_t& error, std::string_view context);
 
+/// The _id of a numbered document (order, audit record, journal entry): the number as 20
+/// zero-padded digits, so _ids sort in number order, and a string, since some servers
+/// (FerretDB) answer point lookups by index only for string _ids. The number itself is
+/// kept in a numeric field beside it.
+std::string PaddedId(int64_t n);
+
 class MongoConnection {
  public:
   /// `session` may be null (no server transaction). Not owned.

@@ -51,6 +51,7 @@ constexpr IndexSpec kIndexes[] = {
     {"orders", "parent", R"({"parent_id": 1})"},
     {"fills", "order_time", R"({"order_id": 1, "time": 1})"},
     {"trades", "strategy_instrument", R"({"strategy": 1, "instrument": 1})"},
+    {"audit_log", "seq", R"({"seq": 1})"},
 };
 
 // Removes `name=value` from the URI's query string, returning value ("" when absent).
@@ -144,7 +145,7 @@ class MongoStore final : public OperationalStore {
     if (rescan_.exchange(false)) return ApplyNewest(conn);
     SYSTORE_ASSIGN_OR_RAISE(const int64_t head, ReadHead(conn));
     if (head <= known_.load()) return known_.load();
-    SYSTORE_ASSIGN_OR_RAISE(auto entry, conn.Find(kJournal, {{"_id", head}}, {}, 1));
+    SYSTORE_ASSIGN_OR_RAISE(auto entry, conn.Find(kJournal, {{"_id", PaddedId(head)}}, {}, 1));
     if (entry.empty()) return Status::Corruption("journal entry " + std::to_string(head) + " named by the head is missing");
     SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(entry[0].at("writes"), head));
     Advance(head);
@@ -161,7 +162,7 @@ class MongoStore final : public OperationalStore {
   Result<int64_t> ApplyNewest(MongoConnection& conn) {
     SYSTORE_ASSIGN_OR_RAISE(auto newest, conn.Find(kJournal, Json::object(), {{"_id", -1}}, 1));
     if (newest.empty()) return int64_t{0};
-    const int64_t seq = SeqOf(newest[0], "_id");
+    const int64_t seq = SeqOf(newest[0], "seq");
     SYSTORE_RETURN_NOT_OK(PublishHead(conn, seq));
     SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(newest[0].at("writes"), seq));
     Advance(seq);
@@ -230,7 +231,7 @@ class MongoStore final : public OperationalStore {
 
     const int64_t seq = head + 1;
     const Json writes = view.Writes();
-    Status ins = conn.InsertOne(kJournal, {{"_id", seq}, {"at", Now()}, {"actor", options().actor}, {"writes", writes}},
+    Status ins = conn.InsertOne(kJournal, {{"_id", PaddedId(seq)}, {"seq", seq}, {"at", Now()}, {"actor", options().actor}, {"writes", writes}},
                                 server_txn_ ? Json(nullptr) : journal_write_concern_);
     if (ins.code() == StatusCode::kAlreadyExists) {
       rescan_ = true;  // the entry's writer may have died before publishing the head

@@ -170,13 +170,16 @@ TEST(MongoBackend, CommittedButUnappliedEntriesAreRolledForward) {
   n.quantity = 5;
   const OrderId id = *store->AddOrder(n);  // journal entry 1
   auto entry = [&](int seq, const char* status, int submitted_at) {
-    return R"({"insert": "journal", "documents": [{"_id": )" + std::to_string(seq) +
-           R"(, "writes": [{"c": "orders", "id": )" + std::to_string(id) + R"(, "doc": {"_id": )" + std::to_string(id) +
-           R"(, "level": "strategy", "parent_id": null, "strategy": "S", "instrument": "I", "contract": "C",
-              "side": "buy", "quantity": 5, "type": "market", "limit_price": null, "status": ")" + status +
-           R"(", "filled_quantity": 0, "average_fill_price": 0.0, "commission": 0.0, "attributes": "{}",
-              "reason": "", "created_at": 1, "submitted_at": )" + std::to_string(submitted_at) +
-           R"(, "first_fill_at": 0, "last_fill_at": 0, "filled_at": 0, "cancelled_at": 0, "rejected_at": 0}}]}]})";
+    Json order = {{"_id", operational::PaddedId(id)}, {"id", id}, {"level", "strategy"}, {"parent_id", nullptr},
+                  {"strategy", "S"}, {"instrument", "I"}, {"contract", "C"}, {"side", "buy"}, {"quantity", 5},
+                  {"type", "market"}, {"limit_price", nullptr}, {"status", status}, {"filled_quantity", 0},
+                  {"average_fill_price", 0.0}, {"commission", 0.0}, {"attributes", "{}"}, {"reason", ""},
+                  {"created_at", 1}, {"submitted_at", submitted_at}, {"first_fill_at", 0}, {"last_fill_at", 0},
+                  {"filled_at", 0}, {"cancelled_at", 0}, {"rejected_at", 0}};
+    Json doc = {{"_id", operational::PaddedId(seq)},
+                {"seq", seq},
+                {"writes", {{{"c", "orders"}, {"id", order["_id"]}, {"doc", order}}}}};
+    return R"({"insert": "journal", "documents": [)" + doc.dump() + "]}";
   };
   ASSERT_TRUE(ServerCommand(inst.db(), entry(2, "submitted", 7)).ok());
   EXPECT_EQ(store->GetOrder(id)->status, OrderStatus::kCreated);  // unpublished: not visible yet

@@ -48,14 +48,14 @@ Timestamp DayOf(Timestamp t) { return t - ((t % kNanosPerDay) + kNanosPerDay) % 
 // attribute names may be anything (even "$x" or "a.b", which MongoDB field names dislike).
 Json OrderDoc(const Order& o) {
   Json d = OrderToJson(o);
-  d["_id"] = o.id;
+  d["_id"] = PaddedId(o.id);
   d["attributes"] = o.attributes.dump();
   return d;
 }
 
 Result<Order> DocToOrder(const Json& d) {
   Order o;
-  o.id = Int(d, "_id");
+  o.id = Int(d, "id");
   auto bad = [&](const Status& st) { return Status::Corruption(OrderWho(o.id) + ": " + st.message()); };
   auto level = ParseOrderLevel(Text(d, "level"));
   if (!level.ok()) return bad(level.status());
@@ -127,7 +127,8 @@ Result<int64_t> MongoTransaction::NextCounter(const std::string& name) {
 Status MongoTransaction::Audit(std::string_view operation, std::string_view entity, std::string_view key,
                                const Json& before, const Json& after) {
   SYSTORE_ASSIGN_OR_RAISE(int64_t seq, NextCounter("audit_seq"));
-  v_.Put(kAudit, {{"_id", seq},
+  v_.Put(kAudit, {{"_id", PaddedId(seq)},
+                  {"seq", seq},
                   {"at", Now()},
                   {"actor", actor_},
                   {"operation", operation},
@@ -143,7 +144,7 @@ Status MongoTransaction::Audit(std::string_view operation, std::string_view enti
 Result<OrderId> MongoTransaction::DoAllocateOrderId() { return NextCounter("order_id"); }
 
 Result<Order> MongoTransaction::LoadOrder(OrderId id) {
-  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kOrders, id));
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kOrders, PaddedId(id)));
   if (!doc) return Status::NotFound(OrderWho(id) + " not found");
   return DocToOrder(*doc);
 }
@@ -338,7 +339,7 @@ Result<std::vector<Order>> MongoTransaction::DoFindOrders(const OrderQuery& q) {
   if (q.start != kMinTimestamp) created["$gte"] = q.start;
   if (q.end != kMaxTimestamp) created["$lt"] = q.end;
   if (!created.empty()) filter["created_at"] = created;
-  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kOrders, filter, {{"_id", 1}}, q.limit));
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kOrders, filter, {{"_id", 1}}, q.limit));  // _id: id order
   std::vector<Order> out;
   out.reserve(docs.size());
   for (const Json& d : docs) {
@@ -409,8 +410,8 @@ Result<std::vector<PositionPoint>> MongoTransaction::DoPositionHistory(std::stri
   std::map<OrderId, int64_t> sign;
   Json ids = Json::array();
   for (const Json& o : orders) {
-    sign[Int(o, "_id")] = Text(o, "side") == "buy" ? 1 : -1;
-    ids.push_back(o["_id"]);
+    sign[Int(o, "id")] = Text(o, "side") == "buy" ? 1 : -1;
+    ids.push_back(o["id"]);
   }
   std::vector<PositionPoint> out;
   if (ids.empty()) return out;
@@ -427,7 +428,7 @@ Result<ReconcileReport> MongoTransaction::DoReconcile() {
   SYSTORE_ASSIGN_OR_RAISE(auto orders, v_.Find(kOrders, Json::object(), {{"_id", 1}}));
   SYSTORE_ASSIGN_OR_RAISE(auto fills, v_.Find(kFills, Json::object(), {{"_id", 1}}));
   std::map<OrderId, const Json*> by_id;
-  for (const Json& o : orders) by_id[Int(o, "_id")] = &o;
+  for (const Json& o : orders) by_id[Int(o, "id")] = &o;
   using Pair = std::pair<std::string, std::string>;
   std::map<Pair, int64_t> strategy_from_fills, contract_from_fills;
   for (const Json& f : fills) {
@@ -461,11 +462,11 @@ Result<ReconcileReport> MongoTransaction::DoReconcile() {
 }
 
 Result<std::vector<AuditRecord>> MongoTransaction::DoAuditLog(int64_t after_seq, int64_t limit) {
-  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kAudit, {{"_id", {{"$gt", after_seq}}}}, {{"_id", 1}}, limit));
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kAudit, {{"seq", {{"$gt", after_seq}}}}, {{"_id", 1}}, limit));
   std::vector<AuditRecord> out;
   for (const Json& d : docs) {
     AuditRecord a;
-    a.seq = Int(d, "_id");
+    a.seq = Int(d, "seq");
     a.time = Int(d, "at");
     a.actor = Text(d, "actor");
     a.operation = Text(d, "operation");
