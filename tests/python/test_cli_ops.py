@@ -61,3 +61,51 @@ def test_ops_process_control(run):
     states = json.loads(run("ops", "process", "--format", "json").stdout)
     assert states[0]["name"] == "run_stack_handler" and states[0]["control"] == "NO-RUN"
     assert "NO-RUN" in run("ops", "process", "run_stack_handler").stdout
+
+
+def test_ops_on_mongodb_through_ferretdb(run, tmp_path):
+    """The same commands on the MongoDB backend (FerretDB, journal commits)."""
+    import os
+    import socket
+    import subprocess
+    import time
+
+    binary = os.environ.get("SYSTORE_FERRETDB", "")
+    if not binary or not os.access(binary, os.X_OK):
+        if os.environ.get("CI") == "true":
+            raise AssertionError("SYSTORE_FERRETDB is not set under CI (scripts/test.sh builds FerretDB)")
+        import pytest
+        pytest.skip("no ferretdb binary: run scripts/ferretdb.sh and set SYSTORE_FERRETDB")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path / "ferretdb.log", "w")
+    server = subprocess.Popen([binary, "--handler=sqlite", f"--sqlite-url=file:{tmp_path}/",
+                               f"--listen-addr=127.0.0.1:{port}", f"--state-dir={tmp_path}",
+                               "--telemetry=disable", "--debug-addr=-", "--log-level=warn"],
+                              stdout=log, stderr=log)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        base = f"mongodb://127.0.0.1:{port}/ops"
+        refused = run("ops", "--uri", base, "orders", check=False)
+        assert refused.returncode == 1 and "cannot run multi-document transactions" in refused.stderr
+        uri = ["--uri", base + "?systoreAtomicity=journal"]
+        oid = run("ops", *uri, "order", "new", "--strategy", "S1", "--instrument", "SOFR", "--contract", "C1",
+                  "--qty", "4").stdout.strip().splitlines()[-1]
+        run("ops", *uri, "fill", oid, "--qty", "3", "--price", "101.5", "--exec-id", "M1")
+        dup = run("ops", *uri, "fill", oid, "--qty", "1", "--price", "101.5", "--exec-id", "M1", check=False)
+        assert dup.returncode == 1 and "already applied" in dup.stderr
+        order = json.loads(run("ops", *uri, "order", oid, "--format", "json").stdout)
+        assert order["status"] == "partially_filled" and order["filled_quantity"] == 3
+        pos = json.loads(run("ops", *uri, "positions", "--format", "json").stdout)
+        assert pos["strategy"] == [{"strategy": "S1", "instrument": "SOFR", "position": 3}]
+        assert "OK" in run("ops", *uri, "reconcile").stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

@@ -128,7 +128,8 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
   auto g = std::make_shared<OpsGlobals>();
   ops->add_option("--uri", g->uri,
                   "Backend URI (default: $SYSTORE_OPS_URI, else sqlite://<root>/operational/ops.sqlite); "
-                  "e.g. postgresql://host:5432/db");
+                  "e.g. postgresql://host:5432/db, mongodb://host/db (add ?systoreAtomicity=journal for a "
+                  "server without transactions)");
   ops->add_option("--actor", g->actor, "Name recorded in the audit log (default: cli:$USER)");
 
   // order new / order ID
