@@ -102,8 +102,10 @@ class Transaction {
   Status SetOrderAttributes(OrderId id, std::string_view attributes_json);
   /// Applies a fill atomically: fill record, order status/filled quantity/average
   /// price, strategy and contract positions, trades ledger, daily P&L and trade-limit
-  /// counters. Fails, changing nothing, on: unknown order (NotFound), quantity <= 0,
-  /// overfill, fill of a cancelled/rejected/filled order (InvalidArgument), duplicate
+  /// counters; the fill also rolls up into the order's parent, grandparent, ... (their
+  /// filled quantity, average price and status; positions move once). Fails, changing
+  /// nothing, on: unknown order (NotFound), quantity <= 0, overfill of the order or of
+  /// an ancestor, fill of a cancelled/rejected/filled order (InvalidArgument), duplicate
   /// exec_id (AlreadyExists, also when the order has since completed: re-reports are
   /// idempotent).
   Result<FillResult> ApplyFill(const FillRequest& fill);
@@ -187,6 +189,10 @@ class Transaction {
   virtual Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) = 0;
   virtual Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) = 0;
   virtual Result<FillResult> DoApplyFill(const FillRequest& fill) = 0;
+  /// Adds a child's fill to parent order `parent` (filled quantity, average price,
+  /// status, times; positions are not touched) and returns it after; InvalidArgument
+  /// when it would overfill the parent.
+  virtual Result<Order> DoApplyChildFill(OrderId parent, const FillRequest& fill) = 0;
   virtual Result<std::vector<Order>> DoFindOrders(const OrderQuery& query) = 0;
   virtual Result<std::vector<Fill>> DoFillsOfOrder(OrderId id) = 0;
   virtual Result<std::vector<StrategyPosition>> DoStrategyPositions(std::string_view strategy,

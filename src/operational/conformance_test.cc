@@ -116,6 +116,55 @@ TEST_P(OperationalConformance, ParentChildLinks) {
   EXPECT_NE(bad.status().message().find("999999"), std::string::npos);
 }
 
+// A broker order's fill rolls up into its contract order and strategy order; positions
+// move once; a fill that would overfill an ancestor is refused and changes nothing.
+TEST_P(OperationalConformance, FillsRollUpTheParentChain) {
+  OrderId strategy_order = Must(store_->AddOrder(MakeOrder("S1", "SOFR", "", Side::kBuy, 10)));
+  NewOrder contract = MakeOrder("S1", "SOFR", "20250300", Side::kBuy, 10);
+  contract.level = OrderLevel::kContract;
+  contract.parent_id = strategy_order;
+  OrderId contract_order = Must(store_->AddOrder(contract));
+  NewOrder broker = MakeOrder("S1", "SOFR", "20250300", Side::kBuy, 6);
+  broker.level = OrderLevel::kBroker;
+  broker.parent_id = contract_order;
+  OrderId broker1 = Must(store_->AddOrder(broker));
+  OrderId broker2 = Must(store_->AddOrder(broker));
+
+  Must(store_->ApplyFill(MakeFill(broker1, 4, 100.0, "B1")));
+  Must(store_->ApplyFill(MakeFill(broker1, 2, 103.0, "B2")));
+  Must(store_->ApplyFill(MakeFill(broker2, 3, 106.0, "B3")));
+  for (OrderId id : {strategy_order, contract_order}) {
+    Order o = Must(store_->GetOrder(id));
+    EXPECT_EQ(o.filled_quantity, 9) << id;
+    EXPECT_EQ(o.status, OrderStatus::kPartiallyFilled) << id;
+    EXPECT_DOUBLE_EQ(o.average_fill_price, (4 * 100.0 + 2 * 103.0 + 3 * 106.0) / 9) << id;
+    EXPECT_GT(o.last_fill_at, 0) << id;
+  }
+  EXPECT_EQ(Must(store_->GetOrder(broker1)).status, OrderStatus::kFilled);
+  EXPECT_TRUE(Must(store_->FillsOfOrder(contract_order)).empty());  // fills stay with the broker order
+  auto sp = Must(store_->StrategyPositions("S1", "SOFR"));
+  ASSERT_EQ(sp.size(), 1u);
+  EXPECT_EQ(sp[0].position, 9);  // once, not once per level
+  EXPECT_EQ(Must(store_->ContractPositions("SOFR", "20250300"))[0].position, 9);
+  EXPECT_TRUE(Must(store_->Reconcile()).ok());
+
+  // broker2 has 3 left, but the chain above has only 1: refused, nothing changes.
+  const nlohmann::json before = Snapshot(*store_);
+  auto over = store_->ApplyFill(MakeFill(broker2, 2, 107.0, "B4"));
+  ASSERT_FALSE(over.ok());
+  EXPECT_TRUE(over.status().IsInvalidArgument()) << over.status().ToString();
+  EXPECT_NE(over.status().message().find("overfill order " + std::to_string(contract_order)), std::string::npos)
+      << over.status().ToString();
+  EXPECT_EQ(Snapshot(*store_), before);
+
+  Must(store_->ApplyFill(MakeFill(broker2, 1, 107.0, "B5")));
+  EXPECT_EQ(Must(store_->GetOrder(strategy_order)).status, OrderStatus::kFilled);
+  EXPECT_EQ(Must(store_->GetOrder(contract_order)).status, OrderStatus::kFilled);
+  int child_fills = 0;
+  for (const auto& a : Must(store_->AuditLog())) child_fills += a.operation == "order.child_fill";
+  EXPECT_EQ(child_fills, 8);  // 4 fills x 2 ancestors
+}
+
 TEST_P(OperationalConformance, OrderIdsAreUniqueUnderConcurrency) {
   constexpr int kThreads = 8, kPerThread = 40;
   std::vector<std::vector<OrderId>> ids(kThreads);

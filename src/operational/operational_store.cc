@@ -173,7 +173,21 @@ Result<FillResult> Transaction::ApplyFill(const FillRequest& f) {
   }
   FillRequest copy = f;
   copy.time = NowIfZero(f.time);
-  return Doom(DoApplyFill(copy));
+  auto out = DoApplyFill(copy);
+  if (!out.ok()) return Doom(std::move(out));
+  // Roll the fill up the parent chain (strategy order <- contract order <- broker order).
+  constexpr int kMaxOrderDepth = 16;
+  std::optional<OrderId> parent = out->order.parent_id;
+  for (int depth = 0; parent; ++depth) {
+    if (depth == kMaxOrderDepth) {
+      return Doom(Result<FillResult>(Status::Corruption(where + ": the parent chain is longer than " +
+                                                        std::to_string(kMaxOrderDepth) + " orders (a cycle?)")));
+    }
+    auto p = DoApplyChildFill(*parent, copy);
+    if (!p.ok()) return Doom(Result<FillResult>(p.status()));
+    parent = p->parent_id;
+  }
+  return out;
 }
 
 Result<std::vector<Order>> Transaction::FindOrders(const OrderQuery& q) {

@@ -1,5 +1,7 @@
 #include "operational/sql_transaction.h"
 
+#include "operational/order_fill_internal.h"
+
 #include <string>
 
 namespace systore::operational {
@@ -242,12 +244,7 @@ Result<FillResult> SqlTransaction::DoApplyFill(const FillRequest& f) {
     return Status::InvalidArgument(where + ": the order is " + std::string(OrderStatusName(o.status)) +
                                    "; nothing applied");
   }
-  if (f.quantity > o.remaining()) {
-    return Status::InvalidArgument(where + ": quantity " + std::to_string(f.quantity) +
-                                   " would overfill the order (quantity " + std::to_string(o.quantity) +
-                                   ", filled " + std::to_string(o.filled_quantity) + ", remaining " +
-                                   std::to_string(o.remaining()) + "); nothing applied");
-  }
+  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(o, f.quantity, f.price, f.commission, f.time, where));
   // The fill first: its primary key makes a duplicate exec id fail before anything else is written.
   Status ins = s_.Exec(
       "INSERT INTO fills (exec_id, order_id, quantity, price, commission, fill_time) VALUES (?, ?, ?, ?, ?, ?)",
@@ -255,16 +252,6 @@ Result<FillResult> SqlTransaction::DoApplyFill(const FillRequest& f) {
   if (ins.code() == StatusCode::kAlreadyExists) return duplicate();
   SYSTORE_RETURN_NOT_OK(ins);
 
-  Order after = o;
-  after.filled_quantity += f.quantity;
-  after.average_fill_price = (o.average_fill_price * static_cast<double>(o.filled_quantity) +
-                              f.price * static_cast<double>(f.quantity)) /
-                             static_cast<double>(after.filled_quantity);
-  after.commission += f.commission;
-  after.status = after.filled_quantity == o.quantity ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
-  if (after.first_fill_at == 0) after.first_fill_at = f.time;
-  after.last_fill_at = f.time;
-  if (after.status == OrderStatus::kFilled) after.filled_at = f.time;
   SYSTORE_RETURN_NOT_OK(s_.Exec(
       "UPDATE orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, commission = ?, first_fill_at = ?, "
       "last_fill_at = ?, filled_at = ? WHERE order_id = ?",
@@ -334,6 +321,19 @@ Result<FillResult> SqlTransaction::DoApplyFill(const FillRequest& f) {
   SYSTORE_RETURN_NOT_OK(s_.Exec(sql, params));
   out.order = std::move(after);
   return out;
+}
+
+Result<Order> SqlTransaction::DoApplyChildFill(OrderId parent_id, const FillRequest& f) {
+  SYSTORE_ASSIGN_OR_RAISE(Order p, GetOrderForUpdate(parent_id));
+  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(p, f.quantity, f.price, f.commission, f.time,
+                                                "fill '" + f.exec_id + "' of a child of order " + std::to_string(p.id)));
+  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      "UPDATE orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, commission = ?, first_fill_at = ?, "
+      "last_fill_at = ?, filled_at = ? WHERE order_id = ?",
+      {Str(OrderStatusName(after.status)), after.filled_quantity, after.average_fill_price, after.commission,
+       after.first_fill_at, after.last_fill_at, after.filled_at, p.id}));
+  SYSTORE_RETURN_NOT_OK(Audit("order.child_fill", "order", std::to_string(p.id), OrderToJson(p), OrderToJson(after)));
+  return after;
 }
 
 // ---- Queries ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "operational/order_fill_internal.h"
 #include "operational/sql_transaction.h"  // OrderToJson, FillToJson, ProcessToJson
 
 namespace systore::operational {
@@ -235,27 +236,12 @@ Result<FillResult> MongoTransaction::DoApplyFill(const FillRequest& f) {
     return Status::InvalidArgument(where + ": the order is " + std::string(OrderStatusName(o.status)) +
                                    "; nothing applied");
   }
-  if (f.quantity > o.remaining()) {
-    return Status::InvalidArgument(where + ": quantity " + std::to_string(f.quantity) +
-                                   " would overfill the order (quantity " + std::to_string(o.quantity) +
-                                   ", filled " + std::to_string(o.filled_quantity) + ", remaining " +
-                                   std::to_string(o.remaining()) + "); nothing applied");
-  }
+  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(o, f.quantity, f.price, f.commission, f.time, where));
   const Fill fill{f.exec_id, f.order_id, f.quantity, f.price, f.commission, f.time};
   Json fill_doc = FillToJson(fill);
   fill_doc["_id"] = f.exec_id;
   v_.Put(kFills, fill_doc);
 
-  Order after = o;
-  after.filled_quantity += f.quantity;
-  after.average_fill_price = (o.average_fill_price * static_cast<double>(o.filled_quantity) +
-                              f.price * static_cast<double>(f.quantity)) /
-                             static_cast<double>(after.filled_quantity);
-  after.commission += f.commission;
-  after.status = after.filled_quantity == o.quantity ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
-  if (after.first_fill_at == 0) after.first_fill_at = f.time;
-  after.last_fill_at = f.time;
-  if (after.status == OrderStatus::kFilled) after.filled_at = f.time;
   StoreOrder(after);
 
   const int64_t delta = o.sign() * f.quantity;
@@ -317,6 +303,15 @@ Result<FillResult> MongoTransaction::DoApplyFill(const FillRequest& f) {
   }
   out.order = std::move(after);
   return out;
+}
+
+Result<Order> MongoTransaction::DoApplyChildFill(OrderId parent_id, const FillRequest& f) {
+  SYSTORE_ASSIGN_OR_RAISE(Order p, LoadOrder(parent_id));
+  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(p, f.quantity, f.price, f.commission, f.time,
+                                                "fill '" + f.exec_id + "' of a child of order " + std::to_string(p.id)));
+  StoreOrder(after);
+  SYSTORE_RETURN_NOT_OK(Audit("order.child_fill", "order", std::to_string(p.id), OrderToJson(p), OrderToJson(after)));
+  return after;
 }
 
 // ---- Queries ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class MongoTransaction final : public Transaction {
   Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) override;
   Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) override;
   Result<FillResult> DoApplyFill(const FillRequest& fill) override;
+  Result<Order> DoApplyChildFill(OrderId parent, const FillRequest& fill) override;
   Result<std::vector<Order>> DoFindOrders(const OrderQuery& query) override;
   Result<std::vector<Fill>> DoFillsOfOrder(OrderId id) override;
   Result<std::vector<StrategyPosition>> DoStrategyPositions(std::string_view strategy,
