@@ -10,8 +10,10 @@
 // Backends, chosen by OperationalStoreOptions::uri:
 //   sqlite:///abs/path.sqlite   embedded default: WAL, synchronous=FULL, group commit
 //   postgresql://host:port/db   libpq; any libpq connection URI
-//   mongodb://host/db           libmongoc: connection and transaction-capability check only;
-//                               Open fails (Unavailable without transactions, else NotImplemented)
+//   mongodb://host/db           libmongoc, multi-document transactions (replica set or mongos);
+//                               a server without them is refused (Unavailable) unless the URI
+//                               adds ?systoreAtomicity=journal (atomic commits through a journal
+//                               document; see docs/operational-store.md)
 // Every backend has the same schema, guarantees and behaviour (one conformance suite).
 //
 // Thread safety: an OperationalStore is safe to use from many threads at once. A
@@ -238,9 +240,9 @@ class OperationalStore {
   virtual ~OperationalStore();
 
   /// Opens (creating schema when missing) the store named by options.uri.
-  /// InvalidArgument for an unknown scheme, Unavailable when the server cannot be
-  /// reached or cannot run multi-document transactions (MongoDB), NotImplemented for a
-  /// transaction-capable MongoDB server (see docs/operational-store.md).
+  /// InvalidArgument for an unknown scheme or a malformed URI, Unavailable when the
+  /// server cannot be reached or (MongoDB, without systoreAtomicity=journal) cannot run
+  /// multi-document transactions.
   static Result<std::unique_ptr<OperationalStore>> Open(const OperationalStoreOptions& options);
 
   /// Runs fn in one ACID transaction: everything it did commits, or — when fn returns

@@ -15,8 +15,8 @@ Result<std::unique_ptr<OperationalStore>> OpenSqliteStore(const OperationalStore
 Result<std::unique_ptr<OperationalStore>> OpenPostgresStore(const OperationalStoreOptions& options,
                                                             const std::string& conninfo);
 
-/// Connects and checks the server can run multi-document transactions; the document
-/// repositories are not implemented yet, so it always fails (with a clear reason).
+/// `uri`: a MongoDB connection string, optionally with systoreAtomicity=transactions
+/// (default: the server must run multi-document transactions) or =journal.
 Result<std::unique_ptr<OperationalStore>> OpenMongoStore(const OperationalStoreOptions& options,
                                                          const std::string& uri);
 
