@@ -17,6 +17,7 @@ Result<std::unique_ptr<SqliteSession>> SqliteSession::Open(const std::string& pa
   sqlite3_extended_result_codes(db, 1);
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
   pragmas += config.durable ? "FULL;" : "NORMAL;";
+  pragmas += " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=8000;";
   if (config.read_only) pragmas += " PRAGMA query_only=1;";
   SYSTORE_RETURN_NOT_OK(s->ExecScript(pragmas));
   return s;
