@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/file_util.h"
+#include "core/test_util_internal.h"
 #include "systore/result.h"
 
 namespace systore::testing {
@@ -61,42 +62,14 @@ class RedisTestServer {
   /// A free loopback TCP port whose +10000 (cluster bus) port is free too.
   static Result<int> FreePort() {
     for (int attempt = 0; attempt < 50; ++attempt) {
-      int p = Bind(0);
-      if (p > 0 && p + 10000 < 65536 && Bind(p + 10000) > 0) return p;
+      int p = BindLoopbackPort(0);
+      if (p > 0 && p + 10000 < 65536 && BindLoopbackPort(p + 10000) > 0) return p;
     }
     return Status::IOError("cannot find a free port");
   }
 
  private:
   RedisTestServer() = default;
-
-  static int Bind(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    socklen_t len = sizeof a;
-    int out = -1;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      out = ntohs(a.sin_port);
-    }
-    ::close(fd);
-    return out;
-  }
-
-  static bool Connectable(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-  }
 
   Status Launch() {
     std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
@@ -115,7 +88,7 @@ class RedisTestServer {
     pid_ = pid;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (Connectable(port_)) return Status::OK();
+      if (LoopbackPortOpen(port_)) return Status::OK();
       int st = 0;
       if (::waitpid(pid_, &st, WNOHANG) == pid_) {
         pid_ = -1;

@@ -1,6 +1,9 @@
 // Test helpers shared by every module's tests (never used by the library itself).
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "core/file_util.h"
+#include "systore/result.h"
 
 namespace systore::testing {
 
@@ -29,6 +33,44 @@ class TempDir {
  private:
   std::string path_;
 };
+
+/// Binds 127.0.0.1:`port` (0: any) for a moment; returns the port bound, or -1.
+inline int BindLoopbackPort(int port = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  socklen_t len = sizeof a;
+  int out = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    out = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return out;
+}
+
+/// A loopback TCP port that was free a moment ago, for a test server to listen on.
+inline Result<int> FreeLoopbackPort() {
+  const int port = BindLoopbackPort(0);
+  if (port <= 0) return Status::IOError("cannot find a free loopback port");
+  return port;
+}
+
+/// True when something accepts connections on 127.0.0.1:`port`.
+inline bool LoopbackPortOpen(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
 
 /// Crash and multi-process tests re-execute their own test binary as the child: the
 /// child's work runs from a static initialiser that checks an environment variable, so

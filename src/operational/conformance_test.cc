@@ -1,5 +1,6 @@
 // The conformance suite: every backend must pass these (see conformance_internal.h).
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "operational/conformance_internal.h"
@@ -185,6 +186,29 @@ TEST_P(OperationalConformance, OrderIdsAreUniqueUnderConcurrency) {
     all.insert(v.begin(), v.end());
   }
   EXPECT_EQ(all.size(), size_t{kThreads * kPerThread});
+}
+
+// Two handles on one store, as two processes would have, writing at once: no order id
+// is handed out twice (SQLite: the file's write lock; PostgreSQL: the counter row;
+// MongoDB: the journal's unique entry ids).
+TEST_P(OperationalConformance, TwoHandlesAllocateDistinctIds) {
+  auto other = OpenStore();
+  ASSERT_NE(other, nullptr);
+  std::set<OrderId> ids;
+  std::mutex mu;
+  auto work = [&](OperationalStore* s) {
+    for (int i = 0; i < 25; ++i) {
+      auto r = s->AddOrder(MakeOrder("S", "I", "", Side::kBuy, 1));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      std::lock_guard<std::mutex> l(mu);
+      ids.insert(*r);
+    }
+  };
+  std::thread t1(work, store_.get()), t2(work, other.get());
+  t1.join();
+  t2.join();
+  EXPECT_EQ(ids.size(), 50u);
+  EXPECT_EQ(*ids.rbegin(), 50);
 }
 
 TEST_P(OperationalConformance, LifecycleStampsEveryTransition) {

@@ -1,6 +1,6 @@
 #include "operational/sql_transaction.h"
 
-#include "operational/order_fill_internal.h"
+#include "operational/order_rules_internal.h"
 
 #include <string>
 
@@ -23,7 +23,6 @@ void AddEqualsFilter(std::string* sql, std::vector<SqlValue>* params, const char
   *sql += " = ?";
   params->push_back(Str(value));
 }
-std::string OrderWho(OrderId id) { return "order " + std::to_string(id); }
 
 Result<Order> RowToOrder(const SqlRow& r) {
   Order o;
@@ -150,25 +149,10 @@ Result<Order> SqlTransaction::GetOrderForUpdate(OrderId id) {
 Result<OrderId> SqlTransaction::DoAddOrder(const NewOrder& n, const nlohmann::json& attributes) {
   if (n.parent_id) {
     auto parent = DoGetOrder(*n.parent_id);
-    if (!parent.ok()) {
-      if (parent.status().IsNotFound()) return Status::NotFound("parent " + OrderWho(*n.parent_id) + " not found");
-      return parent.status();
-    }
+    if (!parent.ok()) return ParentLookupError(*n.parent_id, parent.status());
   }
   SYSTORE_ASSIGN_OR_RAISE(OrderId id, DoAllocateOrderId());
-  Order o;
-  o.id = id;
-  o.level = n.level;
-  o.parent_id = n.parent_id;
-  o.strategy = n.strategy;
-  o.instrument = n.instrument;
-  o.contract = n.contract;
-  o.side = n.side;
-  o.quantity = n.quantity;
-  o.type = n.type;
-  o.limit_price = n.limit_price;
-  o.attributes = attributes;
-  o.created_at = n.created_at;
+  const Order o = NewOrderRecord(id, n, attributes);
   SYSTORE_RETURN_NOT_OK(s_.Exec(
       std::string("INSERT INTO orders (") + kOrderColumns +
           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, '', ?, 0, 0, 0, 0, 0, 0)",
@@ -182,42 +166,15 @@ Result<OrderId> SqlTransaction::DoAddOrder(const NewOrder& n, const nlohmann::js
 
 Status SqlTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) {
   SYSTORE_ASSIGN_OR_RAISE(Order o, GetOrderForUpdate(id));
-  bool allowed = false;
-  const char* column = "";
-  const char* verb = "";
-  switch (to) {
-    case OrderStatus::kSubmitted:
-      allowed = o.status == OrderStatus::kCreated;
-      column = "submitted_at";
-      verb = "submit";
-      break;
-    case OrderStatus::kCancelled:
-      allowed = !IsTerminal(o.status);
-      column = "cancelled_at";
-      verb = "cancel";
-      break;
-    case OrderStatus::kRejected:
-      allowed = o.status == OrderStatus::kCreated || o.status == OrderStatus::kSubmitted;
-      column = "rejected_at";
-      verb = "reject";
-      break;
-    default:
-      return Status::Internal("unexpected order transition");
-  }
-  if (!allowed) {
-    return Status::InvalidArgument(std::string("cannot ") + verb + " " + OrderWho(id) + ": it is " +
-                                   std::string(OrderStatusName(o.status)));
-  }
-  Order after = o;
-  after.status = to;
-  after.reason = std::string(reason);
-  if (to == OrderStatus::kSubmitted) after.submitted_at = at;
-  if (to == OrderStatus::kCancelled) after.cancelled_at = at;
-  if (to == OrderStatus::kRejected) after.rejected_at = at;
+  std::string verb;
+  SYSTORE_ASSIGN_OR_RAISE(Order after, WithTransition(o, to, reason, at, &verb));
+  const char* column = to == OrderStatus::kSubmitted   ? "submitted_at"
+                       : to == OrderStatus::kCancelled ? "cancelled_at"
+                                                       : "rejected_at";
   SYSTORE_RETURN_NOT_OK(s_.Exec(std::string("UPDATE orders SET status = ?, reason = ?, ") + column +
                                     " = ? WHERE order_id = ?",
                                 {Str(OrderStatusName(to)), Str(reason), at, id}));
-  return Audit(std::string("order.") + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+  return Audit("order." + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
 Status SqlTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) {

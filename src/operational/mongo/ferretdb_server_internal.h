@@ -3,10 +3,7 @@
 // $SYSTORE_FERRETDB or scripts/ferretdb.sh's output under the source tree.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,32 +15,10 @@
 #include <thread>
 
 #include "core/file_util.h"
+#include "core/test_util_internal.h"
 #include "systore/result.h"
 
 namespace systore::testing {
-
-inline int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-inline bool LoopbackPortOpen(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 class FerretDbServer {
  public:
@@ -61,7 +36,7 @@ class FerretDbServer {
     auto s = std::unique_ptr<FerretDbServer>(new FerretDbServer());
     s->dir_ = (std::filesystem::temp_directory_path() / ("systore-ferretdb-" + RandomHexId())).string();
     std::filesystem::create_directories(s->dir_);
-    s->port_ = FreeLoopbackPort();
+    SYSTORE_ASSIGN_OR_RAISE(s->port_, FreeLoopbackPort());
     pid_t pid = ::fork();
     if (pid < 0) return Status::IOError("fork failed");
     if (pid == 0) {

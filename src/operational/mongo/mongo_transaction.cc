@@ -3,7 +3,7 @@
 #include <map>
 #include <set>
 
-#include "operational/order_fill_internal.h"
+#include "operational/order_rules_internal.h"
 #include "operational/sql_transaction.h"  // OrderToJson, FillToJson, ProcessToJson
 
 namespace systore::operational {
@@ -18,7 +18,6 @@ constexpr const char *kCounters = "counters", *kOrders = "orders", *kFills = "fi
                      *kRollStates = "roll_states", *kProcesses = "processes", *kAudit = "audit_log";
 
 std::string Str(std::string_view s) { return std::string(s); }
-std::string OrderWho(OrderId id) { return "order " + std::to_string(id); }
 
 // A compound _id: the parts joined by the unit separator, which no name contains in practice.
 std::string Key(std::initializer_list<std::string_view> parts) {
@@ -157,25 +156,10 @@ Result<Order> MongoTransaction::DoGetOrder(OrderId id) { return LoadOrder(id); }
 Result<OrderId> MongoTransaction::DoAddOrder(const NewOrder& n, const nlohmann::json& attributes) {
   if (n.parent_id) {
     auto parent = LoadOrder(*n.parent_id);
-    if (!parent.ok()) {
-      if (parent.status().IsNotFound()) return Status::NotFound("parent " + OrderWho(*n.parent_id) + " not found");
-      return parent.status();
-    }
+    if (!parent.ok()) return ParentLookupError(*n.parent_id, parent.status());
   }
   SYSTORE_ASSIGN_OR_RAISE(OrderId id, DoAllocateOrderId());
-  Order o;
-  o.id = id;
-  o.level = n.level;
-  o.parent_id = n.parent_id;
-  o.strategy = n.strategy;
-  o.instrument = n.instrument;
-  o.contract = n.contract;
-  o.side = n.side;
-  o.quantity = n.quantity;
-  o.type = n.type;
-  o.limit_price = n.limit_price;
-  o.attributes = attributes;
-  o.created_at = n.created_at;
+  const Order o = NewOrderRecord(id, n, attributes);
   StoreOrder(o);
   SYSTORE_RETURN_NOT_OK(Audit("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
   return id;
@@ -183,36 +167,10 @@ Result<OrderId> MongoTransaction::DoAddOrder(const NewOrder& n, const nlohmann::
 
 Status MongoTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) {
   SYSTORE_ASSIGN_OR_RAISE(Order o, LoadOrder(id));
-  bool allowed = false;
-  const char* verb = "";
-  switch (to) {
-    case OrderStatus::kSubmitted:
-      allowed = o.status == OrderStatus::kCreated;
-      verb = "submit";
-      break;
-    case OrderStatus::kCancelled:
-      allowed = !IsTerminal(o.status);
-      verb = "cancel";
-      break;
-    case OrderStatus::kRejected:
-      allowed = o.status == OrderStatus::kCreated || o.status == OrderStatus::kSubmitted;
-      verb = "reject";
-      break;
-    default:
-      return Status::Internal("unexpected order transition");
-  }
-  if (!allowed) {
-    return Status::InvalidArgument(std::string("cannot ") + verb + " " + OrderWho(id) + ": it is " +
-                                   std::string(OrderStatusName(o.status)));
-  }
-  Order after = o;
-  after.status = to;
-  after.reason = Str(reason);
-  if (to == OrderStatus::kSubmitted) after.submitted_at = at;
-  if (to == OrderStatus::kCancelled) after.cancelled_at = at;
-  if (to == OrderStatus::kRejected) after.rejected_at = at;
+  std::string verb;
+  SYSTORE_ASSIGN_OR_RAISE(Order after, WithTransition(o, to, reason, at, &verb));
   StoreOrder(after);
-  return Audit(std::string("order.") + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+  return Audit("order." + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
 Status MongoTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) {

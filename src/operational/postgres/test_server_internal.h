@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/test_util_internal.h"
 #include "systore/result.h"
 
 namespace systore::testing {
@@ -99,21 +100,7 @@ class PgTestServer {
     return best + "/bin";
   }
 
-  static Result<int> FreePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      if (fd >= 0) ::close(fd);
-      return Status::IOError("cannot find a free port");
-    }
-    ::close(fd);
-    return static_cast<int>(ntohs(a.sin_port));
-  }
+  static Result<int> FreePort() { return FreeLoopbackPort(); }
 
   // Runs argv (as the postgres user when we are root), output to <dir>/<what>.log.
   Status Run(const std::vector<std::string>& args, const std::string& what) {

@@ -59,30 +59,6 @@ TEST(SqliteOperationalStore, UsesWalAndFullSync) {
   sqlite3_close(db);
 }
 
-TEST(SqliteOperationalStore, TwoHandlesOnOneFileAllocateDistinctIds) {
-  SqliteInstance inst;
-  auto a = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
-  auto b = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
-  std::set<OrderId> ids;
-  std::mutex mu;
-  auto work = [&](OperationalStore* s) {
-    for (int i = 0; i < 50; ++i) {
-      NewOrder n;
-      n.strategy = "S";
-      n.instrument = "I";
-      n.quantity = 1;
-      auto r = s->AddOrder(n);
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      std::lock_guard<std::mutex> l(mu);
-      ids.insert(*r);
-    }
-  };
-  std::thread t1(work, a.get()), t2(work, b.get());
-  t1.join();
-  t2.join();
-  EXPECT_EQ(ids.size(), 100u);
-}
-
 TEST(OperationalStoreOpen, RejectsUnknownSchemesAndMongo) {
   auto r = OperationalStore::Open({.uri = "oracle://x"});
   EXPECT_TRUE(r.status().IsInvalidArgument());
