@@ -4,6 +4,7 @@
 
 #include "core/file_util.h"
 #include "operational/conformance_internal.h"
+#include "operational/crash_harness_internal.h"
 #include "operational/postgres/test_server_internal.h"
 
 namespace systore::testing {
@@ -73,6 +74,14 @@ INSTANTIATE_TEST_SUITE_P(Postgres, OperationalConformance,
                          ::testing::Values(ConformanceBackend{"postgresql",
                                                               [] { return std::make_unique<PgInstance>(); }, nullptr}),
                          BackendName);
+
+// A client SIGKILLed mid-transaction, many times: PostgreSQL rolls its open
+// transaction back; every acknowledged fill is there and positions equal the fills.
+TEST(PostgresCrashTest, AcknowledgedFillsSurviveSigkill) {
+  ASSERT_NE(g_server, nullptr);
+  PgInstance instance;
+  RunFillCrashTest(instance.uri(), 20);
+}
 
 }  // namespace
 }  // namespace systore::testing
