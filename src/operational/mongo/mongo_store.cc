@@ -142,6 +142,13 @@ class MongoStore final : public OperationalStore {
   // is the only one that can be unapplied, and applying it again is harmless
   // (ApplyVersioned). Point lookups only: a miss can cost a collection scan (FerretDB).
   Result<int64_t> RollForward(MongoConnection& conn) {
+    if (server_txn_) {
+      // Entry, head and apply commit together: nothing is ever half-applied. (So one
+      // database must not be shared with handles in journal mode.)
+      SYSTORE_ASSIGN_OR_RAISE(const int64_t head, ReadHead(conn));
+      Advance(head);
+      return head;
+    }
     if (rescan_.exchange(false)) return ApplyNewest(conn);
     SYSTORE_ASSIGN_OR_RAISE(const int64_t head, ReadHead(conn));
     if (head <= known_.load()) return known_.load();
@@ -170,7 +177,13 @@ class MongoStore final : public OperationalStore {
   }
 
   Status PublishHead(MongoConnection& conn, int64_t seq) {
-    return conn.UpdateOne(kMeta, {{"_id", kHeadId}}, {{"$max", {{"seq", seq}}}}, /*upsert=*/true);
+    Status st = conn.UpdateOne(kMeta, {{"_id", kHeadId}}, {{"$max", {{"seq", seq}}}}, /*upsert=*/true);
+    // Two first publishers both upsert; the loser's insert collides, and the document
+    // now exists, so its update matches (some servers retry this themselves).
+    if (st.code() == StatusCode::kAlreadyExists) {
+      st = conn.UpdateOne(kMeta, {{"_id", kHeadId}}, {{"$max", {{"seq", seq}}}}, /*upsert=*/true);
+    }
+    return st;
   }
 
   void Advance(int64_t seq) {
