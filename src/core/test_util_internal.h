@@ -3,11 +3,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,6 +92,52 @@ inline pid_t SpawnSelf(const std::vector<std::pair<std::string, std::string>>& e
   char* argv[] = {path, nullptr};
   ::execv(path, argv);
   std::_Exit(127);
+}
+
+/// One round of a crash test: starts the child (SpawnSelf) with the environment that
+/// `make_env` builds around the write end of an acknowledgement pipe, waits until the
+/// child has written `first_ack_bytes` bytes (0: does not wait) and then `delay_us`
+/// more, SIGKILLs it and returns every byte it wrote. Fails when the child could not
+/// start, died before its first acknowledgement, or exited by itself.
+inline Result<std::string> KillChildMidWrite(
+    const std::function<std::vector<std::pair<std::string, std::string>>(int ack_fd)>& make_env,
+    size_t first_ack_bytes, int delay_us) {
+  int fds[2];
+  if (::pipe(fds) != 0) return Status::IOError("pipe failed");
+  const pid_t pid = SpawnSelf(make_env(fds[1]), fds[0]);
+  ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    return Status::IOError("cannot start the child");
+  }
+  std::string acks;
+  char buf[4096];
+  while (acks.size() < first_ack_bytes) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    acks.append(buf, static_cast<size_t>(n));
+  }
+  const bool died_early = acks.size() < first_ack_bytes;
+  if (!died_early) ::usleep(static_cast<useconds_t>(delay_us));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) acks.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  if (!WIFSIGNALED(status)) {
+    return Status::Internal(std::string(died_early ? "the child died before its first acknowledgement"
+                                                   : "the child exited by itself") +
+                            " with status " + std::to_string(WEXITSTATUS(status)));
+  }
+  return acks;
+}
+
+/// The fixed-size acknowledgements in `bytes` (a trailing partial one is ignored).
+template <typename Ack>
+std::vector<Ack> DecodeAcks(const std::string& bytes) {
+  std::vector<Ack> out(bytes.size() / sizeof(Ack));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(Ack));
+  return out;
 }
 
 }  // namespace systore::testing

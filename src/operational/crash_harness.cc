@@ -1,9 +1,9 @@
 // The operational stores' crash test, run by each backend's test binary: a child
-// process (this binary, re-executed) applies fills from 4 threads in a loop and reports each acknowledged fill through a pipe; the
-// parent SIGKILLs it at random moments (`kills` times, or $SYSTORE_CRASH_KILLS), then
-// reopens the store and checks that every acknowledged fill is there, positions equal
-// the sum of the applied fills (reconcile) and every order's filled quantity equals the
-// sum of its fills.
+// process (this binary, re-executed) applies fills from 4 threads in a loop and reports
+// each acknowledged fill through a pipe; the parent SIGKILLs it at random moments
+// (`kills` times, or $SYSTORE_CRASH_KILLS), then reopens the store and checks that
+// every acknowledged fill is there, positions equal the sum of the applied fills
+// (reconcile) and every order's filled quantity equals the sum of its fills.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -89,25 +89,17 @@ void RunFillCrashTest(const std::string& uri, int kills) {
   std::mt19937 rng(777);
   std::set<std::string> acked;
   for (int round = 0; round < kills; ++round) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    pid_t pid = SpawnSelf(
-        {{kChildEnv, uri + "|" + std::to_string(fds[1]) + "|" + std::to_string(round)}}, fds[0]);
-    ASSERT_GE(pid, 0);
-    ::close(fds[1]);
     // Kill at a random moment after the child is demonstrably applying fills (its
     // start-up time varies a lot, e.g. under ASan).
-    Ack ack;
-    ASSERT_EQ(::read(fds[0], &ack, sizeof ack), static_cast<ssize_t>(sizeof ack)) << "child died before any fill";
-    acked.insert(ExecId(ack.round, ack.thread, ack.n));
     std::uniform_int_distribution<int> delay_us(0, 60000);
-    ::usleep(delay_us(rng));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited by itself with status " << WEXITSTATUS(status);
-    while (::read(fds[0], &ack, sizeof ack) == sizeof ack) acked.insert(ExecId(ack.round, ack.thread, ack.n));
-    ::close(fds[0]);
+    auto acks = KillChildMidWrite(
+        [&](int fd) {
+          return std::vector<std::pair<std::string, std::string>>{
+              {kChildEnv, uri + "|" + std::to_string(fd) + "|" + std::to_string(round)}};
+        },
+        sizeof(Ack), delay_us(rng));
+    ASSERT_TRUE(acks.ok()) << "round " << round << ": " << acks.status().ToString();
+    for (const Ack& ack : DecodeAcks<Ack>(*acks)) acked.insert(ExecId(ack.round, ack.thread, ack.n));
 
     auto store = OperationalStore::Open({.uri = uri});
     ASSERT_TRUE(store.ok()) << store.status().ToString();

@@ -57,22 +57,15 @@ TEST(ReferenceCrashTest, AcknowledgedChangesSurviveSigkill) {
   std::mt19937 rng(4242);
   std::map<int64_t, int64_t> acked;  // version -> value
   for (int round = 0; round < kills; ++round) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    pid_t pid = testing::SpawnSelf({{kChildEnv, dir.path() + ":" + std::to_string(fds[1])},
-                                    {"ARROW_DEFAULT_MEMORY_POOL", "system"}},
-                                   fds[0]);
-    ASSERT_GE(pid, 0);
-    ::close(fds[1]);
     std::uniform_int_distribution<int> delay_ms(5, 60);
-    ::usleep(delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited by itself with status " << WEXITSTATUS(status);
-    Ack ack;
-    while (::read(fds[0], &ack, sizeof ack) == sizeof ack) acked[ack.version] = ack.value;
-    ::close(fds[0]);
+    auto acks = testing::KillChildMidWrite(
+        [&](int fd) {
+          return std::vector<std::pair<std::string, std::string>>{
+              {kChildEnv, dir.path() + ":" + std::to_string(fd)}, {"ARROW_DEFAULT_MEMORY_POOL", "system"}};
+        },
+        0, delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));
+    ASSERT_TRUE(acks.ok()) << "round " << round << ": " << acks.status().ToString();
+    for (const Ack& ack : testing::DecodeAcks<Ack>(*acks)) acked[ack.version] = ack.value;
   }
   ASSERT_GT(acked.size(), 0u);
 

@@ -52,27 +52,20 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
   std::set<int64_t> acked;
   int64_t unacked_before = 0;
   for (int round = 0; round < kills; ++round) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    pid_t pid = testing::SpawnSelf({{kChildEnv, dir.path() + ":" + std::to_string(fds[1])},
-                                    {"ARROW_DEFAULT_MEMORY_POOL", "system"}},
-                                   fds[0]);
-    ASSERT_GE(pid, 0);
-    ::close(fds[1]);
     std::uniform_int_distribution<int> delay_ms(5, 60);
-    ::usleep(delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited by itself with status " << WEXITSTATUS(status);
-    int64_t v;
+    auto acks = testing::KillChildMidWrite(
+        [&](int fd) {
+          return std::vector<std::pair<std::string, std::string>>{
+              {kChildEnv, dir.path() + ":" + std::to_string(fd)}, {"ARROW_DEFAULT_MEMORY_POOL", "system"}};
+        },
+        0, delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));
+    ASSERT_TRUE(acks.ok()) << "round " << round << ": " << acks.status().ToString();
     size_t acked_before = acked.size();
-    while (::read(fds[0], &v, sizeof v) == sizeof v) acked.insert(v);
+    for (int64_t v : testing::DecodeAcks<int64_t>(*acks)) acked.insert(v);
     if (std::getenv("SYSTORE_CRASH_VERBOSE")) {
       std::fprintf(stderr, "round %d: %zu new acks, max %lld\n", round, acked.size() - acked_before,
                    acked.empty() ? -1LL : static_cast<long long>(*acked.rbegin()));
     }
-    ::close(fds[0]);
 
     TimeSeriesStoreOptions o;
     o.root = dir.path();
