@@ -154,7 +154,8 @@ class MongoStore final : public OperationalStore {
     if (head <= known_.load()) return known_.load();
     SYSTORE_ASSIGN_OR_RAISE(auto entry, conn.Find(kJournal, {{"_id", PaddedId(head)}}, {}, 1));
     if (entry.empty()) return Status::Corruption("journal entry " + std::to_string(head) + " named by the head is missing");
-    SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(entry[0].at("writes"), head));
+    // No payload: a newer entry exists and stripped it, so this one is applied.
+    if (entry[0].contains("writes")) SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(entry[0]["writes"], head));
     Advance(head);
     return head;
   }
@@ -171,7 +172,7 @@ class MongoStore final : public OperationalStore {
     if (newest.empty()) return int64_t{0};
     const int64_t seq = SeqOf(newest[0], "seq");
     SYSTORE_RETURN_NOT_OK(PublishHead(conn, seq));
-    SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(newest[0].at("writes"), seq));
+    if (newest[0].contains("writes")) SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(newest[0]["writes"], seq));
     Advance(seq);
     return seq;
   }
@@ -244,8 +245,11 @@ class MongoStore final : public OperationalStore {
 
     const int64_t seq = head + 1;
     const Json writes = view.Writes();
-    Status ins = conn.InsertOne(kJournal, {{"_id", PaddedId(seq)}, {"seq", seq}, {"at", Now()}, {"actor", options().actor}, {"writes", writes}},
-                                server_txn_ ? Json(nullptr) : journal_write_concern_);
+    // With server transactions nothing is ever replayed: the entry is only the
+    // serialization point, without the payload.
+    Json entry = {{"_id", PaddedId(seq)}, {"seq", seq}, {"at", Now()}, {"actor", options().actor}};
+    if (!server_txn_) entry["writes"] = writes;
+    Status ins = conn.InsertOne(kJournal, entry, server_txn_ ? Json(nullptr) : journal_write_concern_);
     if (ins.code() == StatusCode::kAlreadyExists) {
       rescan_ = true;  // the entry's writer may have died before publishing the head
       return Status::Conflict("another writer committed transaction " + std::to_string(seq) + " first; rerunning");
@@ -257,6 +261,9 @@ class MongoStore final : public OperationalStore {
       // undo the commit.
       if (PublishHead(conn, seq).ok() && conn.ApplyVersioned(writes, seq).ok()) {
         Advance(seq);
+        // Entry seq-1 was applied before seq was inserted: its payload is no longer
+        // needed, only its _id (which keeps late writers from reusing it).
+        if (seq > 1) (void)conn.UpdateOne(kJournal, {{"_id", PaddedId(seq - 1)}}, {{"$unset", {{"writes", ""}}}}, false);
       } else {
         rescan_ = true;
       }

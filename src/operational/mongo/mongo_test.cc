@@ -172,6 +172,31 @@ TEST(MongoBackend, CommittedButUnappliedEntriesAreRolledForward) {
   EXPECT_EQ(store->GetOrder(id)->status, OrderStatus::kCancelled);
 }
 
+// Only the newest journal entry keeps its payload; older ones keep their _id (and seq,
+// time, actor) so that no late writer can reuse their number.
+TEST(MongoBackend, OlderJournalEntriesLoseTheirPayload) {
+  REQUIRE_FERRETDB();
+  MongoInstance inst;
+  auto store = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
+  NewOrder n;
+  n.strategy = "S";
+  n.instrument = "I";
+  n.quantity = 1;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->AddOrder(n).ok());
+  auto found = ServerCommand(inst.db(), R"({"find": "journal", "filter": {}, "sort": {"_id": 1}})");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  const Json& entries = (*found)["cursor"]["firstBatch"];
+  ASSERT_EQ(entries.size(), 4u) << found->dump();
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(entries[i]["seq"], static_cast<int>(i) + 1);
+    EXPECT_EQ(entries[i].contains("writes"), i == 3) << entries[i].dump();
+  }
+  // A second handle, starting cold, still finds everything.
+  auto other = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
+  EXPECT_EQ(other->FindOrders({})->size(), 4u);
+  EXPECT_EQ(*other->AddOrder(n), 5);
+}
+
 // Replaying an old journal entry late (a slow writer still applying after others moved
 // on) never overwrites a newer version, and deletions stay deleted.
 TEST(MongoBackend, LateApplyNeverOverwritesNewerVersions) {
