@@ -14,6 +14,8 @@
 //   fill/mongodb      ApplyFill through the MongoDB backend on a throwaway FerretDB 1.24
 //                     (SQLite storage; journal commits, since FerretDB has no
 //                     transactions) (--mongodb; scripts/ferretdb.sh builds the server)
+//   fill/mongodb-plain   baseline: the same reads and document writes straight to the
+//                     collections on that server (no journal: not atomic)
 //   query/order-mongodb  GetOrder(random id) on that server, one thread: p50/p99
 //   query/order       GetOrder(random id), one thread: p50/p99
 //   query/positions   StrategyPositions(strategy), one thread: p50/p99
@@ -28,7 +30,9 @@
 #include <thread>
 
 #include "core/file_util.h"
+#include "operational/mongo/document_view.h"
 #include "operational/mongo/ferretdb_server_internal.h"
+#include "operational/mongo/mongo_transaction.h"
 #include "operational/postgres/pg_session.h"
 #include "operational/postgres/test_server_internal.h"
 #include "operational/sql_transaction.h"
@@ -131,6 +135,37 @@ double PlainSqliteFills(const std::string& path, int threads, int per_thread) {
   });
 }
 
+// The MongoDB baseline: the same reads and document writes (MongoTransaction through a
+// DocumentView), written straight to the collections — no journal entry, no head, no
+// check for concurrent commits, so not atomic (concurrent fills can lose position
+// updates). What systore's commit protocol costs on top of the plain writes.
+double PlainMongoFills(const std::string& uri, int threads, int per_thread) {
+  std::vector<OrderId> orders;
+  {
+    auto store = Must(OperationalStore::Open({.uri = uri}));
+    for (int t = 0; t < threads; ++t) orders.push_back(Must(store->AddOrder(BigOrder(t))));
+  }
+  const std::string plain_uri = uri.substr(0, uri.find('?'));
+  const std::string db = plain_uri.substr(plain_uri.rfind('/') + 1);
+  std::vector<mongoc_client_t*> clients;
+  for (int t = 0; t < threads; ++t) {
+    clients.push_back(mongoc_client_new(plain_uri.c_str()));
+    if (!clients.back()) Die(Status::InvalidArgument("cannot connect to " + plain_uri));
+  }
+  std::atomic<int64_t> version{int64_t{1} << 40};  // newer than anything the journal wrote
+  double rate = RunThreads(threads, per_thread, [&](int t, int i) {
+    operational::MongoConnection conn(clients[t], db, nullptr);
+    operational::DocumentView view(conn);
+    operational::MongoTransaction txn(view, "bench", false);
+    auto r = txn.ApplyFill(OneLot(orders[t], t, i));
+    if (!r.ok()) Die(r.status());
+    Status st = conn.ApplyVersioned(view.Writes(), ++version);
+    if (!st.ok()) Die(st);
+  });
+  for (auto* c : clients) mongoc_client_destroy(c);
+  return rate;
+}
+
 struct Latency {
   double p50_us, p99_us;
 };
@@ -222,6 +257,9 @@ int main(int argc, char** argv) {
       if (!want("fill/mongodb")) break;
       std::printf("%-20s %8d %14.0f\n", "fill/mongodb", t,
                   StoreFills(server->uri("bench_" + std::to_string(t)), t, mongo_fills, true));
+      std::fflush(stdout);
+      std::printf("%-20s %8d %14.0f\n", "fill/mongodb-plain", t,
+                  PlainMongoFills(server->uri("bench_plain_" + std::to_string(t)), t, mongo_fills));
       std::fflush(stdout);
     }
     if (want("query/order-mongodb")) {
