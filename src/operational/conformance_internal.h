@@ -10,27 +10,12 @@
 #include <memory>
 #include <string>
 
-#include "core/file_util.h"
+#include "core/test_util_internal.h"  // TempDir
 
 #include "systore/operational_store.h"
 
 namespace systore::testing {
 
-/// A fresh directory under the system temp dir, removed on destruction.
-class OpsTempDir {
- public:
-  OpsTempDir() : path_((std::filesystem::temp_directory_path() / ("systore-ops-" + RandomHexId())).string()) {
-    std::filesystem::create_directories(path_);
-  }
-  ~OpsTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 /// An empty store location (a temp file, a PostgreSQL schema), removed on destruction.
 class BackendInstance {

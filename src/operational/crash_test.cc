@@ -8,7 +8,7 @@ namespace systore::testing {
 namespace {
 
 TEST(OperationalCrashTest, AcknowledgedFillsSurviveSigkillAndPositionsMatchFills) {
-  OpsTempDir dir;
+  TempDir dir("systore-ops-");
   RunFillCrashTest("sqlite://" + dir.path() + "/ops.sqlite", 50);
 }
 

@@ -10,10 +10,14 @@
 
 #include "systore/order.h"
 #include "systore/result.h"
+#include "systore/time.h"
 
 namespace systore::operational {
 
 inline std::string OrderWho(OrderId id) { return "order " + std::to_string(id); }
+
+/// The daily P&L record a fill at `t` goes to: 00:00 UTC of its day.
+inline Timestamp PnlDay(Timestamp t) { return t - ((t % kNanosPerDay) + kNanosPerDay) % kNanosPerDay; }
 
 /// The stored form of a new order: status created, nothing filled.
 inline Order NewOrderRecord(OrderId id, const NewOrder& n, const nlohmann::json& attributes) {

@@ -62,8 +62,6 @@ Result<Order> RowToOrder(const SqlRow& r) {
   return o;
 }
 
-Timestamp DayOf(Timestamp t) { return t - ((t % kNanosPerDay) + kNanosPerDay) % kNanosPerDay; }
-
 }  // namespace
 
 nlohmann::json OrderToJson(const Order& o) {
@@ -245,7 +243,7 @@ Result<FillResult> SqlTransaction::DoApplyFill(const FillRequest& f) {
       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, strategy, instrument) DO UPDATE SET "
       "cash_flow = daily_pnl.cash_flow + excluded.cash_flow, commission = daily_pnl.commission + excluded.commission, "
       "traded_quantity = daily_pnl.traded_quantity + excluded.traded_quantity",
-      {DayOf(f.time), o.strategy, o.instrument, -static_cast<double>(delta) * f.price, f.commission, f.quantity}));
+      {PnlDay(f.time), o.strategy, o.instrument, -static_cast<double>(delta) * f.price, f.commission, f.quantity}));
   SYSTORE_RETURN_NOT_OK(s_.Exec(
       "UPDATE trade_limits SET traded_since_reset = traded_since_reset + ? "
       "WHERE instrument = ? AND (strategy = ? OR strategy = '')",
@@ -564,13 +562,11 @@ Result<std::optional<RollState>> SqlTransaction::DoGetRollState(std::string_view
   return std::optional<RollState>(s);
 }
 
-namespace {
 nlohmann::json TradeLimitJson(const TradeLimit& l) {
   return {{"instrument", l.instrument},   {"strategy", l.strategy},
           {"period_days", l.period_days}, {"limit", l.limit},
           {"traded_since_reset", l.traded_since_reset}, {"last_reset", l.last_reset}};
 }
-}  // namespace
 
 Status SqlTransaction::DoSetTradeLimit(const TradeLimit& l) {
   SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT trade_limit, traded_since_reset, last_reset FROM trade_limits "

@@ -66,5 +66,6 @@ class SqlTransaction final : public Transaction {
 nlohmann::json OrderToJson(const Order& o);
 nlohmann::json FillToJson(const Fill& f);
 nlohmann::json ProcessToJson(const ProcessState& p);
+nlohmann::json TradeLimitJson(const TradeLimit& l);
 
 }  // namespace systore::operational

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/test_util_internal.h"  // TempDir
 #include "systore/time.h"
 
 namespace systore::testing {
@@ -59,24 +60,5 @@ inline std::shared_ptr<arrow::Table> WeekdayWalk(Timestamp first_day, int n, dou
   return PriceTable(ts, p);
 }
 
-/// A fresh directory under the system temp dir, removed by the destructor.
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("systore-quality-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + "-" +
-             std::to_string(Now()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
 
 }  // namespace systore::testing

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "operational/order_rules_internal.h"
-#include "operational/sql_transaction.h"  // OrderToJson, FillToJson, ProcessToJson
+#include "operational/sql_transaction.h"  // OrderToJson, FillToJson, ProcessToJson, TradeLimitJson
 
 namespace systore::operational {
 namespace {
@@ -41,8 +41,6 @@ std::string Text(const Json& d, const char* f) {
   auto it = d.find(f);
   return it == d.end() || !it->is_string() ? std::string() : it->get<std::string>();
 }
-
-Timestamp DayOf(Timestamp t) { return t - ((t % kNanosPerDay) + kNanosPerDay) % kNanosPerDay; }
 
 // Orders are stored in their JSON form (OrderToJson) with the attributes as text, since
 // attribute names may be anything (even "$x" or "a.b", which MongoDB field names dislike).
@@ -96,11 +94,6 @@ Fill DocToFill(const Json& d) {
           Int(d, "time")};
 }
 
-Json TradeLimitJson(const TradeLimit& l) {
-  return {{"instrument", l.instrument},   {"strategy", l.strategy},
-          {"period_days", l.period_days}, {"limit", l.limit},
-          {"traded_since_reset", l.traded_since_reset}, {"last_reset", l.last_reset}};
-}
 TradeLimit DocToTradeLimit(const Json& d) {
   return {Text(d, "instrument"), Text(d, "strategy"), static_cast<int>(Int(d, "period_days")),
           Int(d, "limit"),       Int(d, "traded_since_reset"), Int(d, "last_reset")};
@@ -232,7 +225,7 @@ Result<FillResult> MongoTransaction::DoApplyFill(const FillRequest& f) {
                    {"price", f.price},
                    {"commission", f.commission},
                    {"time", f.time}});
-  const Timestamp day = DayOf(f.time);
+  const Timestamp day = PnlDay(f.time);
   const std::string pkey = Key({std::to_string(day), o.strategy, o.instrument});
   SYSTORE_ASSIGN_OR_RAISE(auto pnl, v_.Get(kDailyPnl, pkey));
   v_.Put(kDailyPnl, {{"_id", pkey},

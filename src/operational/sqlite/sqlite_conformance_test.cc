@@ -14,7 +14,7 @@ class SqliteInstance : public BackendInstance {
   std::string path() const { return dir_.path() + "/operational/ops.sqlite"; }
 
  private:
-  OpsTempDir dir_;
+  TempDir dir_{"systore-ops-"};
 };
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, OperationalConformance,
