@@ -6,6 +6,7 @@
 //     "defaults": {
 //       "policy": "quarantine",          // reject | quarantine | accept
 //       "duplicates": "keep-last",       // error | keep-first | keep-last
+//       "first_import": "warn",          // warn | judge (value findings without history)
 //       "validators": {                  // name -> parameters ({} = defaults,
 //         "spike": {"threshold": 8},     //   {"enabled": false} switches one off)
 //         ...
@@ -57,6 +58,10 @@ struct DatasetQualityConfig {
   std::map<std::string, ValidatorParams> validators;
   /// Holiday calendar name in the reference `holidays` table ("" = weekdays only).
   std::string calendar;
+  /// "first_import": "warn" (default) records value findings (spike, zero price, ...) on
+  /// rows with no stored history before them as warnings, as pysystemtrade judges spikes
+  /// only when merging new prices into stored history; "judge" applies the policy to them.
+  bool judge_first_import = false;
 };
 
 class QualityConfig {

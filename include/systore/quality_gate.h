@@ -8,7 +8,11 @@
 //   - error findings: policy reject -> the whole batch is rejected and quarantined;
 //     quarantine -> the offending rows are quarantined, the rest accepted;
 //     accept -> the rows are written anyway (rows out of order are sorted in);
-//   - info and warning findings are reported and never keep a row out.
+//   - info and warning findings are reported and never keep a row out;
+//   - a first import (no stored history before the batch) reports value findings (spike,
+//     zero/NaN/non-positive price, ohlc, volume, future-dated) as warnings unless the
+//     dataset's first_import is "judge"; structural ones (schema, duplicates, order)
+//     are decided as above.
 // The accepted rows come back sorted by ts with unique timestamps, ready for the store.
 //
 // Thread-safety: Check/Process may be called from several threads at once.
@@ -54,7 +58,8 @@ struct IngestBatch {
   std::string key;
   /// ts + value columns, arrival order (may be unsorted, may repeat timestamps).
   std::shared_ptr<arrow::Table> data;
-  /// Stored rows just before (for the seam checks), or null.
+  /// Stored rows just before (for the seam checks), or null when the series has no stored
+  /// rows: the batch is then a first import (see first_import above).
   std::shared_ptr<arrow::Table> history;
   /// File or feed name, and the source line of each row when known.
   std::string source;

@@ -262,8 +262,8 @@ class BatchIngestImpl : public BatchIngest {
           for (int64_t r : keep) lines.push_back(b.source_lines[r]);
           b.source_lines = std::move(lines);
         }
-        if (b.data->num_rows() > 0 && options_.history_rows > 0 && has_stored) {
-          SYSTORE_ASSIGN_OR_RAISE(b.history, store_->Latest(dataset, w.key, options_.history_rows));
+        if (b.data->num_rows() > 0 && has_stored) {  // at least one row: not a first import
+          SYSTORE_ASSIGN_OR_RAISE(b.history, store_->Latest(dataset, w.key, std::max<int64_t>(1, options_.history_rows)));
         }
       }
       if (b.data->num_rows() == 0 && b.parse_findings.empty()) {

@@ -115,12 +115,24 @@ TEST(BatchIngest, PerContractPricesGetContractKeys) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->datasets.size(), 1u);
   EXPECT_EQ(r->datasets[0].dataset, "prices/contract_daily");
-  EXPECT_EQ(r->datasets[0].rows_added, 5);
-  EXPECT_EQ(r->datasets[0].rows_quarantined, 1);
+  // A first import is reported, not withheld: the bad bar is stored with a warning.
+  EXPECT_EQ(r->datasets[0].rows_added, 6);
+  EXPECT_EQ(r->datasets[0].rows_quarantined, 0);
   EXPECT_EQ(r->datasets[0].findings_by_rule.at("ohlc"), 1);
   auto t = ingest->store()->Read("prices/contract_daily", "SOFR/20240300");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
-  EXPECT_EQ((*t)->num_rows(), 5);
+  EXPECT_EQ((*t)->num_rows(), 6);
+  // A bad bar merged after the stored history is judged and quarantined.
+  {
+    std::ofstream f(src.path() + "/contract_prices_csv/SOFR_20240300.csv", std::ios::app);
+    f << "2024-01-09 23:00:00,95,95.5,94.5,95.1,10\n";
+    f << "2024-01-10 23:00:00,95,94,96,95,10\n";  // low > high
+  }
+  auto next = ingest->ImportPysystemtrade(src.path());
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->datasets[0].rows_added, 1);
+  EXPECT_EQ(next->datasets[0].rows_quarantined, 1);
+  EXPECT_EQ(ingest->store()->Read("prices/contract_daily", "SOFR/20240300").ValueOrDie()->num_rows(), 7);
   EXPECT_TRUE(ingest->ImportPysystemtrade(src.path() + "/nothing").status().IsInvalidArgument());
 }
 

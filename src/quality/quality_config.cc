@@ -37,6 +37,7 @@ json DefaultJson() {
                {{"policy", "quarantine"},
                 {"duplicates", "keep-last"},
                 {"calendar", ""},
+                {"first_import", "warn"},
                 {"validators",
                  {{"schema", json::object()},
                   {"price", {{"allow_non_positive", false}}},
@@ -62,6 +63,9 @@ Status CheckSettings(const json& s, const std::string& where) {
         return Status::InvalidArgument(where + ".duplicates: '" + it->dump() + "' is not error, keep-first or keep-last");
     } else if (k == "calendar") {
       if (!it->is_string()) return Status::InvalidArgument(where + ".calendar: must be a string");
+    } else if (k == "first_import") {
+      if (!it->is_string() || (*it != "warn" && *it != "judge"))
+        return Status::InvalidArgument(where + ".first_import: '" + it->dump() + "' is not warn or judge");
     } else if (k == "validators") {
       if (!it->is_object()) return Status::InvalidArgument(where + ".validators: must be an object");
       auto names = ValidatorRegistry::Global().Names();
@@ -71,7 +75,7 @@ Status CheckSettings(const json& s, const std::string& where) {
         if (!v->is_object()) return Status::InvalidArgument(where + ".validators." + v.key() + ": must be an object");
       }
     } else {
-      return Status::InvalidArgument(where + "." + k + ": unknown key (policy, duplicates, calendar, validators)");
+      return Status::InvalidArgument(where + "." + k + ": unknown key (policy, duplicates, calendar, first_import, validators)");
     }
   }
   return Status::OK();
@@ -171,6 +175,7 @@ DatasetQualityConfig QualityConfig::ForDataset(const std::string& dataset) const
                    : dup == "keep-first" ? DuplicatePolicy::kKeepFirst
                                          : DuplicatePolicy::kKeepLast;
   out.calendar = eff.value("calendar", "");
+  out.judge_first_import = eff.value("first_import", "warn") == "judge";
   for (auto it = eff["validators"].begin(); it != eff["validators"].end(); ++it) {
     if (it->is_object() && it->value("enabled", true) == false) continue;
     json params = *it;

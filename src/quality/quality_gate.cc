@@ -29,6 +29,26 @@ const char* GateDecisionName(GateDecision d) {
 
 namespace {
 
+// Findings about a row's values, as opposed to what makes a batch unstorable (schema,
+// parse errors, repeated timestamps, order).
+bool IsValueRule(const std::string& rule) {
+  static const std::set<std::string> kRules = {
+      "nan_price", "non_positive_price", "price_range", "ohlc", "negative_volume",
+      "spike", "future_dated", "zero_price", "zero_volume_bar"};
+  return kRules.count(rule) > 0;
+}
+
+// A history loaded for the first time was cleaned where it came from: its value findings
+// are reported (countable in the summary) and hold nothing back.
+void ReportValueFindingsOnly(std::vector<Finding>* findings) {
+  for (auto& f : *findings) {
+    if (f.severity == Severity::kError && !f.removes_row && IsValueRule(f.rule)) {
+      f.severity = Severity::kWarning;
+      f.message += " (first import: reported, not withheld)";
+    }
+  }
+}
+
 class QualityGateImpl : public QualityGate {
  public:
   QualityGateImpl(QualityGateOptions o, QualityConfig c) : options_(std::move(o)), config_(std::move(c)) {}
@@ -59,6 +79,8 @@ class QualityGateImpl : public QualityGate {
     if (!data) return Status::InvalidArgument("batch for " + batch.dataset + "/" + batch.key + " has no table");
     if (options_.enabled) {
       SYSTORE_ASSIGN_OR_RAISE(res.findings, RunValidators(batch, dc));
+      bool first_import = !batch.history || batch.history->num_rows() == 0;
+      if (first_import && !dc.judge_first_import) ReportValueFindingsOnly(&res.findings);
     }
     res.findings.insert(res.findings.end(), batch.parse_findings.begin(), batch.parse_findings.end());
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(data));

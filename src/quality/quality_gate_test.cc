@@ -16,7 +16,11 @@ using testing::PriceTable;
 using testing::TempDir;
 using testing::WeekdayWalk;
 
-std::unique_ptr<QualityGate> OpenGate(const std::string& root, const std::string& config_json = "") {
+// The policy tests judge BadBatch as new rows merged after stored history would be
+// ("first_import": "judge"); FirstImport* tests cover the default.
+constexpr const char* kJudge = R"({"defaults": {"first_import": "judge"}})";
+
+std::unique_ptr<QualityGate> OpenGate(const std::string& root, const std::string& config_json = kJudge) {
   QualityGateOptions o;
   o.root = root;
   o.now = Day(2030, 1, 1);
@@ -77,7 +81,7 @@ TEST(QualityGate, QuarantinePolicyKeepsOffendingRowsOutAndAcceptsTheRest) {
 
 TEST(QualityGate, RejectPolicyRejectsTheWholeBatch) {
   TempDir dir;
-  auto gate = OpenGate(dir.path(), R"({"defaults": {"policy": "reject"}})");
+  auto gate = OpenGate(dir.path(), R"({"defaults": {"policy": "reject", "first_import": "judge"}})");
   auto r = gate->Process(BadBatch());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->decision, GateDecision::kRejected);
@@ -91,7 +95,7 @@ TEST(QualityGate, RejectPolicyRejectsTheWholeBatch) {
 
 TEST(QualityGate, AcceptPolicyWritesErrorsButStillResolvesDuplicates) {
   TempDir dir;
-  auto gate = OpenGate(dir.path(), R"({"defaults": {"policy": "accept"}})");
+  auto gate = OpenGate(dir.path(), R"({"defaults": {"policy": "accept", "first_import": "judge"}})");
   auto r = gate->Process(BadBatch());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->accepted->num_rows(), 200);  // spike written with a warning
@@ -123,6 +127,48 @@ TEST(QualityGate, DisabledGatePassesRowsThrough) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->accepted->num_rows(), 50);
   EXPECT_TRUE(r->findings.empty());
+}
+
+TEST(QualityGate, FirstImportReportsValueFindingsAndWithholdsNothing) {
+  TempDir dir;
+  auto gate = OpenGate(dir.path(), R"({})");  // defaults: first_import = warn
+  auto r = gate->Process(BadBatch());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->decision, GateDecision::kPartial);  // the repeated timestamp still resolves
+  EXPECT_EQ(r->accepted->num_rows(), 200);         // the spike is stored
+  ASSERT_EQ(r->quarantined_rows.size(), 1u);
+  EXPECT_EQ(r->quarantined_rows[0], 10);
+  bool saw_spike = false;
+  for (const auto& f : r->findings) {
+    if (f.rule != "spike") continue;
+    saw_spike = true;
+    EXPECT_EQ(f.severity, Severity::kWarning);
+    EXPECT_NE(f.message.find("first import"), std::string::npos) << f.message;
+  }
+  EXPECT_TRUE(saw_spike);
+}
+
+TEST(QualityGate, RowsAfterStoredHistoryAreJudgedByDefault) {
+  TempDir dir;
+  auto gate = OpenGate(dir.path(), R"({})");
+  IngestBatch b = BadBatch();
+  b.history = PriceTable({Day(2019, 12, 31)}, {100.0});
+  auto r = gate->Process(b);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->accepted->num_rows(), 199);
+  ASSERT_EQ(r->quarantined_rows.size(), 2u);
+  EXPECT_EQ(r->quarantined_rows[1], 151);  // the spike
+}
+
+TEST(QualityConfig, FirstImportMustBeWarnOrJudge) {
+  auto bad = QualityConfig::Parse(R"({"datasets": {"fx/spot": {"first_import": "maybe"}}})", "q.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("datasets.fx/spot.first_import"), std::string::npos)
+      << bad.status().ToString();
+  auto c = QualityConfig::Parse(R"({"datasets": {"fx/*": {"first_import": "judge"}}})", "q.json");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->ForDataset("fx/spot").judge_first_import);
+  EXPECT_FALSE(c->ForDataset("prices/adjusted").judge_first_import);
 }
 
 TEST(Quarantine, ReleaseWritesRowsAndAuditRecordsDecisions) {
