@@ -1,10 +1,13 @@
 // The bad-input corpus (tests/data/bad_input, documented in its README.md and in
 // docs/quality-and-ingest.md): each file gets its documented outcome under the default
-// policy, and the store is otherwise unchanged.
+// policy, judged as rows merged after stored history are ("first_import": "judge"; a
+// first import would only report the value findings), and the store is otherwise
+// unchanged.
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "quality/quality_test_util.h"
 #include "systore/ingest_batch.h"
@@ -47,6 +50,10 @@ TEST_P(BadInput, GetsItsDocumentedOutcomeAndLeavesTheRestUnchanged) {
   std::string path = std::string(src) + "/tests/data/bad_input/" + e.file;
   ASSERT_TRUE(std::filesystem::exists(path)) << path;
   TempDir root;
+  {
+    std::ofstream q(root.path() + "/quality.json");
+    q << R"({"defaults": {"first_import": "judge"}})";
+  }
   BatchIngestOptions o;
   o.root = root.path();
   o.now = Day(2030, 1, 1);

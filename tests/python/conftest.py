@@ -28,3 +28,13 @@ def run(systore_bin, tmp_path):
 
     _run.root = root
     return _run
+
+
+# The Python package: the source tree's python/ (the extension is built into it by
+# scripts/build.sh) unless systore is installed in the environment.
+import sys as _sys  # noqa: E402
+
+try:
+    import systore as _probe  # noqa: F401
+except ImportError:
+    _sys.path.insert(0, str(REPO / "python"))

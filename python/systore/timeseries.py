@@ -1,0 +1,166 @@
+"""The time-series store from Python (pandas or Arrow in, pandas or Arrow out)."""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence, Union
+
+import pandas as pd
+import pyarrow as pa
+
+from . import _systore
+from ._errors import InvalidArgument, translate
+
+# The index name of frames read back: pysystemtrade's CSV convention.
+INDEX_NAME = "DATETIME"
+
+Frame = Union[pd.DataFrame, pd.Series, pa.Table]
+TimeLike = Union[str, pd.Timestamp, int, None]
+
+
+def _ns(t: TimeLike) -> Optional[int]:
+    if t is None:
+        return None
+    if isinstance(t, int):
+        return t
+    ts = pd.Timestamp(t)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.value
+
+
+def _to_arrow(data: Frame) -> pa.Table:
+    """A DataFrame/Series with a DatetimeIndex (naive = UTC), or a Table with `ts`."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pd.Series):
+        data = data.to_frame(name=data.name if data.name is not None else "price")
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidArgument(f"expected a pandas DataFrame/Series or a pyarrow.Table, got {type(data).__name__}")
+    if not isinstance(data.index, pd.DatetimeIndex):
+        raise InvalidArgument(f"the frame's index must be a DatetimeIndex, got {type(data.index).__name__}")
+    idx = data.index
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    ts = pa.array(idx.as_unit("ns").asi8, type=pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+    cols = {"ts": ts}
+    for c in data.columns:
+        cols[str(c)] = pa.array(data[c].to_numpy(), from_pandas=True)
+    return pa.table(cols)
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    df = table.drop_columns(["ts"]).to_pandas()
+    ts = table.column("ts").cast(pa.int64()).to_numpy()
+    df.index = pd.DatetimeIndex(ts.view("datetime64[ns]"), name=INDEX_NAME)
+    return df
+
+
+class _Capsule:
+    """Hands an extension capsule to pyarrow through the PyCapsule stream protocol."""
+    __slots__ = ("capsule",)
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.capsule
+
+
+def _table(capsule) -> pa.Table:
+    return pa.RecordBatchReader.from_stream(_Capsule(capsule)).read_all()
+
+
+class TimeSeries:
+    """Versioned time series: datasets ("prices/adjusted") of series named by key ("SOFR").
+
+    Every write is one commit (a version); reads see whole versions. Frames carry a
+    DatetimeIndex (naive timestamps are UTC) and float/int/string columns; values
+    round-trip bit for bit.
+    """
+
+    @translate
+    def __init__(self, root: str):
+        self._store = _systore.TimeSeriesStore(str(root))
+
+    @translate
+    def _write(self, dataset: str, key: str, data: Frame, mode: str) -> dict:
+        table = _to_arrow(data)
+        return self._store.write(dataset, key, table.__arrow_c_stream__(), mode)
+
+    def write(self, dataset: str, key: str, data: Frame) -> dict:
+        """Replaces the series `key` with `data` (one commit). Returns the write's counts
+        (version, rows_added, ...). Timestamps must be strictly increasing."""
+        return self._write(dataset, key, data, "write")
+
+    def append(self, dataset: str, key: str, data: Frame) -> dict:
+        """Adds rows strictly after the last stored timestamp (durable in the WAL on return);
+        InvalidArgument otherwise, and nothing is written."""
+        return self._write(dataset, key, data, "append")
+
+    def merge(self, dataset: str, key: str, data: Frame, mode: str = "newer") -> dict:
+        """Merges rows: mode "newer" (only after the last stored row; pysystemtrade's
+        default), "fill_gaps" (stored rows win) or "overwrite" (incoming rows win)."""
+        if mode not in ("newer", "fill_gaps", "overwrite"):
+            raise InvalidArgument(f"merge mode '{mode}' is not newer, fill_gaps or overwrite")
+        return self._write(dataset, key, data, mode)
+
+    @translate
+    def read_arrow(self, dataset: str, key: str, start: TimeLike = None, end: TimeLike = None,
+                   columns: Optional[Sequence[str]] = None, as_of: Union[int, str, None] = None) -> pa.Table:
+        """The series as a pyarrow.Table (`ts` timestamp[ns, UTC] + value columns).
+
+        start/end: inclusive bounds (str, Timestamp or int ns); columns: value columns to
+        return (all when None); as_of: a version number or a snapshot name.
+        Raises NotFound when the dataset or series does not exist (at that version)."""
+        version = as_of if isinstance(as_of, int) else None
+        snapshot = as_of if isinstance(as_of, str) else None
+        cap = self._store.read(dataset, key, _ns(start), _ns(end), list(columns or []), version, snapshot)
+        return _table(cap)
+
+    def read(self, dataset: str, key: str, start: TimeLike = None, end: TimeLike = None,
+             columns: Optional[Sequence[str]] = None, as_of: Union[int, str, None] = None) -> pd.DataFrame:
+        """The series as a DataFrame indexed by a DatetimeIndex named DATETIME (UTC,
+        naive). Arguments as read_arrow."""
+        return _to_pandas(self.read_arrow(dataset, key, start, end, columns, as_of))
+
+    @translate
+    def read_many(self, dataset: str, keys: Iterable[str]) -> dict:
+        """{key: DataFrame} for every key, read in parallel in C++."""
+        keys = list(keys)
+        caps = self._store.read_many(dataset, keys)
+        return {k: _to_pandas(_table(c)) for k, c in zip(keys, caps)}
+
+    @translate
+    def latest(self, dataset: str, key: str, n: int = 100) -> pd.DataFrame:
+        """The last `n` rows (fewer if the series is shorter)."""
+        return _to_pandas(_table(self._store.latest(dataset, key, int(n))))
+
+    @translate
+    def delete(self, dataset: str, key: str) -> dict:
+        """Removes a series (older versions stay readable until vacuumed)."""
+        return self._store.delete(dataset, key)
+
+    @translate
+    def list_datasets(self) -> list:
+        """Dataset names, sorted."""
+        return self._store.list_datasets()
+
+    @translate
+    def list_keys(self, dataset: str, prefix: str = "") -> list:
+        """Keys of the series whose key starts with `prefix`, sorted."""
+        return [i["key"] for i in self._store.list_keys(dataset, prefix)]
+
+    @translate
+    def versions(self, dataset: str, key: str = "") -> list:
+        """Commits of the dataset (those touching `key` when given), oldest first: dicts with
+        version, committed_at (ns), operation, keys, rows_added, rows_removed."""
+        return self._store.versions(dataset, key)
+
+    @translate
+    def snapshot(self, name: str) -> None:
+        """Pins the current version of every dataset under `name` (read with as_of=name)."""
+        self._store.snapshot(name)
+
+    @translate
+    def flush(self, dataset: str) -> None:
+        """Writes the dataset's appended (WAL) rows to Parquet in one commit."""
+        self._store.flush(dataset)

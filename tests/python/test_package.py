@@ -1,0 +1,84 @@
+"""The Python package through its public API: round trips, versions, snapshots, errors."""
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import systore
+
+AWKWARD = [0.1 + 0.2, 1e-300, -0.0, 5e-324, 1.7976931348623157e308, 2.0 / 3.0, np.nan]
+
+
+def frame(n=7, start="2024-01-02 23:00:00", values=None):
+    idx = pd.date_range(start, periods=n, freq="D") + pd.to_timedelta(np.arange(n), unit="ns")
+    return pd.DataFrame({"price": values if values is not None else np.arange(n, dtype="float64")}, index=idx)
+
+
+def test_round_trip_is_bit_exact_with_nanosecond_timestamps(tmp_path):
+    ts = systore.open(tmp_path).timeseries
+    df = frame(values=AWKWARD)
+    res = ts.write("prices/adjusted", "SOFR", df)
+    assert res["rows_added"] == len(df) and res["version"] >= 0
+    back = ts.read("prices/adjusted", "SOFR")
+    assert back.index.name == "DATETIME" and back.index.dtype == "datetime64[ns]"
+    assert (back.index.asi8 == df.index.asi8).all()
+    assert back["price"].dtype == np.float64
+    assert back["price"].to_numpy().tobytes() == df["price"].to_numpy().tobytes()
+    table = ts.read_arrow("prices/adjusted", "SOFR")
+    assert isinstance(table, pa.Table) and table.column_names == ["ts", "price"]
+
+
+def test_versions_as_of_and_snapshots(tmp_path):
+    ts = systore.open(tmp_path).timeseries
+    v0 = ts.write("fx/spot", "GBPUSD", frame(3))["version"]
+    ts.snapshot("eod-1")
+    r = ts.merge("fx/spot", "GBPUSD", frame(5), mode="newer")
+    assert r["rows_added"] == 2
+    assert len(ts.read("fx/spot", "GBPUSD")) == 5
+    assert len(ts.read("fx/spot", "GBPUSD", as_of=v0)) == 3
+    assert len(ts.read("fx/spot", "GBPUSD", as_of="eod-1")) == 3
+    ops = [v["operation"] for v in ts.versions("fx/spot", "GBPUSD")]
+    assert ops[-1] == "MERGE"
+    assert len(ts.latest("fx/spot", "GBPUSD", n=2)) == 2
+    part = ts.read("fx/spot", "GBPUSD", start="2024-01-03", end="2024-01-04 23:59")
+    assert len(part) == 2
+    assert ts.list_datasets() == ["fx/spot"] and ts.list_keys("fx/spot", prefix="GB") == ["GBPUSD"]
+
+
+def test_read_many_and_append(tmp_path):
+    ts = systore.open(tmp_path).timeseries
+    for k in ("A", "B", "C"):
+        ts.write("prices/adjusted", k, frame(4))
+    many = ts.read_many("prices/adjusted", ["C", "A"])
+    assert list(many) == ["C", "A"] and all(len(f) == 4 for f in many.values())
+    ts.append("prices/adjusted", "A", frame(1, start="2025-01-01"))
+    assert len(ts.read("prices/adjusted", "A")) == 5
+
+
+def test_errors_are_typed_and_carry_the_store_message(tmp_path):
+    ts = systore.open(tmp_path).timeseries
+    ts.write("prices/adjusted", "SOFR", frame(3))
+    with pytest.raises(systore.NotFound) as e:
+        ts.read("prices/adjusted", "NOPE")
+    assert "NOPE" in str(e.value) and isinstance(e.value, systore.Error)
+    with pytest.raises(systore.InvalidArgument) as e:
+        ts.append("prices/adjusted", "SOFR", frame(1))  # not after the last stored row
+    assert "SOFR" in str(e.value) or "after" in str(e.value)
+    with pytest.raises(systore.InvalidArgument, match="DatetimeIndex"):
+        ts.write("prices/adjusted", "X", pd.DataFrame({"price": [1.0]}))
+    with pytest.raises(systore.InvalidArgument, match="merge mode"):
+        ts.merge("prices/adjusted", "SOFR", frame(3), mode="sideways")
+
+
+def test_reference_tables(tmp_path, run):
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "spreadcosts.csv").write_text("Instrument,SpreadCost\nSOFR,0.005\nUS10,0.0078125\n")
+    run.root.mkdir(parents=True, exist_ok=True)
+    run("ref", "import", str(cfg), "--reason", "test")
+    ref = systore.open(run.root).reference
+    assert "spread_costs" in ref.tables()
+    df = ref.get_table("spread_costs")
+    assert df.set_index("Instrument")["SpreadCost"].to_dict() == {"SOFR": 0.005, "US10": 0.0078125}
+    with pytest.raises(systore.NotFound):
+        ref.get_table("nope")
