@@ -14,8 +14,8 @@ export SYSTORE_FERRETDB
 echo "== ctest (release)"
 (cd build && ctest --output-on-failure)
 
-echo "== pytest (interoperability)"
-SYSTORE_BIN="$ROOT/build/tools/systore/systore" .venv/bin/python -m pytest -q tests/python
+echo "== pytest (interoperability, the Python package, the pysystemtrade backtest)"
+SYSTORE_BIN="$ROOT/build/tools/systore/systore" .venv/bin/python -m pytest -q -rs tests/python
 
 if [ "${SYSTORE_SKIP_ASAN:-0}" != "1" ]; then
   echo "== build (asan+ubsan)"

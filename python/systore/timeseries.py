@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import _systore
-from ._errors import InvalidArgument, translate
+from ._errors import InvalidArgument, NotFound, translate
 
 # The index name of frames read back: pysystemtrade's CSV convention.
 INDEX_NAME = "DATETIME"
@@ -79,7 +79,8 @@ class TimeSeries:
 
     @translate
     def __init__(self, root: str):
-        self._store = _systore.TimeSeriesStore(str(root))
+        self._root = str(root)
+        self._store = _systore.TimeSeriesStore(self._root)
 
     @translate
     def _write(self, dataset: str, key: str, data: Frame, mode: str) -> dict:
@@ -164,3 +165,33 @@ class TimeSeries:
     def flush(self, dataset: str) -> None:
         """Writes the dataset's appended (WAL) rows to Parquet in one commit."""
         self._store.flush(dataset)
+
+    def to_duckdb(self, con, dataset: str, as_of: Optional[int] = None, name: Optional[str] = None) -> str:
+        """Registers the dataset in a DuckDB connection as a view over exactly the Parquet
+        files of its current version (or version `as_of`) — not a glob, so files a later
+        version removed never show up. Columns: key, ts, the value columns. Returns the
+        view name (default: the dataset with '/' -> '_', e.g. prices_adjusted).
+
+            ts.to_duckdb(con, "prices/adjusted")
+            con.sql("select key, max(ts) from prices_adjusted group by key")
+
+        Rows appended through the write-ahead log are in the view once flushed (flush()).
+        The file list comes from the dataset's Delta log, read by delta-rs (deltalake)."""
+        import os
+
+        from deltalake import DeltaTable
+
+        if as_of is not None and not isinstance(as_of, int):
+            raise InvalidArgument("to_duckdb: as_of must be a version number")
+        path = os.path.join(self._root, dataset)
+        if dataset not in self.list_datasets():
+            raise NotFound(f"dataset '{dataset}' not found under {self._root}")
+        table = DeltaTable(path, version=as_of) if as_of is not None else DeltaTable(path)
+        files = table.file_uris()
+        view = name or dataset.replace("/", "_")
+        if not files:
+            raise NotFound(f"dataset '{dataset}' has no rows at version {table.version()}")
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(f'create or replace view "{view}" as select * from '
+                    f"read_parquet([{listing}], hive_partitioning = true)")
+        return view

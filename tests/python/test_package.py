@@ -82,3 +82,25 @@ def test_reference_tables(tmp_path, run):
     assert df.set_index("Instrument")["SpreadCost"].to_dict() == {"SOFR": 0.005, "US10": 0.0078125}
     with pytest.raises(systore.NotFound):
         ref.get_table("nope")
+
+
+def test_to_duckdb_sees_exactly_the_chosen_version(tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    ts = systore.open(tmp_path).timeseries
+    ts.write("prices/adjusted", "A", frame(4))
+    ts.write("prices/adjusted", "B", frame(6))
+    v_both = ts.versions("prices/adjusted")[-1]["version"]
+    ts.delete("prices/adjusted", "B")
+    con = duckdb.connect()
+    view = ts.to_duckdb(con, "prices/adjusted")
+    assert view == "prices_adjusted"
+    rows = con.sql("select key, count(*), max(price) from prices_adjusted group by key order by key").fetchall()
+    assert rows == [("A", 4, 3.0)]  # B's files were removed by the delete
+    ts.to_duckdb(con, "prices/adjusted", as_of=v_both, name="before")
+    got = dict(con.sql("select key, count(*) from before group by key").fetchall())
+    assert got == {"A": 4, "B": 6}
+    want = ts.read("prices/adjusted", "A")
+    dd = con.sql("select ts, price from prices_adjusted where key = 'A' order by ts").df()
+    assert (dd["price"].to_numpy() == want["price"].to_numpy()).all()
+    with pytest.raises(systore.NotFound):
+        ts.to_duckdb(con, "prices/none")
