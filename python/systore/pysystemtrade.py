@@ -52,96 +52,98 @@ def _frame_for_write(obj) -> pd.DataFrame:
     return df
 
 
-class systoreFuturesAdjustedPricesData(futuresAdjustedPricesData):
+class _SeriesDataset:
+    """One systore dataset behind a pysystemtrade storage class: keys, reads, deletes."""
+    _dataset = ""
+
+    def __init__(self, store, log):
+        super().__init__(log=log)
+        self._st = _store(store)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._st.root})"
+
+    def _keys(self) -> list:
+        try:
+            return self._st.timeseries.list_keys(self._dataset)
+        except NotFound:
+            return []
+
+    def _read(self, key: str):
+        """The stored frame, or None when the series does not exist."""
+        try:
+            return self._st.timeseries.read(self._dataset, key)
+        except NotFound:
+            return None
+
+    def _delete(self, key: str):
+        self._st.timeseries.delete(self._dataset, key)
+
+    def _write(self, key: str, frame):
+        self._st.timeseries.write(self._dataset, key, _frame_for_write(frame))
+
+
+class systoreFuturesAdjustedPricesData(_SeriesDataset, futuresAdjustedPricesData):
     """Back-adjusted prices in dataset prices/adjusted (one series per instrument)."""
+    _dataset = ADJUSTED
 
     def __init__(self, store, log=get_logger("systoreFuturesAdjustedPricesData")):
-        super().__init__(log=log)
-        self._st = _store(store)
-
-    def __repr__(self):
-        return f"systoreFuturesAdjustedPricesData({self._st.root})"
+        super().__init__(store, log)
 
     def get_list_of_instruments(self) -> list:
-        try:
-            return self._st.timeseries.list_keys(ADJUSTED)
-        except NotFound:
-            return []
+        return self._keys()
 
     def _get_adjusted_prices_without_checking(self, instrument_code: str) -> futuresAdjustedPrices:
-        try:
-            df = self._st.timeseries.read(ADJUSTED, instrument_code)
-        except NotFound:
-            return futuresAdjustedPrices.create_empty()
-        return futuresAdjustedPrices(pd.Series(df.iloc[:, 0]))
+        df = self._read(instrument_code)
+        return futuresAdjustedPrices.create_empty() if df is None else futuresAdjustedPrices(pd.Series(df.iloc[:, 0]))
 
     def _delete_adjusted_prices_without_any_warning_be_careful(self, instrument_code: str):
-        self._st.timeseries.delete(ADJUSTED, instrument_code)
+        self._delete(instrument_code)
 
     def _add_adjusted_prices_without_checking_for_existing_entry(self, instrument_code: str, adjusted_price_data):
-        df = pd.DataFrame({"price": pd.Series(adjusted_price_data).astype("float64")})
-        self._st.timeseries.write(ADJUSTED, instrument_code, _frame_for_write(df))
+        self._write(instrument_code, pd.DataFrame({"price": pd.Series(adjusted_price_data).astype("float64")}))
 
 
-class systoreFuturesMultiplePricesData(futuresMultiplePricesData):
+class systoreFuturesMultiplePricesData(_SeriesDataset, futuresMultiplePricesData):
     """Multiple prices in dataset prices/multiple (contract columns as 'yyyymmdd' text)."""
+    _dataset = MULTIPLE
 
     def __init__(self, store, log=get_logger("systoreFuturesMultiplePricesData")):
-        super().__init__(log=log)
-        self._st = _store(store)
-
-    def __repr__(self):
-        return f"systoreFuturesMultiplePricesData({self._st.root})"
+        super().__init__(store, log)
 
     def get_list_of_instruments(self) -> list:
-        try:
-            return self._st.timeseries.list_keys(MULTIPLE)
-        except NotFound:
-            return []
+        return self._keys()
 
     def _get_multiple_prices_without_checking(self, instrument_code: str) -> futuresMultiplePrices:
-        try:
-            df = self._st.timeseries.read(MULTIPLE, instrument_code)
-        except NotFound:
-            return futuresMultiplePrices.create_empty()
-        return futuresMultiplePrices(df)
+        df = self._read(instrument_code)
+        return futuresMultiplePrices.create_empty() if df is None else futuresMultiplePrices(df)
 
     def _delete_multiple_prices_without_any_warning_be_careful(self, instrument_code: str):
-        self._st.timeseries.delete(MULTIPLE, instrument_code)
+        self._delete(instrument_code)
 
     def _add_multiple_prices_without_checking_for_existing_entry(self, instrument_code: str, multiple_price_data):
-        self._st.timeseries.write(MULTIPLE, instrument_code, _frame_for_write(multiple_price_data))
+        self._write(instrument_code, multiple_price_data)
 
 
-class systoreFxPricesData(fxPricesData):
+class systoreFxPricesData(_SeriesDataset, fxPricesData):
     """Spot FX in dataset fx/spot (column PRICE), e.g. key GBPUSD."""
+    _dataset = FX
 
     def __init__(self, store, log=get_logger("systoreFxPricesData")):
-        super().__init__(log=log)
-        self._st = _store(store)
-
-    def __repr__(self):
-        return f"systoreFxPricesData({self._st.root})"
+        super().__init__(store, log)
 
     def get_list_of_fxcodes(self) -> list:
-        try:
-            return self._st.timeseries.list_keys(FX)
-        except NotFound:
-            return []
+        return self._keys()
 
     def _get_fx_prices_without_checking(self, code: str) -> fxPrices:
-        try:
-            df = self._st.timeseries.read(FX, code)
-        except NotFound:
-            return fxPrices.create_empty()
-        return fxPrices(pd.Series(df["PRICE"]).sort_index())
+        df = self._read(code)
+        return fxPrices.create_empty() if df is None else fxPrices(pd.Series(df["PRICE"]).sort_index())
 
     def _delete_fx_prices_without_any_warning_be_careful(self, code: str):
-        self._st.timeseries.delete(FX, code)
+        self._delete(code)
 
     def _add_fx_prices_without_checking_for_existing_entry(self, code: str, fx_price_data):
-        df = pd.DataFrame({"PRICE": pd.Series(fx_price_data).astype("float64")})
-        self._st.timeseries.write(FX, code, _frame_for_write(df))
+        self._write(code, pd.DataFrame({"PRICE": pd.Series(fx_price_data).astype("float64")}))
 
 
 class _ReferenceCsv:
