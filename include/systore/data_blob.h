@@ -86,6 +86,8 @@ struct DataBlobOptions {
   std::string config_path;
   /// YAML text used instead of the file (embedding, tests).
   std::string config_text;
+  /// Recorded as the actor of the operational stores' audit records ("" = "systore").
+  std::string actor;
   /// Where warnings go (failover, cache degradation); default: stderr.
   std::function<void(const std::string&)> on_warning;
 };

@@ -10,6 +10,7 @@
 //     contract_prices_hourly_csv/   -> prices/contract_hourly
 //     csvconfig/                    -> reference tables (ReferenceStore::ImportFolder)
 //   BatchIngest::ImportFiles(dataset, paths, mapping) imports CSV/Parquet drops.
+//   BatchIngest::ImportTables(dataset, tables) imports in-memory tables the same way.
 //
 // Each file is read leniently (a bad line becomes a finding, not a failed import), the
 // rows not yet stored (after the last stored timestamp: pysystemtrade's "newer only")
@@ -55,6 +56,9 @@ struct ColumnMapping {
 struct BatchIngestOptions {
   /// Store root.
   std::string root;
+  /// Write into this open store (not owned; it must outlive the BatchIngest) instead of
+  /// opening the one at `root`: a process holds one writer per dataset.
+  TimeSeriesStore* store = nullptr;
   /// Parse/validate threads (0 = one per core).
   int threads = 0;
   /// Run the validators (off only to measure their cost; sorting and duplicate
@@ -71,6 +75,15 @@ struct BatchIngestOptions {
   std::string actor;
   /// Fixed "now" for the future-dated rule (0 = wall clock); for tests.
   Timestamp now = 0;
+};
+
+/// One series handed over as a table (ts + value columns, arrival order), e.g. from
+/// Python's `ts.ingest`.
+struct TableInput {
+  std::string key;
+  std::shared_ptr<arrow::Table> data;
+  /// Named in findings and quarantine entries ("" = the key); rows are numbered from 1.
+  std::string source;
 };
 
 /// What importing one dataset did.
@@ -120,6 +133,8 @@ class BatchIngest {
   /// files) into `dataset`, one series per file, one commit.
   virtual Result<DatasetIngestSummary> ImportFiles(const std::string& dataset, const std::vector<std::string>& paths,
                                                    const ColumnMapping& mapping = {}) = 0;
+  /// Imports tables through the same path as files (newer-only, the gate, one commit).
+  virtual Result<DatasetIngestSummary> ImportTables(const std::string& dataset, const std::vector<TableInput>& tables) = 0;
   /// Number of files ImportPysystemtrade(dir) would read (for progress bars).
   static int64_t CountPysystemtradeFiles(const std::string& dir);
 

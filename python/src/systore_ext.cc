@@ -5,22 +5,35 @@
 #include <arrow/api.h>
 #include <arrow/c/abi.h>
 #include <arrow/c/bridge.h>
+
+#include <mutex>
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <nlohmann/json.hpp>
+
+#include "operational/sql_transaction.h"
+#include "quality/finding_json_internal.h"
+#include "systore/data_blob.h"
+#include "systore/ingest_batch.h"
+#include "systore/operational_store.h"
+#include "systore/quality_gate.h"
+#include "systore/quarantine.h"
 #include "systore/reference_store.h"
 #include "systore/reference_table.h"
 #include "systore/timeseries_store.h"
 
 namespace nb = nanobind;
 using namespace systore;
+using json = nlohmann::json;
 
 namespace {
 
 // Raised with args (status code name, message); the package maps it to its classes.
-nb::object g_status_error;
+nb::handle g_status_error;  // owned by the module (leaked: see ToPython)
 
 [[noreturn]] void Raise(const Status& st) {
   nb::gil_scoped_acquire gil;
@@ -36,6 +49,21 @@ T Check(Result<T> r) {
 }
 void Check(const Status& st) {
   if (!st.ok()) Raise(st);
+}
+
+// Structured records (orders, findings, change-log entries) cross as JSON text, parsed by
+// Python's json module: they are small, and the store's own serialisers stay the one
+// definition of their fields.
+nb::object ToPython(const json& j) {
+  // Leaked on purpose: a static nb::object would be released after the interpreter is gone.
+  static nb::handle loads = nb::object(nb::module_::import_("json").attr("loads")).release();
+  return loads(j.dump());
+}
+
+json FindingsJson(const std::vector<Finding>& fs) {
+  json a = json::array();
+  for (const auto& f : fs) a.push_back(quality_internal::FindingToJson(f));
+  return a;
 }
 
 nb::object ToCapsule(std::shared_ptr<arrow::Table> table) {
@@ -89,7 +117,7 @@ nb::dict WriteResultDict(const WriteResult& w) {
 
 class PyTimeSeries {
  public:
-  explicit PyTimeSeries(const std::string& root) {
+  explicit PyTimeSeries(const std::string& root) : root_(root) {
     TimeSeriesStoreOptions o;
     o.root = root;
     nb::gil_scoped_release nogil;
@@ -187,10 +215,54 @@ class PyTimeSeries {
   }
 
   nb::dict Delete(const std::string& dataset, const std::string& key) {
-    nb::gil_scoped_release nogil;
-    WriteResult w = Check(store_->Delete(dataset, key));
-    nb::gil_scoped_acquire gil;
+    WriteResult w;
+    {
+      nb::gil_scoped_release nogil;
+      w = Check(store_->Delete(dataset, key));
+    }
     return WriteResultDict(w);
+  }
+
+  nb::dict DeleteRange(const std::string& dataset, const std::string& key, int64_t start, int64_t end) {
+    WriteResult w;
+    {
+      nb::gil_scoped_release nogil;
+      w = Check(store_->DeleteRange(dataset, key, start, end));
+    }
+    return WriteResultDict(w);
+  }
+
+  nb::dict Compact(const std::string& dataset) {
+    WriteResult w;
+    {
+      nb::gil_scoped_release nogil;
+      w = Check(store_->Compact(dataset));
+    }
+    return WriteResultDict(w);
+  }
+
+  std::vector<nb::dict> Snapshots() {
+    std::vector<SnapshotInfo> ss;
+    {
+      nb::gil_scoped_release nogil;
+      ss = Check(store_->ListSnapshots());
+    }
+    std::vector<nb::dict> out;
+    for (const auto& s : ss) {
+      nb::dict d;
+      d["name"] = s.name;
+      d["created_at"] = s.created_at;
+      nb::dict v;
+      for (const auto& [ds, ver] : s.dataset_versions) v[nb::str(ds.c_str())] = ver;
+      d["versions"] = v;
+      out.push_back(d);
+    }
+    return out;
+  }
+
+  void DeleteSnapshot(const std::string& name) {
+    nb::gil_scoped_release nogil;
+    Check(store_->DeleteSnapshot(name));
   }
 
   void Snapshot(const std::string& name) {
@@ -203,8 +275,387 @@ class PyTimeSeries {
     Check(store_->Flush(dataset));
   }
 
+  // Through the quality gate, as `systore ingest` does (newer-only, one commit).
+  nb::object Ingest(const std::string& dataset, const std::vector<std::string>& keys,
+                    const std::vector<nb::object>& capsules, const std::string& source) {
+    std::vector<TableInput> inputs;
+    for (size_t i = 0; i < keys.size() && i < capsules.size(); ++i) {
+      inputs.push_back({keys[i], FromCapsule(capsules[i]), source.empty() ? "" : source + ":" + keys[i]});
+    }
+    DatasetIngestSummary sum;
+    {
+      nb::gil_scoped_release nogil;
+      sum = Check(ingest()->ImportTables(dataset, inputs));
+    }
+    json j = {{"dataset", sum.dataset},
+              {"series", sum.series},
+              {"rows_read", sum.rows_read},
+              {"rows_already_stored", sum.rows_already_stored},
+              {"rows_already_quarantined", sum.rows_already_quarantined},
+              {"rows_added", sum.rows_added},
+              {"rows_quarantined", sum.rows_quarantined},
+              {"rejected", sum.rejected},
+              {"findings_by_rule", sum.findings_by_rule},
+              {"serious_findings", FindingsJson(sum.serious_findings)},
+              {"version", sum.version},
+              {"seconds", sum.seconds}};
+    return ToPython(j);
+  }
+
+  TimeSeriesStore* store() { return store_.get(); }
+  const std::string& root() const { return root_; }
+
+  // Opened on first use; it writes into this store (one writer per dataset per process).
+  BatchIngest* ingest() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ingest_) {
+      BatchIngestOptions o;
+      o.root = root_;
+      o.store = store_.get();
+      ingest_ = Check(BatchIngest::Open(o));
+    }
+    return ingest_.get();
+  }
+
  private:
+  std::string root_;
   std::unique_ptr<TimeSeriesStore> store_;
+  std::mutex mu_;
+  std::unique_ptr<BatchIngest> ingest_;
+};
+
+json EntryJson(const QuarantineEntry& e) {
+  json j = {{"id", e.id},           {"status", e.status}, {"scope", e.scope},     {"dataset", e.dataset},
+            {"key", e.key},         {"source", e.source}, {"created", e.created}, {"rows", e.rows},
+            {"reason", e.reason},   {"findings", FindingsJson(e.findings)},       {"raw_lines", e.raw_lines}};
+  return j;
+}
+
+MergeMode ParseMergeMode(const std::string& mode) {
+  if (mode == "fill_gaps") return MergeMode::kFillGaps;
+  if (mode == "overwrite") return MergeMode::kOverwrite;
+  Raise(Status::InvalidArgument("release mode '" + mode + "' is not fill_gaps or overwrite"));
+}
+
+// The quality gate and the quarantine of a store root, sharing the TimeSeriesStore.
+class PyQuality {
+ public:
+  explicit PyQuality(PyTimeSeries& ts) : ts_(ts) {
+    nb::gil_scoped_release nogil;
+    gate_ = ts_.ingest()->gate();
+  }
+
+  // Validates `capsule` as the next rows of (dataset, key) — the stored tail is the seam —
+  // and decides as the gate would, writing nothing. Without data: validates the stored series.
+  nb::object Check(const std::string& dataset, const std::string& key, std::optional<nb::object> capsule) {
+    json j;
+    {
+      std::shared_ptr<arrow::Table> data;
+      if (capsule) data = FromCapsule(*capsule);
+      nb::gil_scoped_release nogil;
+      TimeSeriesStore* store = ts_.store();
+      IngestBatch b;
+      b.dataset = dataset;
+      b.key = key;
+      if (auto o = store->GetDatasetOptions(dataset); o.ok()) b.dataset_options = *o;
+      if (!data) {
+        b.data = ::Check(store->Read(dataset, key));
+        auto f = ::Check(gate_->Validate(b));
+        j = {{"decision", nullptr}, {"rows", b.data->num_rows()}, {"findings", FindingsJson(f)}};
+      } else {
+        b.data = data;
+        b.source = "check";
+        auto latest = store->Latest(dataset, key, 600);
+        if (latest.ok() && (*latest)->num_rows() > 0) b.history = *latest;
+        else if (!latest.ok() && latest.status().code() != StatusCode::kNotFound) Raise(latest.status());
+        auto r = ::Check(gate_->Check(b));
+        j = {{"decision", GateDecisionName(r.decision)},
+             {"rows", data->num_rows()},
+             {"rows_accepted", r.accepted ? r.accepted->num_rows() : 0},
+             {"rows_quarantined", static_cast<int64_t>(r.quarantined_rows.size())},
+             {"quarantined_rows", r.quarantined_rows},
+             {"reason", r.reason},
+             {"findings", FindingsJson(r.findings)}};
+      }
+    }
+    return ToPython(j);
+  }
+
+  nb::object List(const std::string& status) {
+    std::vector<QuarantineEntry> es;
+    {
+      nb::gil_scoped_release nogil;
+      es = ::Check(gate_->quarantine()->List(status));
+    }
+    json a = json::array();
+    for (const auto& e : es) a.push_back(EntryJson(e));
+    return ToPython(a);
+  }
+
+  nb::object Get(int64_t id) {
+    QuarantineEntry e;
+    {
+      nb::gil_scoped_release nogil;
+      e = ::Check(gate_->quarantine()->Get(id));
+    }
+    return ToPython(EntryJson(e));
+  }
+
+  nb::object Rows(int64_t id) {
+    std::shared_ptr<arrow::Table> t;
+    {
+      nb::gil_scoped_release nogil;
+      t = ::Check(gate_->quarantine()->ReadRows(id));
+    }
+    return ToCapsule(t);
+  }
+
+  nb::dict Release(int64_t id, const std::string& actor, const std::string& mode) {
+    MergeMode m = ParseMergeMode(mode);
+    WriteResult w;
+    {
+      nb::gil_scoped_release nogil;
+      w = ::Check(gate_->quarantine()->Release(id, ts_.store(), actor, m));
+    }
+    return WriteResultDict(w);
+  }
+
+  void Drop(int64_t id, const std::string& actor, const std::string& reason) {
+    nb::gil_scoped_release nogil;
+    ::Check(gate_->quarantine()->Drop(id, actor, reason));
+  }
+
+  nb::object Audit() {
+    std::vector<QuarantineDecision> ds;
+    {
+      nb::gil_scoped_release nogil;
+      ds = ::Check(gate_->quarantine()->Audit());
+    }
+    json a = json::array();
+    for (const auto& d : ds) {
+      a.push_back({{"time", d.time}, {"actor", d.actor}, {"action", d.action}, {"id", d.id},
+                   {"reason", d.reason}, {"rows_written", d.rows_written}});
+    }
+    return ToPython(a);
+  }
+
+ private:
+  PyTimeSeries& ts_;
+  QualityGate* gate_ = nullptr;
+};
+
+// Orders, fills, positions, process control. The backend comes from <root>/systore.yaml
+// (DataBlob's operational store: SQLite under the root by default) unless a URI is given.
+class PyOperational {
+ public:
+  PyOperational(const std::string& root, const std::string& uri, const std::string& actor) {
+    nb::gil_scoped_release nogil;
+    if (!uri.empty()) {
+      OperationalStoreOptions o;
+      o.uri = uri;
+      if (!actor.empty()) o.actor = actor;
+      owned_ = ::Check(OperationalStore::Open(o));
+      store_ = owned_.get();
+    } else {
+      DataBlobOptions o;
+      o.root = root;
+      o.actor = actor;
+      blob_ = ::Check(DataBlob::Open(o));
+      store_ = ::Check(blob_->Operational("db_orders"));
+    }
+  }
+
+  std::string backend() const { return std::string(store_->backend_name()); }
+
+  int64_t AddOrder(const std::string& strategy, const std::string& instrument, const std::string& contract,
+                   int64_t quantity, const std::string& side, const std::string& level, const std::string& type,
+                   std::optional<double> limit_price, std::optional<int64_t> parent_id,
+                   const std::string& attributes_json, int64_t created_at) {
+    NewOrder n;
+    n.strategy = strategy;
+    n.instrument = instrument;
+    n.contract = contract;
+    n.quantity = quantity;
+    n.side = ::Check(ParseSide(side));
+    n.level = ::Check(ParseOrderLevel(level));
+    n.type = ::Check(ParseOrderType(type));
+    n.limit_price = limit_price;
+    n.parent_id = parent_id;
+    n.attributes_json = attributes_json;
+    n.created_at = created_at;
+    nb::gil_scoped_release nogil;
+    return ::Check(store_->AddOrder(n));
+  }
+
+  nb::object ApplyFill(int64_t order_id, int64_t quantity, double price, double commission,
+                       const std::string& exec_id, int64_t time) {
+    FillResult r;
+    {
+      FillRequest f;
+      f.order_id = order_id;
+      f.quantity = quantity;
+      f.price = price;
+      f.commission = commission;
+      f.exec_id = exec_id;
+      f.time = time;
+      nb::gil_scoped_release nogil;
+      r = ::Check(store_->ApplyFill(f));
+    }
+    return ToPython({{"order", operational::OrderToJson(r.order)},
+                     {"strategy_position", r.strategy_position},
+                     {"contract_position", r.contract_position}});
+  }
+
+  void Transition(int64_t id, const std::string& to, const std::string& reason) {
+    nb::gil_scoped_release nogil;
+    ::Check(store_->Transact([&](Transaction& t) -> Status {
+      if (to == "submitted") return t.SubmitOrder(id);
+      if (to == "cancelled") return t.CancelOrder(id, reason);
+      if (to == "rejected") return t.RejectOrder(id, reason);
+      return Status::InvalidArgument("order transition to '" + to + "' (expected submitted, cancelled or rejected)");
+    }));
+  }
+
+  nb::object GetOrder(int64_t id) {
+    Order o;
+    {
+      nb::gil_scoped_release nogil;
+      o = ::Check(store_->GetOrder(id));
+    }
+    return ToPython(operational::OrderToJson(o));
+  }
+
+  nb::object FindOrders(std::optional<std::string> status, std::optional<std::string> strategy,
+                        std::optional<std::string> instrument, bool open_only, int64_t limit) {
+    OrderQuery q;
+    if (status) q.status = ::Check(ParseOrderStatus(*status));
+    q.strategy = strategy;
+    q.instrument = instrument;
+    q.open_only = open_only;
+    q.limit = limit;
+    std::vector<Order> os;
+    {
+      nb::gil_scoped_release nogil;
+      os = ::Check(store_->FindOrders(q));
+    }
+    json a = json::array();
+    for (const auto& o : os) a.push_back(operational::OrderToJson(o));
+    return ToPython(a);
+  }
+
+  nb::object Fills(int64_t order_id) {
+    std::vector<Fill> fs;
+    {
+      nb::gil_scoped_release nogil;
+      fs = ::Check(store_->FillsOfOrder(order_id));
+    }
+    json a = json::array();
+    for (const auto& f : fs) a.push_back(operational::FillToJson(f));
+    return ToPython(a);
+  }
+
+  nb::object Positions(const std::string& level, const std::string& a, const std::string& b) {
+    json out = json::array();
+    {
+      nb::gil_scoped_release nogil;
+      if (level == "strategy") {
+        for (const auto& p : ::Check(store_->StrategyPositions(a, b))) {
+          out.push_back({{"strategy", p.strategy}, {"instrument", p.instrument}, {"position", p.position},
+                         {"updated_at", p.updated_at}});
+        }
+      } else if (level == "contract") {
+        for (const auto& p : ::Check(store_->ContractPositions(a, b))) {
+          out.push_back({{"instrument", p.instrument}, {"contract", p.contract}, {"position", p.position},
+                         {"updated_at", p.updated_at}});
+        }
+      } else {
+        Raise(Status::InvalidArgument("positions level '" + level + "' (expected strategy or contract)"));
+      }
+    }
+    return ToPython(out);
+  }
+
+  nb::object Trades(const std::string& strategy, const std::string& instrument) {
+    json out = json::array();
+    {
+      nb::gil_scoped_release nogil;
+      ::Check(store_->Read([&](Transaction& t) -> Status {
+        SYSTORE_ASSIGN_OR_RAISE(auto ts, t.Trades(strategy, instrument));
+        for (const auto& x : ts) {
+          out.push_back({{"exec_id", x.exec_id}, {"order_id", x.order_id}, {"strategy", x.strategy},
+                         {"instrument", x.instrument}, {"contract", x.contract},
+                         {"signed_quantity", x.signed_quantity}, {"price", x.price},
+                         {"commission", x.commission}, {"time", x.time}});
+        }
+        return Status::OK();
+      }));
+    }
+    return ToPython(out);
+  }
+
+  nb::object Reconcile() {
+    ReconcileReport r;
+    {
+      nb::gil_scoped_release nogil;
+      r = ::Check(store_->Reconcile());
+    }
+    json d = json::array();
+    for (const auto& x : r.differences) {
+      d.push_back({{"kind", x.kind}, {"key1", x.key1}, {"key2", x.key2}, {"stored", x.stored},
+                   {"from_fills", x.from_fills}});
+    }
+    return ToPython({{"ok", r.ok()}, {"positions_checked", r.positions_checked}, {"differences", d}});
+  }
+
+  nb::object Processes(const std::string& name) {
+    json out;
+    {
+      nb::gil_scoped_release nogil;
+      if (name.empty()) {
+        out = json::array();
+        for (const auto& p : ::Check(store_->Processes())) out.push_back(operational::ProcessToJson(p));
+      } else {
+        out = operational::ProcessToJson(::Check(store_->GetProcess(name)));
+      }
+    }
+    return ToPython(out);
+  }
+
+  // One process-control change: control GO/NO-RUN/STOP/PAUSE, start, finish, crashed, depends.
+  void Process(const std::string& name, const std::string& action, const std::string& value,
+               const std::vector<std::string>& depends_on, int64_t pid) {
+    nb::gil_scoped_release nogil;
+    ::Check(store_->Transact([&](Transaction& t) -> Status {
+      if (action == "control") {
+        SYSTORE_ASSIGN_OR_RAISE(auto c, ParseControlStatus(value));
+        return t.SetProcessControl(name, c);
+      }
+      if (action == "start") return t.StartProcess(name, pid);
+      if (action == "finish") return t.FinishProcess(name);
+      if (action == "crashed") return t.MarkProcessCrashed(name);
+      if (action == "depends") return t.SetProcessDependencies(name, depends_on);
+      return Status::InvalidArgument("process action '" + action + "'");
+    }));
+  }
+
+  nb::object AuditLog(int64_t after_seq, int64_t limit) {
+    std::vector<AuditRecord> rs;
+    {
+      nb::gil_scoped_release nogil;
+      rs = ::Check(store_->AuditLog(after_seq, limit));
+    }
+    json a = json::array();
+    for (const auto& r : rs) {
+      a.push_back({{"seq", r.seq}, {"time", r.time}, {"actor", r.actor}, {"operation", r.operation},
+                   {"entity", r.entity}, {"key", r.key}, {"before", r.before}, {"after", r.after}});
+    }
+    return ToPython(a);
+  }
+
+ private:
+  std::unique_ptr<DataBlob> blob_;
+  std::unique_ptr<OperationalStore> owned_;
+  OperationalStore* store_ = nullptr;
 };
 
 class PyReference {
@@ -226,6 +677,86 @@ class PyReference {
     return nb::make_tuple(t->columns(), t->rows());
   }
 
+  // A table at a version (as_of_version) or time (as_of_time, ns), or the current one.
+  nb::tuple TableAsOf(const std::string& name, std::optional<int64_t> version, std::optional<int64_t> time) {
+    std::shared_ptr<const ReferenceTable> t;
+    int64_t at = 0;
+    {
+      nb::gil_scoped_release nogil;
+      std::shared_ptr<const ReferenceSnapshot> snap =
+          version ? Check(store_->AsOfVersion(*version)) : time ? Check(store_->AsOfTime(*time)) : store_->Current();
+      at = snap->version();
+      t = snap->shared_table(name);
+      if (!t) Raise(Status::NotFound("reference table '" + name + "' does not exist at version " + std::to_string(at)));
+    }
+    return nb::make_tuple(t->columns(), t->rows(), at);
+  }
+
+  int64_t Version() {
+    nb::gil_scoped_release nogil;
+    return store_->Current()->version();
+  }
+
+  std::string Get(const std::string& table, const std::string& key, const std::string& column) {
+    nb::gil_scoped_release nogil;
+    return Check(store_->GetValue(table, key, column));
+  }
+
+  int64_t Set(const std::string& table, const std::string& key,
+              const std::vector<std::pair<std::string, std::string>>& fields, const std::string& actor,
+              const std::string& reason) {
+    nb::gil_scoped_release nogil;
+    return Check(store_->Set(table, key, fields, {actor, reason}));
+  }
+
+  int64_t DeleteRow(const std::string& table, const std::string& key, const std::string& actor,
+                    const std::string& reason) {
+    nb::gil_scoped_release nogil;
+    return Check(store_->DeleteRow(table, key, {actor, reason}));
+  }
+
+  int64_t ImportTable(const std::string& table, const std::string& csv_path, const std::string& actor,
+                      const std::string& reason) {
+    nb::gil_scoped_release nogil;
+    return Check(store_->ImportTable(table, csv_path, {actor, reason}));
+  }
+
+  nb::object History(const std::string& table, const std::string& key) {
+    json a = json::array();
+    {
+      nb::gil_scoped_release nogil;
+      for (const auto& c : Check(store_->History(table, key))) {
+        json tables = json::array();
+        for (const auto& tc : c.tables) {
+          json rows = json::array();
+          for (const auto& r : tc.rows) {
+            const char* kind = r.kind == RowChange::Kind::kAdded ? "added"
+                               : r.kind == RowChange::Kind::kRemoved ? "removed" : "modified";
+            json fields = json::array();
+            for (const auto& f : r.fields) fields.push_back({{"column", f.column}, {"old", f.old_value}, {"new", f.new_value}});
+            rows.push_back({{"kind", kind}, {"key", r.key}, {"values", r.values}, {"fields", fields}});
+          }
+          tables.push_back({{"table", tc.table}, {"created", tc.created}, {"summary", SummarizeTableChange(tc)},
+                            {"rows", rows}});
+        }
+        a.push_back({{"version", c.version}, {"time", c.time}, {"actor", c.actor}, {"reason", c.reason},
+                     {"operation", c.operation}, {"tables", tables}, {"hash", c.hash}, {"prev_hash", c.prev_hash}});
+      }
+    }
+    return ToPython(a);
+  }
+
+  nb::object Verify() {
+    VerifyReport r;
+    {
+      nb::gil_scoped_release nogil;
+      r = Check(store_->Verify());
+    }
+    return ToPython({{"ok", r.ok}, {"entries", r.entries}, {"head_hash", r.head_hash},
+                     {"first_bad_version", r.first_bad_version}, {"first_bad_line", r.first_bad_line},
+                     {"problems", r.problems}});
+  }
+
   std::vector<std::string> Tables() {
     std::vector<ReferenceTableInfo> infos;
     {
@@ -245,10 +776,10 @@ class PyReference {
 
 NB_MODULE(_systore, m) {
   m.doc() = "systore's C++ stores (use the systore package, not this module)";
-  g_status_error = nb::borrow(PyErr_NewException("systore._systore.StatusError", PyExc_RuntimeError, nullptr));
+  g_status_error = nb::handle(PyErr_NewException("systore._systore.StatusError", PyExc_RuntimeError, nullptr));
   m.attr("StatusError") = g_status_error;
   m.attr("ARROW_VERSION") = ARROW_VERSION_STRING;
-  nb::class_<PyTimeSeries>(m, "TimeSeriesStore")
+  nb::class_<PyTimeSeries>(m, "TimeSeriesStore", nb::is_weak_referenceable())
       .def(nb::init<const std::string&>(), nb::arg("root"))
       .def("write", &PyTimeSeries::Write, nb::arg("dataset"), nb::arg("key"), nb::arg("stream"), nb::arg("mode"))
       .def("read", &PyTimeSeries::Read, nb::arg("dataset"), nb::arg("key"), nb::arg("start").none(),
@@ -260,9 +791,50 @@ NB_MODULE(_systore, m) {
       .def("versions", &PyTimeSeries::Versions)
       .def("delete", &PyTimeSeries::Delete)
       .def("snapshot", &PyTimeSeries::Snapshot)
-      .def("flush", &PyTimeSeries::Flush);
+      .def("flush", &PyTimeSeries::Flush)
+      .def("ingest", &PyTimeSeries::Ingest)
+      .def("delete_range", &PyTimeSeries::DeleteRange)
+      .def("compact", &PyTimeSeries::Compact)
+      .def("snapshots", &PyTimeSeries::Snapshots)
+      .def("delete_snapshot", &PyTimeSeries::DeleteSnapshot);
   nb::class_<PyReference>(m, "ReferenceStore")
       .def(nb::init<const std::string&>(), nb::arg("root"))
       .def("table", &PyReference::Table)
+      .def("table_as_of", &PyReference::TableAsOf, nb::arg("name"), nb::arg("version").none(), nb::arg("time").none())
+      .def("version", &PyReference::Version)
+      .def("get", &PyReference::Get)
+      .def("set", &PyReference::Set)
+      .def("delete_row", &PyReference::DeleteRow)
+      .def("import_table", &PyReference::ImportTable)
+      .def("history", &PyReference::History)
+      .def("verify", &PyReference::Verify)
       .def("tables", &PyReference::Tables);
+  nb::class_<PyQuality>(m, "Quality")
+      .def(nb::init<PyTimeSeries&>(), nb::arg("timeseries"), nb::keep_alive<1, 2>())
+      .def("check", &PyQuality::Check, nb::arg("dataset"), nb::arg("key"), nb::arg("stream").none())
+      .def("list", &PyQuality::List)
+      .def("get", &PyQuality::Get)
+      .def("rows", &PyQuality::Rows)
+      .def("release", &PyQuality::Release)
+      .def("drop", &PyQuality::Drop)
+      .def("audit", &PyQuality::Audit);
+  nb::class_<PyOperational>(m, "OperationalStore")
+      .def(nb::init<const std::string&, const std::string&, const std::string&>(), nb::arg("root"), nb::arg("uri"),
+           nb::arg("actor"))
+      .def("backend", &PyOperational::backend)
+      .def("add_order", &PyOperational::AddOrder, nb::arg("strategy"), nb::arg("instrument"), nb::arg("contract"),
+           nb::arg("quantity"), nb::arg("side"), nb::arg("level"), nb::arg("type"), nb::arg("limit_price").none(),
+           nb::arg("parent_id").none(), nb::arg("attributes_json"), nb::arg("created_at"))
+      .def("apply_fill", &PyOperational::ApplyFill)
+      .def("transition", &PyOperational::Transition)
+      .def("get_order", &PyOperational::GetOrder)
+      .def("find_orders", &PyOperational::FindOrders, nb::arg("status").none(), nb::arg("strategy").none(),
+           nb::arg("instrument").none(), nb::arg("open_only"), nb::arg("limit"))
+      .def("fills", &PyOperational::Fills)
+      .def("positions", &PyOperational::Positions)
+      .def("trades", &PyOperational::Trades)
+      .def("reconcile", &PyOperational::Reconcile)
+      .def("processes", &PyOperational::Processes)
+      .def("process", &PyOperational::Process)
+      .def("audit_log", &PyOperational::AuditLog);
 }

@@ -19,20 +19,44 @@ if _pa.__version__ != REQUIRED_PYARROW:
         f"one libarrow per process), but pyarrow {_pa.__version__} is loaded: "
         f"pip install pyarrow=={REQUIRED_PYARROW}")
 
+# Load the system OpenSSL through Python's own modules before the extension: pyarrow's
+# libparquet exports a bundled OpenSSL's symbols, and a libcrypto first loaded as a
+# dependency of the extension (via libpq/libmongoc) would bind its internal calls to them
+# (a crash in hashlib). Loaded here first, libcrypto keeps its own symbols.
+import hashlib as _hashlib  # noqa: E402,F401
+import ssl as _ssl  # noqa: E402,F401
+
 from . import _systore  # noqa: E402
 from ._errors import (AlreadyExists, Conflict, Corruption, Error, Internal, InvalidArgument,  # noqa: E402,F401
                       IOError, NotFound, NotImplemented, Unavailable)
+from .operational import Operational  # noqa: E402
+from .quality import Quality, Quarantine  # noqa: E402
 from .reference import Reference  # noqa: E402
 from .timeseries import TimeSeries  # noqa: E402
 
 
 class Store:
-    """An open systore root: `timeseries` (versioned series) and `reference` (tables)."""
+    """An open systore root, one object per kind of data:
 
-    def __init__(self, root: str):
+    - `timeseries`: versioned series (prices, FX, analytics) as pandas or Arrow;
+    - `operational`: orders, fills, positions, process control (ACID);
+    - `reference`: instruments, roll parameters, costs (versioned, audited);
+    - `quality`: check data, decide about the quarantine;
+    - `blob`: pysystemtrade's dataBlob with its attribute names (needs pysystemtrade on
+      sys.path; imported only when used).
+
+    Stores open on first use. A process shares one time-series store per root.
+    """
+
+    def __init__(self, root: str, ops_uri: str = "", actor: str = ""):
         self.root = str(root)
+        self._ops_uri = ops_uri
+        self._actor = actor
         self.timeseries = TimeSeries(self.root)
         self._reference = None
+        self._operational = None
+        self._quality = None
+        self._blob = None
 
     @property
     def reference(self) -> Reference:
@@ -41,14 +65,40 @@ class Store:
             self._reference = Reference(self.root)
         return self._reference
 
+    @property
+    def operational(self) -> Operational:
+        """The operational store: the backend of <root>/systore.yaml, or open(..., ops_uri=)."""
+        if self._operational is None:
+            self._operational = Operational(self.root, self._ops_uri, self._actor)
+        return self._operational
+
+    @property
+    def quality(self) -> Quality:
+        """The quality gate and quarantine of this root."""
+        if self._quality is None:
+            self._quality = Quality(self.timeseries)
+        return self._quality
+
+    @property
+    def blob(self):
+        """A pysystemtrade dataBlob over this store (systore.pysystemtrade.systoreDataBlob) with
+        every systore data class added: st.blob.db_futures_adjusted_prices.get_adjusted_prices("SOFR").
+        Imports pysystemtrade, which must be importable (it is GPL and not on PyPI)."""
+        if self._blob is None:
+            from .pysystemtrade import make_blob
+            self._blob = make_blob(self.root)
+        return self._blob
+
     def __repr__(self) -> str:
         return f"systore.Store({self.root!r})"
 
 
-def open(root: str = "systore-data") -> Store:  # noqa: A001 - systore.open reads naturally
-    """Opens (creating when missing) the store at `root`."""
-    return Store(root)
+def open(root: str = "systore-data", ops_uri: str = "", actor: str = "") -> Store:  # noqa: A001
+    """Opens (creating when missing) the store at `root`. ops_uri overrides the operational
+    backend (sqlite:///..., postgresql://..., mongodb://...); actor is recorded in audit logs."""
+    return Store(root, ops_uri, actor)
 
 
-__all__ = ["open", "Store", "TimeSeries", "Reference", "Error", "NotFound", "InvalidArgument", "AlreadyExists",
-           "Conflict", "Corruption", "IOError", "Unavailable", "NotImplemented", "Internal"]
+__all__ = ["open", "Store", "TimeSeries", "Reference", "Operational", "Quality", "Quarantine", "Error", "NotFound",
+           "InvalidArgument", "AlreadyExists", "Conflict", "Corruption", "IOError", "Unavailable", "NotImplemented",
+           "Internal"]

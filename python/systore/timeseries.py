@@ -1,7 +1,11 @@
 """The time-series store from Python (pandas or Arrow in, pandas or Arrow out)."""
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence, Union
+import datetime
+import os
+import threading
+import weakref
+from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import pandas as pd
 import pyarrow as pa
@@ -69,6 +73,24 @@ def _table(capsule) -> pa.Table:
     return pa.RecordBatchReader.from_stream(_Capsule(capsule)).read_all()
 
 
+_HANDLES: "weakref.WeakValueDictionary[str, object]" = weakref.WeakValueDictionary()
+_HANDLES_LOCK = threading.Lock()
+
+
+@translate
+def _open_handle(root: str):
+    path = os.path.realpath(root)
+    with _HANDLES_LOCK:
+        h = _HANDLES.get(path)
+        if h is None:
+            h = _systore.TimeSeriesStore(root)
+            _HANDLES[path] = h
+        return h
+
+
+AsOf = Union[int, str, pd.Timestamp, datetime.datetime, None]
+
+
 class TimeSeries:
     """Versioned time series: datasets ("prices/adjusted") of series named by key ("SOFR").
 
@@ -77,10 +99,10 @@ class TimeSeries:
     round-trip bit for bit.
     """
 
-    @translate
-    def __init__(self, root: str):
+    def __init__(self, root: str, handle=None):
         self._root = str(root)
-        self._store = _systore.TimeSeriesStore(self._root)
+        # One C++ store per root per process (a dataset has one writer per process).
+        self._store = handle if handle is not None else _open_handle(self._root)
 
     @translate
     def _write(self, dataset: str, key: str, data: Frame, mode: str) -> dict:
@@ -104,21 +126,41 @@ class TimeSeries:
             raise InvalidArgument(f"merge mode '{mode}' is not newer, fill_gaps or overwrite")
         return self._write(dataset, key, data, mode)
 
+    def _as_of(self, dataset: str, as_of: AsOf):
+        """(version, snapshot) for an as_of: a version number, a snapshot name, or a time
+        (pd.Timestamp/datetime: the last version committed at or before it)."""
+        if as_of is None:
+            return None, None
+        if isinstance(as_of, bool):
+            raise InvalidArgument("as_of must be a version number, a snapshot name or a timestamp")
+        if isinstance(as_of, int):
+            return as_of, None
+        if isinstance(as_of, str):
+            return None, as_of
+        if isinstance(as_of, (pd.Timestamp, datetime.datetime)):
+            t = _ns(as_of)
+            before = [v["version"] for v in self._store.versions(dataset, "") if v["committed_at"] <= t]
+            if not before:
+                raise NotFound(f"dataset '{dataset}' has no version committed at or before {pd.Timestamp(t)}")
+            return before[-1], None
+        raise InvalidArgument(f"as_of must be a version number, a snapshot name or a timestamp, "
+                              f"got {type(as_of).__name__}")
+
     @translate
     def read_arrow(self, dataset: str, key: str, start: TimeLike = None, end: TimeLike = None,
-                   columns: Optional[Sequence[str]] = None, as_of: Union[int, str, None] = None) -> pa.Table:
+                   columns: Optional[Sequence[str]] = None, as_of: AsOf = None) -> pa.Table:
         """The series as a pyarrow.Table (`ts` timestamp[ns, UTC] + value columns).
 
         start/end: inclusive bounds (str, Timestamp or int ns); columns: value columns to
-        return (all when None); as_of: a version number or a snapshot name.
+        return (all when None); as_of: a version number (int), a snapshot name (str), or a
+        time (pd.Timestamp/datetime: the dataset as of the last commit at or before it).
         Raises NotFound when the dataset or series does not exist (at that version)."""
-        version = as_of if isinstance(as_of, int) else None
-        snapshot = as_of if isinstance(as_of, str) else None
+        version, snapshot = self._as_of(dataset, as_of)
         cap = self._store.read(dataset, key, _ns(start), _ns(end), list(columns or []), version, snapshot)
         return _table(cap)
 
     def read(self, dataset: str, key: str, start: TimeLike = None, end: TimeLike = None,
-             columns: Optional[Sequence[str]] = None, as_of: Union[int, str, None] = None) -> pd.DataFrame:
+             columns: Optional[Sequence[str]] = None, as_of: AsOf = None) -> pd.DataFrame:
         """The series as a DataFrame indexed by a DatetimeIndex named DATETIME (UTC,
         naive). Arguments as read_arrow."""
         return _to_pandas(self.read_arrow(dataset, key, start, end, columns, as_of))
@@ -157,9 +199,49 @@ class TimeSeries:
         return self._store.versions(dataset, key)
 
     @translate
+    def delete_range(self, dataset: str, key: str, start: TimeLike, end: TimeLike) -> dict:
+        """Removes the rows with start <= ts <= end (one commit)."""
+        if start is None or end is None:
+            raise InvalidArgument("delete_range needs both start and end")
+        return self._store.delete_range(dataset, key, _ns(start), _ns(end))
+
+    @translate
     def snapshot(self, name: str) -> None:
-        """Pins the current version of every dataset under `name` (read with as_of=name)."""
+        """Pins the current version of every dataset under `name` (read with as_of=name).
+        AlreadyExists when the name is taken."""
         self._store.snapshot(name)
+
+    @translate
+    def list_snapshots(self) -> list:
+        """Snapshots: dicts with name, created_at (ns) and versions {dataset: version}."""
+        return self._store.snapshots()
+
+    @translate
+    def delete_snapshot(self, name: str) -> None:
+        """Removes a snapshot (its files become eligible for vacuum)."""
+        self._store.delete_snapshot(name)
+
+    @translate
+    def compact(self, dataset: str) -> dict:
+        """Rewrites partitions holding several files as one file each (one commit)."""
+        return self._store.compact(dataset)
+
+    @translate
+    def ingest(self, dataset: str, data: Mapping[str, Frame], source: str = "python") -> dict:
+        """Writes through the quality gate exactly as `systore ingest` does: for each
+        {key: frame}, the rows after the last stored row are validated (the stored tail is
+        the seam for the spike and gap rules), the dataset's policy decides, kept-out rows
+        go to the quarantine (st.quality.quarantine), and every series' accepted rows are
+        merged in ONE commit. Re-running the same ingest adds nothing.
+
+        Returns the summary: rows_read, rows_added, rows_quarantined, rows_already_stored,
+        rejected, findings_by_rule, serious_findings (list of dicts), version (-1: none).
+        write/append/merge, by contrast, store what they are given (trusted data)."""
+        if not isinstance(data, Mapping) or not data:
+            raise InvalidArgument("ingest takes a non-empty {key: frame} mapping")
+        keys = [str(k) for k in data]
+        tables = [_to_arrow(f) for f in data.values()]
+        return self._store.ingest(dataset, keys, [t.__arrow_c_stream__() for t in tables], source)
 
     @translate
     def flush(self, dataset: str) -> None:

@@ -134,6 +134,7 @@ class DataBlob::Impl {
         OperationalStoreOptions o;
         o.uri = c.uri;
         o.max_connections = c.pool_size;
+        if (!options_.actor.empty()) o.actor = options_.actor;
         if (c.uri.rfind("sqlite://", 0) == 0) {
           std::error_code ec;
           std::filesystem::create_directories(std::filesystem::path(c.uri.substr(9)).parent_path(), ec);

@@ -116,9 +116,14 @@ class BatchIngestImpl : public BatchIngest {
   explicit BatchIngestImpl(BatchIngestOptions o) : options_(std::move(o)) {}
 
   Status Init() {
-    TimeSeriesStoreOptions so;
-    so.root = options_.root;
-    SYSTORE_ASSIGN_OR_RAISE(store_, TimeSeriesStore::Open(so));
+    if (options_.store != nullptr) {
+      store_ = options_.store;
+    } else {
+      TimeSeriesStoreOptions so;
+      so.root = options_.root;
+      SYSTORE_ASSIGN_OR_RAISE(owned_store_, TimeSeriesStore::Open(so));
+      store_ = owned_store_.get();
+    }
     QualityGateOptions go;
     go.root = options_.root;
     go.enabled = options_.validate;
@@ -128,7 +133,7 @@ class BatchIngestImpl : public BatchIngest {
     return Status::OK();
   }
 
-  TimeSeriesStore* store() override { return store_.get(); }
+  TimeSeriesStore* store() override { return store_; }
   QualityGate* gate() override { return gate_.get(); }
 
   Result<IngestSummary> ImportPysystemtrade(const std::string& dir) override {
@@ -151,7 +156,8 @@ class BatchIngestImpl : public BatchIngest {
       std::string sub = dir + "/" + f.folder;
       if (!fs::is_directory(sub)) continue;
       any = true;
-      SYSTORE_ASSIGN_OR_RAISE(auto d, ImportDataset(f.dataset, ExpandPaths({sub}), ColumnMapping{}, f.contract_keys));
+      SYSTORE_ASSIGN_OR_RAISE(auto d, ImportDataset(f.dataset, FileInputs(ExpandPaths({sub}), ColumnMapping{}, f.contract_keys),
+                                                    ColumnMapping{}));
       sum.datasets.push_back(std::move(d));
     }
     if (!any) {
@@ -171,7 +177,26 @@ class BatchIngestImpl : public BatchIngest {
     }
     total_ = static_cast<int64_t>(files.size());
     done_ = 0;
-    return ImportDataset(dataset, files, mapping, false);
+    return ImportDataset(dataset, FileInputs(files, mapping, false), mapping);
+  }
+
+  Result<DatasetIngestSummary> ImportTables(const std::string& dataset, const std::vector<TableInput>& tables) override {
+    if (tables.empty()) return Status::InvalidArgument("no tables to ingest");
+    std::vector<SeriesInput> inputs;
+    for (const auto& t : tables) {
+      if (t.key.empty()) return Status::InvalidArgument(dataset + ": a table without a key");
+      if (!t.data || t.data->num_columns() < 2) {
+        return Status::InvalidArgument(dataset + " " + t.key + ": a table needs a timestamp column and a value column");
+      }
+      SeriesInput in;
+      in.key = t.key;
+      in.table = t.data;
+      in.source = t.source.empty() ? t.key : t.source;
+      inputs.push_back(std::move(in));
+    }
+    total_ = static_cast<int64_t>(inputs.size());
+    done_ = 0;
+    return ImportDataset(dataset, std::move(inputs), ColumnMapping{});
   }
 
  private:
@@ -181,8 +206,40 @@ class BatchIngestImpl : public BatchIngest {
     if (options_.progress) options_.progress(done_, total_);
   }
 
+  // One series to import: a file to read, or a table given by the caller.
+  struct SeriesInput {
+    std::string path;  // "" for a table
+    std::string key;
+    std::shared_ptr<arrow::Table> table;
+    std::string source;  // name in findings and quarantine entries
+  };
+
+  static std::vector<SeriesInput> FileInputs(const std::vector<std::string>& files, const ColumnMapping& mapping,
+                                             bool contract_keys) {
+    std::vector<SeriesInput> out;
+    for (const auto& f : files) {
+      SeriesInput in;
+      in.path = f;
+      in.key = KeyFor(f, contract_keys, mapping);
+      in.source = fs::path(f).filename().string();
+      out.push_back(std::move(in));
+    }
+    return out;
+  }
+
+  // A caller's table as the reader would have produced it: one chunk, row numbers as
+  // "lines" (1-based) so findings name the row.
+  static Result<RawCsvResult> TableAsRaw(const std::shared_ptr<arrow::Table>& t) {
+    RawCsvResult raw;
+    SYSTORE_ASSIGN_OR_RAISE_ARROW(raw.table, t->CombineChunks(), "combining the table's chunks");
+    raw.index_name = raw.table->schema()->field(0)->name();
+    raw.source_lines.resize(static_cast<size_t>(raw.table->num_rows()));
+    for (int64_t i = 0; i < raw.table->num_rows(); ++i) raw.source_lines[static_cast<size_t>(i)] = i + 1;
+    return raw;
+  }
+
   struct FileWork {
-    std::string path, key;
+    std::string path, key, source;
     RawCsvResult raw;
     std::shared_ptr<arrow::Table> history;
     int64_t already_stored = 0;
@@ -190,19 +247,21 @@ class BatchIngestImpl : public BatchIngest {
     GateResult gate;
   };
 
-  Result<DatasetIngestSummary> ImportDataset(const std::string& dataset, const std::vector<std::string>& files,
-                                             const ColumnMapping& mapping, bool contract_keys) {
+  Result<DatasetIngestSummary> ImportDataset(const std::string& dataset, std::vector<SeriesInput> inputs,
+                                             const ColumnMapping& mapping) {
     auto t0 = std::chrono::steady_clock::now();
     DatasetIngestSummary sum;
     sum.dataset = dataset;
-    sum.files = static_cast<int64_t>(files.size());
-    std::vector<FileWork> work(files.size());
+    sum.files = static_cast<int64_t>(inputs.size());
+    std::vector<FileWork> work(inputs.size());
     std::map<std::string, int> seen_keys;
-    for (size_t i = 0; i < files.size(); ++i) {
-      work[i].path = files[i];
-      work[i].key = KeyFor(files[i], contract_keys, mapping);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      work[i].path = inputs[i].path;
+      work[i].key = inputs[i].key;
+      work[i].source = inputs[i].source;
       if (seen_keys.count(work[i].key)) {
-        return Status::InvalidArgument(files[i] + ": key " + work[i].key + " already comes from " + files[seen_keys[work[i].key]]);
+        return Status::InvalidArgument(inputs[i].source + ": key " + work[i].key + " already comes from " +
+                                       inputs[seen_keys[work[i].key]].source);
       }
       seen_keys[work[i].key] = static_cast<int>(i);
     }
@@ -219,7 +278,9 @@ class BatchIngestImpl : public BatchIngest {
     SYSTORE_RETURN_NOT_OK(ParallelFor(static_cast<int>(work.size()), options_.threads, [&](int i) -> Status {
       FileWork& w = work[i];
       bool parquet = fs::path(w.path).extension() == ".parquet";
-      if (parquet) {
+      if (w.path.empty()) {
+        SYSTORE_ASSIGN_OR_RAISE(w.raw, TableAsRaw(inputs[i].table));
+      } else if (parquet) {
         SYSTORE_ASSIGN_OR_RAISE(w.raw, pipeline_internal::ReadParquetDrop(w.path, mapping));
       } else {
         SYSTORE_ASSIGN_OR_RAISE(w.raw, pipeline_internal::ReadRawCsv(w.path, mapping, options_.max_line_bytes));
@@ -228,7 +289,7 @@ class BatchIngestImpl : public BatchIngest {
       b.dataset = dataset;
       b.key = w.key;
       b.data = w.raw.table;
-      b.source = fs::path(w.path).filename().string();
+      b.source = w.source;
       b.source_lines = w.raw.source_lines;
       b.parse_findings = w.raw.findings;
       b.raw_lines = w.raw.bad_lines;
@@ -321,7 +382,8 @@ class BatchIngestImpl : public BatchIngest {
   }
 
   BatchIngestOptions options_;
-  std::unique_ptr<TimeSeriesStore> store_;
+  std::unique_ptr<TimeSeriesStore> owned_store_;
+  TimeSeriesStore* store_ = nullptr;
   std::unique_ptr<QualityGate> gate_;
   std::mutex progress_mu_;
   int64_t done_ = 0, total_ = 0;

@@ -180,5 +180,47 @@ TEST(BatchIngest, GenericCsvAndParquetDropsWithMapping) {
   EXPECT_EQ(yt->column(0)->chunk(0)->data()->GetValues<int64_t>(1)[0], 19723LL * 86400 * kNanosPerSecond);
 }
 
+TEST(BatchIngest, TablesTakeTheSamePathAsFilesIntoAStoreTheCallerOwns) {
+  TempDir root;
+  TimeSeriesStoreOptions so;
+  so.root = root.path();
+  auto store = TimeSeriesStore::Open(so).MoveValueUnsafe();
+  BatchIngestOptions o;
+  o.root = root.path();
+  o.store = store.get();  // the caller's store: no second writer for the dataset
+  auto ingest = BatchIngest::Open(o).MoveValueUnsafe();
+  ASSERT_EQ(ingest->store(), store.get());
+
+  std::vector<Timestamp> ts;
+  std::vector<double> p;
+  auto history = testing::WeekdayWalk(testing::Day(2024, 1, 2), 300, 100, 7, &ts, &p);
+  auto first = ingest->ImportTables("prices/adjusted", {{"X", history, ""}});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->rows_added, 300);
+  EXPECT_GE(first->version, 0);
+
+  // Next day: a 50x spike is judged against the stored history and quarantined, with the
+  // table's source name and row number; the ordinary day after it is stored.
+  Timestamp d1 = ts.back() + kNanosPerDay * 3, d2 = d1 + kNanosPerDay;
+  auto next = testing::PriceTable({d1, d2}, {p.back() * 50, p.back() + 0.1});
+  auto r = ingest->ImportTables("prices/adjusted", {{"X", next, "feed.py"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows_quarantined, 1);
+  EXPECT_EQ(r->rows_added, 1);
+  ASSERT_FALSE(r->serious_findings.empty());
+  EXPECT_EQ(r->serious_findings[0].rule, "spike");
+  EXPECT_EQ(r->serious_findings[0].source, "feed.py:1");
+  EXPECT_EQ((*store->Read("prices/adjusted", "X"))->num_rows(), 301);
+  // A re-run adds nothing and re-quarantines nothing.
+  auto again = ingest->ImportTables("prices/adjusted", {{"X", next, "feed.py"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->rows_added, 0);
+  EXPECT_EQ(again->rows_quarantined, 0);
+
+  EXPECT_EQ(ingest->ImportTables("prices/adjusted", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ingest->ImportTables("prices/adjusted", {{"X", next, ""}, {"X", next, ""}}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace systore
