@@ -5,9 +5,13 @@
 # Either way the targets systore::arrow and systore::parquet exist afterwards.
 
 find_package(Threads REQUIRED)
-find_package(GTest REQUIRED)
+if(SYSTORE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
 find_package(benchmark QUIET)
-find_package(CLI11 CONFIG REQUIRED)
+if(SYSTORE_BUILD_TOOLS)
+  find_package(CLI11 CONFIG REQUIRED)
+endif()
 find_package(nlohmann_json CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)  # SHA-256 for content hashes
 
@@ -31,6 +35,9 @@ if(Arrow_FOUND AND Parquet_FOUND)
   set(SYSTORE_ARROW_VERSION "${Arrow_VERSION}")
 else()
   set(_py "${SYSTORE_VENV}/bin/python")
+  if(SKBUILD)
+    set(_py "${Python_EXECUTABLE}")  # pip's build environment, which has the pinned pyarrow
+  endif()
   if(NOT EXISTS "${_py}")
     message(FATAL_ERROR
       "No system Arrow C++ found and no virtual environment at ${SYSTORE_VENV}.\n"

@@ -36,3 +36,11 @@ if ! cmp -s requirements.txt .venv/.requirements.installed 2>/dev/null; then
   .venv/bin/python -m pip install -q -r requirements.txt
   cp requirements.txt .venv/.requirements.installed
 fi
+
+# The Python package in development form: .venv imports systore from python/ (the
+# extension is built into it by scripts/build.sh), as an editable install would.
+SITE="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ "$(cat "$SITE/systore-dev.pth" 2>/dev/null)" != "$ROOT/python" ]; then
+  echo "$ROOT/python" > "$SITE/systore-dev.pth"
+  echo "setup: .venv imports systore from $ROOT/python"
+fi

@@ -161,8 +161,40 @@ class TimeSeries:
 
     def read(self, dataset: str, key: str, start: TimeLike = None, end: TimeLike = None,
              columns: Optional[Sequence[str]] = None, as_of: AsOf = None) -> pd.DataFrame:
-        """The series as a DataFrame indexed by a DatetimeIndex named DATETIME (UTC,
-        naive). Arguments as read_arrow."""
+        """Reads one series as a pandas DataFrame.
+
+        Parameters
+        ----------
+        dataset : str
+            e.g. "prices/adjusted", "prices/multiple", "fx/spot", "prices/contract_daily".
+        key : str
+            The series, e.g. "SOFR" (per-contract datasets: "SOFR/20240300").
+        start, end : str, pandas.Timestamp, datetime or int (ns), optional
+            Inclusive bounds on the timestamp; naive times are UTC.
+        columns : list of str, optional
+            Value columns to return (default: all).
+        as_of : int, str, pandas.Timestamp or datetime, optional
+            Time travel: a version number (see versions()), a snapshot name (see
+            snapshot()), or a time — the dataset as of its last commit at or before it.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by a DatetimeIndex named DATETIME (naive UTC, ns precision), float64
+            prices, values bit-exact as written.
+
+        Raises
+        ------
+        systore.NotFound
+            The dataset or series does not exist (at that version); the message names it.
+        systore.InvalidArgument
+            A bad argument (e.g. an unknown column), named in the message.
+
+        Example
+        -------
+        >>> st = systore.open("systore-data")
+        >>> st.timeseries.read("prices/adjusted", "SOFR", start="2024-01-01", as_of="eod-2026-11-29")
+        """
         return _to_pandas(self.read_arrow(dataset, key, start, end, columns, as_of))
 
     @translate

@@ -151,13 +151,14 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Latest(const std::str
     return Status::NotFound("series '" + key + "' not found in dataset '" + dataset + "'");
   }
   const int64_t tail_rows = tail ? tail->num_rows() : 0;
-  if (tail_rows >= n) return tail->Slice(tail_rows - n);
+  if (tail && tail_rows >= n) return tail->Slice(tail_rows - n);
   std::shared_ptr<arrow::Table> stored;
   if (it != view.state->files.end()) {
     const auto& files = it->second;
     size_t first = files.size();
     int64_t rows = 0;
-    while (first > 0 && rows < n - tail_rows) rows += files[--first].rows;
+    // At least one file, so that n == 0 still returns the schema.
+    while (first > 0 && (rows < n - tail_rows || first == files.size())) rows += files[--first].rows;
     std::vector<DataFile> last_files(files.begin() + first, files.end());
     SYSTORE_ASSIGN_OR_RAISE(stored, ReadFiles(*view.state, last_files, options.columns, kMinTimestamp, kMaxTimestamp));
     if (tail) {

@@ -150,6 +150,10 @@ TEST_F(TimeSeriesStoreTest, ReadRangeProjectionAndLatest) {
   EXPECT_EQ((*last)->num_rows(), 100);
   EXPECT_EQ(Times(**last).back(), days.back());
   EXPECT_EQ(Times(**last).front(), days[900]);
+  auto none = store_->Latest("b", "X", 0);  // no WAL tail: used to dereference a null tail
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ((*none)->num_rows(), 0);
+  EXPECT_EQ((*none)->num_columns(), 3);
   ro.columns = {"NOPE"};
   EXPECT_TRUE(store_->Read("b", "X", ro).status().IsInvalidArgument());
   EXPECT_TRUE(store_->Read("b", "Y").status().IsNotFound());

@@ -104,3 +104,20 @@ def test_to_duckdb_sees_exactly_the_chosen_version(tmp_path):
     assert (dd["price"].to_numpy() == want["price"].to_numpy()).all()
     with pytest.raises(systore.NotFound):
         ts.to_duckdb(con, "prices/none")
+
+
+def test_help_teaches_and_the_stub_matches_the_extension(tmp_path):
+    import pathlib
+    import subprocess
+    import sys
+
+    doc = systore.TimeSeries.read.__doc__
+    for word in ("as_of", "snapshot", "DATETIME", "NotFound", "Example"):
+        assert word in doc
+    pkg = pathlib.Path(systore.__file__).parent
+    committed = pkg / "_systore.pyi"
+    assert committed.exists() and (pkg / "py.typed").exists()
+    out = tmp_path / "_systore.pyi"
+    subprocess.run([sys.executable, "-m", "nanobind.stubgen", "-q", "-m", "systore._systore", "-o", str(out)],
+                   check=True, env={**__import__("os").environ, "PYTHONPATH": str(pkg.parent)})
+    assert out.read_text() == committed.read_text(), "regenerate python/systore/_systore.pyi (see docs/python.md)"

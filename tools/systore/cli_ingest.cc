@@ -2,7 +2,12 @@
 // that drives the streaming pipeline.
 #include <arrow/api.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <atomic>
 #include <iostream>
 #include <mutex>
@@ -20,6 +25,7 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 void PrintDataset(const DatasetIngestSummary& d) {
   std::printf("  %-18s %4lld series %9lld rows read %9lld added %9lld already stored %6lld already quarantined %6lld quarantined  %6.2f s  version %s\n",
@@ -271,6 +277,37 @@ void RunSimulate(const std::string& root, const SimArgs& a) {
 
 }  // namespace
 
+struct ArcticArgs {
+  std::string uri, library, dataset;
+  std::vector<std::string> extra;
+};
+
+// The ArcticDB importer is the Python package's (it needs the arcticdb wheel): run it with
+// $SYSTORE_PYTHON, else the project's .venv, else python3, finding the package in the
+// source tree when it is not installed.
+[[noreturn]] void RunArcticdb(const std::string& root, const ArcticArgs& a) {
+  std::string py;
+  if (const char* env = std::getenv("SYSTORE_PYTHON"); env && *env) py = env;
+  else if (fs::exists(SYSTORE_VENV_PYTHON)) py = SYSTORE_VENV_PYTHON;
+  else py = "python3";
+  if (fs::is_directory(std::string(SYSTORE_PYTHON_SOURCE_DIR) + "/systore")) {
+    const char* old = std::getenv("PYTHONPATH");
+    std::string path = std::string(SYSTORE_PYTHON_SOURCE_DIR) + (old && *old ? std::string(":") + old : "");
+    setenv("PYTHONPATH", path.c_str(), 1);
+  }
+  std::vector<std::string> args = {py, "-m", "systore.migrate", "arcticdb", a.uri, a.library,
+                                   "--root", root, "--dataset", a.dataset};
+  args.insert(args.end(), a.extra.begin(), a.extra.end());
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execvp(argv[0], argv.data());
+  std::fprintf(stderr, "error: cannot run %s: %s (set SYSTORE_PYTHON to a Python with the systore package)\n",
+               py.c_str(), std::strerror(errno));
+  std::exit(1);
+}
+
 void AddIngestCommands(CLI::App& app, std::string& root) {
   auto* in = app.add_subcommand("ingest", "Ingest through the quality gate: pysystemtrade folders, file drops, feed simulator");
   in->require_subcommand(1);
@@ -301,6 +338,22 @@ void AddIngestCommands(CLI::App& app, std::string& root) {
   c->callback([&root, fa] { RunFiles(ResolveRoot(root), *fa); });
 
   auto sim = std::make_shared<SimArgs>();
+  auto aa = std::make_shared<ArcticArgs>();
+  c = in->add_subcommand("arcticdb",
+                         "Import every symbol of an ArcticDB library into one dataset, values exact (the Python\n"
+                         "package's systore.migrate; needs the arcticdb wheel). Options after the dataset go to it:\n"
+                         "--all-versions, --snapshots, --key-map FILE.json, --snapshot-map FILE.json, --symbol S,\n"
+                         "--skip-invalid, --json (see: python -m systore.migrate arcticdb --help). The data is\n"
+                         "written as it is stored in ArcticDB (a migration, like a restore: not re-validated).");
+  c->add_option("uri", aa->uri, "ArcticDB URI, e.g. lmdb:///data/arctic")->required();
+  c->add_option("library", aa->library, "ArcticDB library")->required();
+  c->add_option("--dataset", aa->dataset, "Target dataset, e.g. prices/adjusted")->required();
+  c->allow_extras();
+  c->callback([&root, aa, c] {
+    aa->extra = c->remaining();
+    RunArcticdb(ResolveRoot(root), *aa);
+  });
+
   c = in->add_subcommand("simulate",
                          "Feed simulator: replays stored series (--replay) or synthetic prices at a rate through the\n"
                          "streaming pipeline (queue -> validate -> durable append -> triggers); reports throughput\n"
