@@ -17,6 +17,9 @@ echo "== ctest (release)"
 echo "== pytest (interoperability, the Python package, the pysystemtrade backtest)"
 SYSTORE_BIN="$ROOT/build/tools/systore/systore" .venv/bin/python -m pytest -q -rs tests/python
 
+echo "== pip install . into a fresh venv (the package as users install it)"
+bash scripts/test_pip_install.sh
+
 if [ "${SYSTORE_SKIP_ASAN:-0}" != "1" ]; then
   echo "== build (asan+ubsan)"
   bash scripts/build.sh asan

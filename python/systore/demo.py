@@ -129,6 +129,8 @@ def _backtest(root: str, path: str, instruments: int) -> None:
     if not codes:
         print("   no pysystemtrade instruments in this store (synthetic data): skipped")
         return
+    import logging
+    logging.disable(logging.INFO)  # pysystemtrade logs every calculation at DEBUG/INFO
     config = Config("systems.provided.futures_chapter15.futuresconfig.yaml")
     config.instrument_weights = {c: 1.0 / len(codes) for c in codes}
     system = futures_system(data=data, config=config)

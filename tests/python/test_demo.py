@@ -9,3 +9,20 @@ def test_demo_runs_end_to_end(run):
     assert "reconcile against fills: ok" in out
     assert "repeated execution id is refused (AlreadyExists)" in out
     assert out.rstrip().splitlines()[-1].startswith("done:")
+
+
+def test_python_demo_runs_on_the_demo_store(run):
+    import subprocess
+    import sys
+
+    run("demo", "--instruments", "6", "--years", "2")
+    p = subprocess.run([sys.executable, "-m", "systore.demo", "--root", str(run.root)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    assert "read every adjusted-price series" in out
+    assert "rows added 1, quarantined 1" in out  # the ordinary row stored, the spike kept out
+    assert "reconcile ok=True" in out and "verify ok=True" in out
+    assert out.rstrip().endswith("done.")
+    empty = subprocess.run([sys.executable, "-m", "systore.demo", "--root", str(run.root / "nothing")],
+                           capture_output=True, text=True)
+    assert empty.returncode == 2 and "systore demo" in empty.stderr
