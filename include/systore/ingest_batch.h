@@ -9,15 +9,19 @@
 //                                   -> prices/contract_daily  (SOFR_20240300.csv -> SOFR/20240300)
 //     contract_prices_hourly_csv/   -> prices/contract_hourly
 //     csvconfig/                    -> reference tables (ReferenceStore::ImportFolder)
-//   BatchIngest::ImportFiles(dataset, paths, mapping) imports CSV/Parquet drops.
-//   BatchIngest::ImportTables(dataset, tables) imports in-memory tables the same way.
+//   BatchIngest::ImportFiles(dataset, paths, mapping, mode) imports CSV/Parquet drops
+//     (`systore ingest files` and `systore ts import`).
+//   BatchIngest::ImportTables(dataset, tables, mode) imports in-memory tables the same way.
 //
 // Each file is read leniently (a bad line becomes a finding, not a failed import), the
 // rows not yet stored (after the last stored timestamp: pysystemtrade's "newer only")
 // are validated with the stored tail as the seam, the gate's policy decides, and the
 // accepted rows of every series of a dataset are merged in one commit. Re-running the
 // same import therefore adds nothing and creates no version; a folder with one new day
-// per file adds exactly those rows.
+// per file adds exactly those rows. An ImportMode other than the default (replace,
+// append, merge overwriting or filling gaps) hands every row of the input to the gate
+// and the store applies it that way; the seam is then the stored rows before the
+// input's first timestamp (none for a replace: a new history, judged as a first import).
 //
 // Thread-safety: one BatchIngest runs one import at a time; it parses and validates files
 // in parallel internally.
@@ -27,10 +31,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "systore/quality.h"
+#include "systore/quality_config.h"
 #include "systore/result.h"
 #include "systore/timeseries_store.h"
 
@@ -51,6 +57,24 @@ struct ColumnMapping {
   std::string key;
   /// CSV columns read as text (besides names ending in _CONTRACT).
   std::vector<std::string> string_columns;
+  /// "" = by file extension; "csv" or "parquet" reads every file as that (a directory
+  /// then yields only files with that extension).
+  std::string format;
+};
+
+/// How an import's accepted rows meet the stored series (default: merge newer-only).
+struct ImportMode {
+  /// kMerge, kAppend (rows must follow the last stored row) or kWrite (replace the series).
+  SeriesUpdate::Op op = SeriesUpdate::Op::kMerge;
+  MergeMode merge_mode = MergeMode::kNewerOnly;
+  /// Overrides the dataset's duplicates policy (quality.json) for this import.
+  std::optional<DuplicatePolicy> duplicates;
+  /// For a dataset that does not exist yet (default: DatasetOptions::ForName).
+  std::optional<SeriesKind> kind;
+  std::optional<PartitionGranularity> partition;
+
+  /// True for the default: rows at or before the last stored row are already imported.
+  bool newer_only() const { return op == SeriesUpdate::Op::kMerge && merge_mode == MergeMode::kNewerOnly; }
 };
 
 struct BatchIngestOptions {
@@ -98,6 +122,12 @@ struct DatasetIngestSummary {
   int64_t rows_already_quarantined = 0;
   int64_t rows_added = 0;
   int64_t rows_quarantined = 0;
+  /// What the store did with the accepted rows of a merge (see WriteResult): identical to
+  /// stored rows, different from stored rows and kept out (newer-only, fill-gaps),
+  /// replaced or removed (overwrite, write).
+  int64_t rows_unchanged = 0;
+  int64_t rows_conflicting = 0;
+  int64_t rows_removed = 0;
   /// Series whose batch was rejected (critical finding or policy reject).
   std::vector<std::string> rejected;
   /// Findings per rule (all severities).
@@ -132,9 +162,10 @@ class BatchIngest {
   /// Imports CSV and/or Parquet files (directories are expanded to their .csv/.parquet
   /// files) into `dataset`, one series per file, one commit.
   virtual Result<DatasetIngestSummary> ImportFiles(const std::string& dataset, const std::vector<std::string>& paths,
-                                                   const ColumnMapping& mapping = {}) = 0;
-  /// Imports tables through the same path as files (newer-only, the gate, one commit).
-  virtual Result<DatasetIngestSummary> ImportTables(const std::string& dataset, const std::vector<TableInput>& tables) = 0;
+                                                   const ColumnMapping& mapping = {}, const ImportMode& mode = {}) = 0;
+  /// Imports tables through the same path as files (the gate, one commit).
+  virtual Result<DatasetIngestSummary> ImportTables(const std::string& dataset, const std::vector<TableInput>& tables,
+                                                    const ImportMode& mode = {}) = 0;
   /// Number of files ImportPysystemtrade(dir) would read (for progress bars).
   static int64_t CountPysystemtradeFiles(const std::string& dir);
 

@@ -34,6 +34,7 @@
 #include "systore/timeseries_store.h"
 
 namespace arrow {
+class Schema;
 class Table;
 }
 
@@ -109,6 +110,9 @@ struct ValidationInput {
   /// Stored rows just before the incoming ones (sorted), or null: the seam for the spike
   /// and gap rules.
   std::shared_ptr<arrow::Table> history;
+  /// The schema the dataset stores (ts + value columns), or null for a new dataset: the
+  /// schema rule names the columns an input lacks or adds before the store refuses it.
+  std::shared_ptr<arrow::Schema> stored_schema;
   /// "Now" for future-dated checks (fixed in tests).
   Timestamp now = 0;
   /// The business calendar for the series (weekdays only when none is configured).

@@ -30,6 +30,7 @@
 #include "systore/result.h"
 
 namespace arrow {
+class Schema;
 class Table;
 }
 
@@ -71,6 +72,10 @@ struct IngestBatch {
   std::vector<std::string> raw_lines;
   /// The dataset's options when it exists (else DatasetOptions::ForName).
   std::optional<DatasetOptions> dataset_options;
+  /// The dataset's stored schema, or null for a new dataset (see ValidationInput).
+  std::shared_ptr<arrow::Schema> stored_schema;
+  /// Overrides the dataset's duplicates policy for this batch (e.g. `ts import --duplicates`).
+  std::optional<DuplicatePolicy> duplicates;
 };
 
 enum class GateDecision {

@@ -233,7 +233,7 @@ class TimeSeriesStore {
   virtual Result<std::vector<std::shared_ptr<arrow::Table>>> ReadMany(
       const std::string& dataset, const std::vector<std::string>& keys,
       const ReadOptions& options = {}) = 0;
-  /// The last `n` rows (fewer if the series is shorter).
+  /// The last `n` rows (fewer if the series is shorter), within options' time range.
   virtual Result<std::shared_ptr<arrow::Table>> Latest(const std::string& dataset,
                                                        const std::string& key, int64_t n,
                                                        const ReadOptions& options = {}) = 0;

@@ -55,14 +55,17 @@ const Folder kFolders[] = {
     {"contract_prices_hourly_csv", "prices/contract_hourly", true},
 };
 
-std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths) {
+// Files, with directories expanded to their .csv and .parquet files (only those of
+// `format` when one is given), sorted by name.
+std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, const std::string& format = "") {
   std::vector<std::string> out;
   for (const auto& p : paths) {
     if (fs::is_directory(p)) {
       std::vector<std::string> found;
       for (const auto& e : fs::directory_iterator(p)) {
         std::string ext = e.path().extension().string();
-        if (e.is_regular_file() && (ext == ".csv" || ext == ".parquet")) found.push_back(e.path().string());
+        bool known = format.empty() ? ext == ".csv" || ext == ".parquet" : ext == "." + format;
+        if (e.is_regular_file() && known) found.push_back(e.path().string());
       }
       std::sort(found.begin(), found.end());
       out.insert(out.end(), found.begin(), found.end());
@@ -157,7 +160,7 @@ class BatchIngestImpl : public BatchIngest {
       if (!fs::is_directory(sub)) continue;
       any = true;
       SYSTORE_ASSIGN_OR_RAISE(auto d, ImportDataset(f.dataset, FileInputs(ExpandPaths({sub}), ColumnMapping{}, f.contract_keys),
-                                                    ColumnMapping{}));
+                                                    ColumnMapping{}, ImportMode{}));
       sum.datasets.push_back(std::move(d));
     }
     if (!any) {
@@ -169,18 +172,22 @@ class BatchIngestImpl : public BatchIngest {
   }
 
   Result<DatasetIngestSummary> ImportFiles(const std::string& dataset, const std::vector<std::string>& paths,
-                                           const ColumnMapping& mapping) override {
-    auto files = ExpandPaths(paths);
+                                           const ColumnMapping& mapping, const ImportMode& mode) override {
+    if (!mapping.format.empty() && mapping.format != "csv" && mapping.format != "parquet") {
+      return Status::InvalidArgument("unknown input format '" + mapping.format + "' (csv or parquet)");
+    }
+    auto files = ExpandPaths(paths, mapping.format);
     if (files.empty()) return Status::InvalidArgument("no input files");
     if (!mapping.key.empty() && files.size() > 1) {
       return Status::InvalidArgument("mapping key names one series but " + std::to_string(files.size()) + " files were given");
     }
     total_ = static_cast<int64_t>(files.size());
     done_ = 0;
-    return ImportDataset(dataset, FileInputs(files, mapping, false), mapping);
+    return ImportDataset(dataset, FileInputs(files, mapping, false), mapping, mode);
   }
 
-  Result<DatasetIngestSummary> ImportTables(const std::string& dataset, const std::vector<TableInput>& tables) override {
+  Result<DatasetIngestSummary> ImportTables(const std::string& dataset, const std::vector<TableInput>& tables,
+                                            const ImportMode& mode) override {
     if (tables.empty()) return Status::InvalidArgument("no tables to ingest");
     std::vector<SeriesInput> inputs;
     for (const auto& t : tables) {
@@ -196,7 +203,7 @@ class BatchIngestImpl : public BatchIngest {
     }
     total_ = static_cast<int64_t>(inputs.size());
     done_ = 0;
-    return ImportDataset(dataset, std::move(inputs), ColumnMapping{});
+    return ImportDataset(dataset, std::move(inputs), ColumnMapping{}, mode);
   }
 
  private:
@@ -248,7 +255,7 @@ class BatchIngestImpl : public BatchIngest {
   };
 
   Result<DatasetIngestSummary> ImportDataset(const std::string& dataset, std::vector<SeriesInput> inputs,
-                                             const ColumnMapping& mapping) {
+                                             const ColumnMapping& mapping, const ImportMode& mode) {
     auto t0 = std::chrono::steady_clock::now();
     DatasetIngestSummary sum;
     sum.dataset = dataset;
@@ -267,17 +274,26 @@ class BatchIngestImpl : public BatchIngest {
     }
     std::optional<DatasetOptions> dopts;
     if (auto o = store_->GetDatasetOptions(dataset); o.ok()) dopts = *o;
+    // A new dataset is validated as what it will be created as.
+    DatasetOptions create = DatasetOptions::ForName(dataset);
+    if (mode.kind) create.kind = *mode.kind;
+    if (mode.partition) create.partition = *mode.partition;
     // Rows already decided against (pending or dropped quarantine entries): skipped when
     // identical, so that a re-run is a no-op.
     SYSTORE_ASSIGN_OR_RAISE(auto kept, gate_->quarantine()->KeptRows(dataset));
     std::map<std::string, SeriesInfo> stored;
+    std::shared_ptr<arrow::Schema> stored_schema;
     if (dopts) {
       SYSTORE_ASSIGN_OR_RAISE(auto list, store_->List(dataset));
       for (auto& s : list) stored[s.key] = s;
+      if (!list.empty()) {
+        SYSTORE_ASSIGN_OR_RAISE(auto none, store_->Latest(dataset, list.front().key, 0));
+        stored_schema = none->schema();
+      }
     }
     SYSTORE_RETURN_NOT_OK(ParallelFor(static_cast<int>(work.size()), options_.threads, [&](int i) -> Status {
       FileWork& w = work[i];
-      bool parquet = fs::path(w.path).extension() == ".parquet";
+      bool parquet = mapping.format == "parquet" || (mapping.format.empty() && fs::path(w.path).extension() == ".parquet");
       if (w.path.empty()) {
         SYSTORE_ASSIGN_OR_RAISE(w.raw, TableAsRaw(inputs[i].table));
       } else if (parquet) {
@@ -294,38 +310,51 @@ class BatchIngestImpl : public BatchIngest {
       b.parse_findings = w.raw.findings;
       b.raw_lines = w.raw.bad_lines;
       for (auto& f : b.parse_findings) f.dataset = dataset, f.key = w.key;
-      b.dataset_options = dopts;
-      // Newer-only: rows at or before the last stored row are already imported.
+      b.dataset_options = dopts ? *dopts : create;
+      b.duplicates = mode.duplicates;
+      b.stored_schema = stored_schema;
       auto it = stored.find(w.key);
-      auto kit = kept.find(w.key);
       bool has_stored = it != stored.end() && it->second.rows > 0;
-      if ((has_stored || kit != kept.end()) && b.data->num_rows() > 0) {
-        std::vector<int64_t> keep = RowsAfter(*b.data, has_stored ? it->second.last : kMinTimestamp);
+      std::vector<int64_t> keep;  // rows of b.data handed to the gate
+      const int64_t* ts = b.data->num_rows() ? b.data->column(0)->chunk(0)->data()->GetValues<int64_t>(1) : nullptr;
+      if (mode.newer_only() && has_stored) {
+        keep = RowsAfter(*b.data, it->second.last);  // the rest is already imported
         w.already_stored = b.data->num_rows() - static_cast<int64_t>(keep.size());
-        if (kit != kept.end()) {
-          const int64_t* ts = b.data->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
-          std::vector<int64_t> fresh;
-          for (int64_t r : keep) {
-            bool seen = false;
-            auto [lo, hi] = kit->second.equal_range(ts[r]);
-            if (lo != hi) {
-              std::string text = RowText(*b.data, r);
-              for (auto x = lo; x != hi && !seen; ++x) seen = x->second == text;
-            }
-            if (seen) ++w.already_quarantined;
-            else fresh.push_back(r);
+      } else {
+        keep.resize(static_cast<size_t>(b.data->num_rows()));
+        for (int64_t r = 0; r < b.data->num_rows(); ++r) keep[static_cast<size_t>(r)] = r;
+      }
+      // Rows identical to rows already decided against stay in the quarantine.
+      if (auto kit = kept.find(w.key); kit != kept.end()) {
+        std::vector<int64_t> fresh;
+        for (int64_t r : keep) {
+          bool seen = false;
+          auto [lo, hi] = kit->second.equal_range(ts[r]);
+          if (lo != hi) {
+            std::string text = RowText(*b.data, r);
+            for (auto x = lo; x != hi && !seen; ++x) seen = x->second == text;
           }
-          keep = std::move(fresh);
+          if (seen) ++w.already_quarantined;
+          else fresh.push_back(r);
         }
-        if (static_cast<int64_t>(keep.size()) < b.data->num_rows()) {
-          SYSTORE_ASSIGN_OR_RAISE(b.data, Take(b.data, keep));
-          std::vector<int64_t> lines;
-          for (int64_t r : keep) lines.push_back(b.source_lines[r]);
-          b.source_lines = std::move(lines);
+        keep = std::move(fresh);
+      }
+      if (static_cast<int64_t>(keep.size()) < b.data->num_rows()) {
+        SYSTORE_ASSIGN_OR_RAISE(b.data, Take(b.data, keep));
+        std::vector<int64_t> lines;
+        for (int64_t r : keep) lines.push_back(b.source_lines[r]);
+        b.source_lines = std::move(lines);
+      }
+      // The seam: the stored rows before the first new row. A replace starts a new
+      // history, so it has none (judged as a first import).
+      if (b.data->num_rows() > 0 && has_stored && mode.op != SeriesUpdate::Op::kWrite) {
+        ReadOptions before;
+        if (!mode.newer_only()) {
+          const int64_t* nts = b.data->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
+          before.end = *std::min_element(nts, nts + b.data->num_rows()) - 1;
         }
-        if (b.data->num_rows() > 0 && has_stored) {  // at least one row: not a first import
-          SYSTORE_ASSIGN_OR_RAISE(b.history, store_->Latest(dataset, w.key, std::max<int64_t>(1, options_.history_rows)));
-        }
+        SYSTORE_ASSIGN_OR_RAISE(b.history,
+                                store_->Latest(dataset, w.key, std::max<int64_t>(1, options_.history_rows), before));
       }
       if (b.data->num_rows() == 0 && b.parse_findings.empty()) {
         w.gate.accepted = b.data;
@@ -350,8 +379,8 @@ class BatchIngestImpl : public BatchIngest {
       if (w.gate.decision == GateDecision::kRejected) sum.rejected.push_back(w.key + ": " + w.gate.reason);
       if (w.gate.accepted && w.gate.accepted->num_rows() > 0) {
         SeriesUpdate u;
-        u.op = SeriesUpdate::Op::kMerge;
-        u.merge_mode = MergeMode::kNewerOnly;
+        u.op = mode.op;
+        u.merge_mode = mode.merge_mode;
         u.key = w.key;
         u.data = w.gate.accepted;
         updates.push_back(std::move(u));
@@ -360,7 +389,7 @@ class BatchIngestImpl : public BatchIngest {
     sum.series = static_cast<int64_t>(updates.size());
     if (!updates.empty()) {
       if (!dopts) {
-        DatasetOptions o = DatasetOptions::ForName(dataset);
+        DatasetOptions o = create;
         for (auto& w : work) {
           if (!w.raw.index_name.empty()) {
             o.csv_index_name = w.raw.index_name;
@@ -374,6 +403,10 @@ class BatchIngestImpl : public BatchIngest {
       SYSTORE_ASSIGN_OR_RAISE(auto results, store_->Apply(dataset, std::move(updates)));
       for (const auto& r : results) {
         sum.rows_added += r.rows_added;
+        sum.rows_unchanged += r.rows_duplicate;
+        sum.rows_conflicting += r.rows_conflicting;
+        sum.rows_already_stored += r.rows_ignored;
+        sum.rows_removed += r.rows_removed;
         if (r.version >= 0) sum.version = r.version;
       }
     }

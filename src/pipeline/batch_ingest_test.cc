@@ -222,5 +222,64 @@ TEST(BatchIngest, TablesTakeTheSamePathAsFilesIntoAStoreTheCallerOwns) {
             StatusCode::kInvalidArgument);
 }
 
+// `ts import`'s modes take the same path: the gate judges every row handed over, with the
+// stored rows before them as the seam; the store applies them as asked.
+TEST(BatchIngest, ImportModesReplaceAppendOverwriteAndOverrideDuplicates) {
+  TempDir root;
+  auto ingest = Open(root.path());
+  std::vector<Timestamp> ts;
+  std::vector<double> p;
+  auto history = testing::WeekdayWalk(testing::Day(2024, 1, 2), 200, 100, 3, &ts, &p);
+  ASSERT_EQ(ingest->ImportTables("prices/adjusted", {{"X", history, ""}})->rows_added, 200);
+
+  // Merge overwrite in the middle of the history: judged against the rows before it, so a
+  // spike there is quarantined and the ordinary correction replaces the stored row.
+  ImportMode overwrite;
+  overwrite.merge_mode = MergeMode::kOverwrite;
+  auto mid = testing::PriceTable({ts[100], ts[101]}, {p[100] + 0.01, p[99] * 40});
+  auto r = ingest->ImportTables("prices/adjusted", {{"X", mid, "fix.csv"}}, overwrite);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows_quarantined, 1);
+  EXPECT_EQ(r->rows_removed + r->rows_added, 1) << r->rows_removed << " " << r->rows_added;
+  auto stored = *ingest->store()->Read("prices/adjusted", "X");
+  ASSERT_EQ(stored->num_rows(), 200);
+  auto col = std::static_pointer_cast<arrow::DoubleArray>(stored->column(1)->chunk(0));
+  EXPECT_DOUBLE_EQ(col->Value(100), p[100] + 0.01);
+  EXPECT_DOUBLE_EQ(col->Value(101), p[101]);
+
+  // Append: rows after the last stored row; one before it makes the store refuse the batch.
+  ImportMode append;
+  append.op = SeriesUpdate::Op::kAppend;
+  Timestamp next = ts.back() + kNanosPerDay;
+  EXPECT_EQ(ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({next}, {p.back()}), ""}}, append)->rows_added, 1);
+  EXPECT_FALSE(ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({ts[5]}, {p[5]}), ""}}, append).ok());
+
+  // Replace: a new history (no seam; value findings of a first import are warnings).
+  ImportMode write;
+  write.op = SeriesUpdate::Op::kWrite;
+  auto w = ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({ts[0], ts[1], ts[2]}, {1, 50, 1}), ""}}, write);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->rows_quarantined, 0);
+  EXPECT_EQ((*ingest->store()->Read("prices/adjusted", "X"))->num_rows(), 3);
+
+  // The duplicates policy of the import overrides quality.json's (keep-last): keep-first
+  // stores the first row of a repeated timestamp and quarantines the other.
+  ImportMode first;
+  first.duplicates = DuplicatePolicy::kKeepFirst;
+  auto dup = testing::PriceTable({ts[3], ts[3]}, {7, 8});
+  auto d = ingest->ImportTables("prices/adjusted", {{"X", dup, ""}}, first);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->rows_added, 1);
+  EXPECT_EQ(d->rows_quarantined, 1);
+  auto last = *ingest->store()->Latest("prices/adjusted", "X", 1);
+  EXPECT_DOUBLE_EQ(std::static_pointer_cast<arrow::DoubleArray>(last->column(1)->chunk(0))->Value(0), 7);
+
+  // A new dataset takes the import's kind and partitioning.
+  ImportMode create;
+  create.partition = PartitionGranularity::kNone;
+  ASSERT_TRUE(ingest->ImportTables("drops/flat", {{"Y", history, ""}}, create).ok());
+  EXPECT_EQ(ingest->store()->GetDatasetOptions("drops/flat")->partition, PartitionGranularity::kNone);
+}
+
 }  // namespace
 }  // namespace systore

@@ -11,6 +11,7 @@
 
 #include "core/arrow_status_internal.h"
 #include "core/file_util.h"
+#include "core/number_text.h"
 
 namespace systore::pipeline_internal {
 
@@ -34,15 +35,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   return s;
-}
-
-bool ParseDouble(std::string_view s, double* out) {
-  if (s == "nan" || s == "NaN" || s == "NAN") return *out = NAN, true;
-  if (s == "inf" || s == "Inf") return *out = INFINITY, true;
-  if (s == "-inf" || s == "-Inf") return *out = -INFINITY, true;
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
 std::string Excerpt(std::string_view s) {

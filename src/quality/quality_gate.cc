@@ -68,13 +68,13 @@ class QualityGateImpl : public QualityGate {
   const QualityConfig& config() const override { return config_; }
 
   Result<std::vector<Finding>> Validate(const IngestBatch& batch) override {
-    DatasetQualityConfig dc = config_.ForDataset(batch.dataset);
+    SYSTORE_ASSIGN_OR_RAISE(DatasetQualityConfig dc, ConfigFor(batch));
     return RunValidators(batch, dc);
   }
 
   Result<GateResult> Check(const IngestBatch& batch) override {
     GateResult res;
-    DatasetQualityConfig dc = config_.ForDataset(batch.dataset);
+    SYSTORE_ASSIGN_OR_RAISE(DatasetQualityConfig dc, ConfigFor(batch));
     std::shared_ptr<arrow::Table> data = batch.data;
     if (!data) return Status::InvalidArgument("batch for " + batch.dataset + "/" + batch.key + " has no table");
     if (options_.enabled) {
@@ -178,6 +178,18 @@ class QualityGateImpl : public QualityGate {
   }
 
  private:
+  // The dataset's settings with the batch's overrides applied.
+  Result<DatasetQualityConfig> ConfigFor(const IngestBatch& batch) const {
+    DatasetQualityConfig dc = config_.ForDataset(batch.dataset);
+    if (batch.duplicates && dc.validators.count("duplicates")) {
+      dc.duplicates = *batch.duplicates;
+      SYSTORE_ASSIGN_OR_RAISE(dc.validators["duplicates"],
+                              ValidatorParams::FromJson(std::string("{\"policy\": \"") +
+                                                        DuplicatePolicyName(*batch.duplicates) + "\"}"));
+    }
+    return dc;
+  }
+
   Result<std::shared_ptr<const BusinessCalendar>> Calendar(const std::string& name) {
     if (name.empty()) return std::shared_ptr<const BusinessCalendar>();
     std::lock_guard<std::mutex> lock(mu_);
@@ -198,6 +210,7 @@ class QualityGateImpl : public QualityGate {
     in.dataset_options = batch.dataset_options ? *batch.dataset_options : DatasetOptions::ForName(batch.dataset);
     in.data = batch.data;
     in.history = batch.history;
+    in.stored_schema = batch.stored_schema;
     in.now = options_.now ? options_.now : Now();
     SYSTORE_ASSIGN_OR_RAISE(in.calendar, Calendar(dc.calendar));
     if (reference_) in.reference = reference_->Current();

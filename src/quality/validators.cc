@@ -1,8 +1,11 @@
 // The built-in validators. Each reads a SeriesView of the batch (and of the stored
 // history for the seam rules) and reports findings; none changes data.
+#include <arrow/type.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "quality/series_view_internal.h"
@@ -103,6 +106,25 @@ class SchemaValidator : public Validator {
       while (std::getline(alts, alt, '|'))
         if (v.Find(alt) >= 0) found = true;
       if (!found) critical("missing required column " + r);
+    }
+    if (in.stored_schema) {
+      // The stored columns, by the names a file may carry them under (FINAL for CLOSE).
+      const bool ohlcv = in.dataset_options.kind == SeriesKind::kOhlcv;
+      auto stored_name = [&](std::string n) { return ohlcv && n == "FINAL" ? std::string("CLOSE") : n; };
+      std::set<std::string> have;
+      for (const auto& n : v.names()) have.insert(stored_name(n));
+      std::string stores;
+      for (int i = 1; i < in.stored_schema->num_fields(); ++i)
+        stores += (i > 1 ? ", " : "") + in.stored_schema->field(i)->name();
+      for (int i = 1; i < in.stored_schema->num_fields(); ++i) {
+        const std::string& n = in.stored_schema->field(i)->name();
+        if (!have.count(n)) critical("missing column '" + n + "' (the dataset stores " + stores + ")");
+      }
+      for (const auto& n : v.names()) {
+        if (in.stored_schema->GetFieldIndex(stored_name(n)) < 0) {
+          critical("unexpected column '" + n + "' (the dataset stores " + stores + ")");
+        }
+      }
     }
     for (int c = 0; c < v.num_columns(); ++c) {
       auto t = v.type(c);

@@ -1,25 +1,15 @@
 #include "reference/validate.h"
 
-#include <charconv>
 #include <cmath>
 
+#include "core/number_text.h"
 #include "systore/time.h"
 
 namespace systore::reference_internal {
 
-bool ParseNumber(std::string_view s, double* out) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(*out);
-}
+bool ParseNumber(std::string_view s, double* out) { return ParseDouble(s, out) && std::isfinite(*out); }
 
-bool ParseInteger(std::string_view s, int64_t* out) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
+bool ParseInteger(std::string_view s, int64_t* out) { return ParseInt64(s, out); }
 
 const std::set<std::string, std::less<>>& BuiltinCurrencies() {
   // ISO 4217 active codes (2024), plus CNH (offshore renminbi, the code markets quote) and

@@ -9,6 +9,7 @@
 
 #include "core/arrow_status_internal.h"
 #include "core/file_util.h"
+#include "core/number_text.h"
 #include "systore/time.h"
 #include "timeseries/series_table.h"
 
@@ -22,23 +23,6 @@ std::string Trim(std::string_view s) {
   }
   while (!s.empty() && (s.back() == ' ' || s.back() == '"' || s.back() == '\r')) s.remove_suffix(1);
   return std::string(s);
-}
-
-bool ParseDouble(std::string_view s, double* out) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-bool ParseLong(std::string_view s, int64_t* out) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
 }  // namespace
@@ -199,7 +183,7 @@ Result<CsvSeries> ParseSeriesCsv(std::string_view content, const std::string& so
         int64_t x;
         if (Trim(v).empty()) {
           SYSTORE_RETURN_NOT_OK_ARROW(b.AppendNull(), source_name);
-        } else if (ParseLong(v, &x)) {
+        } else if (ParseInt64(v, &x)) {
           SYSTORE_RETURN_NOT_OK_ARROW(b.Append(x), source_name);
         } else {
           return err("line " + line_of(r) + ", column '" + names[c] + "': not an integer: '" + std::string(v) + "'");

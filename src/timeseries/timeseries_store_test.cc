@@ -154,6 +154,9 @@ TEST_F(TimeSeriesStoreTest, ReadRangeProjectionAndLatest) {
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_EQ((*none)->num_rows(), 0);
   EXPECT_EQ((*none)->num_columns(), 3);
+  auto before = store_->Latest("b", "X", 3, ro);  // the last rows within the range
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(Times(**before), (std::vector<Timestamp>{days[597], days[598], days[599]}));
   ro.columns = {"NOPE"};
   EXPECT_TRUE(store_->Read("b", "X", ro).status().IsInvalidArgument());
   EXPECT_TRUE(store_->Read("b", "Y").status().IsNotFound());

@@ -32,29 +32,48 @@ def test_cli_versions_snapshot_latest_delete_and_vacuum(run, tmp_path):
     assert "would delete 1 files" in run("ts", "vacuum", "prices/contract_daily", "--retention-hours", "0", "--dry-run").stdout
 
 
-def test_cli_rejects_bad_input_with_location_and_keeps_store(run, tmp_path):
+def test_cli_import_keeps_bad_input_out_with_location(run, tmp_path):
+    # ts import goes through the quality gate like ingest: what is wrong is kept out of
+    # the store (quarantined, named by file and line), the rest is stored.
     good = tmp_path / "A.csv"
     write_csv(good, "DATETIME,price", [("2024-01-01", 1), ("2024-01-02", 2)])
     run("ts", "import", "fx/spot", str(good), "--key", "A")
-    before = run("ts", "read", "fx/spot", "A").stdout
 
     cases = {
-        "order": ("DATETIME,price", [("2024-01-05", 1), ("2024-01-04", 2)], "line 3"),
-        "dup": ("DATETIME,price", [("2024-01-05", 1), ("2024-01-05", 2)], "duplicate timestamp"),
-        "cols": ("DATETIME,px", [("2024-01-05", 1)], "missing column 'price'"),
-        "when": ("DATETIME,price", [("2024-01-05 25:00:00", 1)], "line 2, column 'DATETIME'"),
+        "order": ("DATETIME,price", [("2024-01-05", 1), ("2024-01-04", 2)], "order.csv:3"),
+        "dup": ("DATETIME,price", [("2024-01-06", 1), ("2024-01-06", 2)], "1 quarantined"),
+        "cols": ("DATETIME,px", [("2024-01-07", 1)], "missing column 'price'"),
+        "when": ("DATETIME,price", [("2024-01-08 25:00:00", 1)], "when.csv:2: column DATETIME: bad timestamp"),
     }
     for name, (header, rows, message) in cases.items():
         bad = tmp_path / f"{name}.csv"
         write_csv(bad, header, rows)
-        p = run("ts", "import", "fx/spot", str(bad), "--key", "A", "--mode", "merge", check=False)
-        assert p.returncode == 1, name
-        assert message in p.stderr, (name, p.stderr)
-    assert run("ts", "read", "fx/spot", "A").stdout == before
+        p = run("ts", "import", "fx/spot", str(bad), "--key", "A", "--mode", "merge")
+        assert message in p.stdout, (name, p.stdout)
+        assert "see: systore quality quarantine list" in p.stdout, name
+    # Kept: the in-order row, the last of the repeated timestamp (keep-last); nothing else.
+    assert run("ts", "read", "fx/spot", "A").stdout.splitlines()[1:] == [
+        "2024-01-01 00:00:00,1", "2024-01-02 00:00:00,2", "2024-01-05 00:00:00,1", "2024-01-06 00:00:00,2"]
+    assert len(run("quality", "quarantine", "list").stdout.splitlines()) == 1 + 4
+
+    # --duplicates overrides quality.json: error keeps both repeated rows out.
+    dup = tmp_path / "dup2.csv"
+    write_csv(dup, "DATETIME,price", [("2024-01-09", 1), ("2024-01-09", 2)])
+    out = run("ts", "import", "fx/spot", str(dup), "--key", "A", "--mode", "merge", "--duplicates", "error").stdout
+    assert "0 added" in out and "2 quarantined" in out
+    # --no-validate (a trusted restore) is said in the summary; repeated timestamps are
+    # still resolved, a 100x move is stored.
+    jump = tmp_path / "jump.csv"
+    write_csv(jump, "DATETIME,price", [("2024-01-10", 200)])
+    out = run("ts", "import", "fx/spot", str(jump), "--key", "A", "--mode", "merge", "--no-validate").stdout
+    assert "validation off" in out and "1 added" in out
+
     assert run("ts", "read", "fx/spot", "NOPE", check=False).returncode == 1
     assert run("ts", "import", check=False).returncode != 0  # usage error
+    missing = run("ts", "import", "fx/spot", str(tmp_path / "nope.csv"), "--key", "A", check=False)
+    assert missing.returncode == 1 and "nope.csv" in missing.stderr
     help_text = run("ts", "import", "--help").stdout
-    assert "--key-from-filename" in help_text and "one commit" in help_text
+    assert "--key-from-filename" in help_text and "one commit" in help_text and "quality gate" in help_text
 
 
 def test_cli_inspect_dumps_the_log(run, tmp_path):

@@ -73,7 +73,7 @@ def test_after_merges_the_delta_log_names_the_live_files(run, prices, tmp_path):
     upd.mkdir()
     write_csv(upd / "SOFR.csv", "DATETIME,price", [("2024-01-03 23:00:00", 0.1 + 0.2), ("2024-01-04 23:00:00", 95.2)])
     out = run("ts", "import", "prices/adjusted", str(upd), "--key-from-filename", "--mode", "merge").stdout
-    assert "1 added, 1 duplicates ignored" in out
+    assert "1 added, 1 already stored" in out
     dt = DeltaTable(str(run.root / "prices" / "adjusted"))
     assert dt.version() == 2
     live = pads.dataset([u.removeprefix("file://") for u in dt.file_uris()], format="parquet").to_table()
@@ -92,16 +92,16 @@ def test_csv_output_round_trips_and_errors_name_the_line(run, prices, tmp_path):
 
     bad = tmp_path / "bad"
     bad.mkdir()
-    write_csv(bad / "SOFR.csv", "DATETIME,price", [("2024-02-01", 1.0), ("2024-02-02", "x1")])
-    p = run("ts", "import", "prices/adjusted", str(bad), "--key-from-filename", "--mode", "merge", check=False)
-    assert p.returncode != 0
-    assert "SOFR.csv: line 3, column 'price': not a number: 'x1'" in p.stderr
-    # The store is exactly as it was.
-    assert run("ts", "read", "prices/adjusted", "SOFR").stdout.splitlines() == out
-    assert "version 1" in run("ts", "list").stdout
+    write_csv(bad / "SOFR.csv", "DATETIME,price", [("2024-02-01", 95.25), ("2024-02-02", "x1")])
+    # ts import goes through the quality gate: the bad line is kept out (named, with its
+    # text, in the quarantine), the good one is stored.
+    p = run("ts", "import", "prices/adjusted", str(bad), "--key-from-filename", "--mode", "merge")
+    assert "1 added" in p.stdout and "SOFR.csv:3: column price: 'x1' is not a number" in p.stdout
+    assert run("ts", "read", "prices/adjusted", "SOFR").stdout.splitlines() == out + ["2024-02-01 00:00:00,95.25"]
+    assert "2024-02-02,x1" in run("quality", "quarantine", "show", "1").stdout
 
     missing = run("ts", "import", "prices/adjusted", str(tmp_path / "nope.csv"), "--key", "X", check=False)
-    assert missing.returncode != 0 and "file not found" in missing.stderr
+    assert missing.returncode != 0 and "nope.csv': No such file or directory" in missing.stderr
 
 
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data not present")

@@ -1,24 +1,20 @@
 // `systore ts ...`: the time-series store from the command line.
 #include <arrow/api.h>
-#include <arrow/io/file.h>
-#include <parquet/arrow/reader.h>
 
-#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "cli_commands.h"
 #include "cli_util.h"
-#include "core/parallel.h"
+#include "systore/ingest_batch.h"
 #include "systore/series_csv.h"
 #include "timeseries/parquet_io.h"
-#include "timeseries/partitioning.h"
 
 namespace systore::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct ImportArgs {
   std::string dataset;
@@ -28,9 +24,12 @@ struct ImportArgs {
   std::string format;  // "", csv, parquet
   std::string mode = "write";
   std::string merge_mode = "newer";
-  std::string duplicates = "error";
+  std::string duplicates;  // "" = the dataset's policy (quality.json)
   std::string kind;
   std::string partition;
+  std::string string_columns;
+  std::string actor;
+  bool no_validate = false;
 };
 
 struct ReadArgs {
@@ -51,138 +50,69 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
-Result<std::shared_ptr<arrow::Table>> ReadParquetInput(const std::string& path) {
-  auto in = arrow::io::ReadableFile::Open(path);
-  if (!in.ok()) return Status::InvalidArgument("cannot open " + path + ": " + in.status().message());
-  auto reader = parquet::arrow::OpenFile(*in, arrow::default_memory_pool());
-  if (!reader.ok()) return Status::InvalidArgument(path + ": not a Parquet file: " + reader.status().message());
-  std::shared_ptr<arrow::Table> t;
-  auto st = (*reader)->ReadTable(&t);
-  if (!st.ok()) return Status::InvalidArgument(path + ": " + st.message());
-  // pandas writes the DatetimeIndex as a column named after the index (or
-  // __index_level_0__); treat the first timestamp column as ts.
-  if (t->schema()->GetFieldIndex(kTimestampColumn) < 0) {
-    for (int i = 0; i < t->num_columns(); ++i) {
-      if (t->field(i)->type()->id() == arrow::Type::TIMESTAMP) {
-        auto r = t->RenameColumns([&] {
-          std::vector<std::string> names = t->ColumnNames();
-          names[i] = kTimestampColumn;
-          return names;
-        }());
-        if (!r.ok()) return Status::InvalidArgument(path + ": " + r.status().message());
-        t = *r;
-        break;
-      }
-    }
-  }
-  return t;
-}
-
-std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, const std::string& format) {
-  std::vector<std::string> out;
-  for (const auto& p : paths) {
-    if (fs::is_directory(p)) {
-      std::vector<std::string> found;
-      for (const auto& e : fs::directory_iterator(p)) {
-        std::string ext = e.path().extension().string();
-        if (e.is_regular_file() && (ext == ".csv" || ext == ".parquet") && (format.empty() || ext == "." + format)) {
-          found.push_back(e.path().string());
-        }
-      }
-      std::sort(found.begin(), found.end());
-      out.insert(out.end(), found.begin(), found.end());
-    } else {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
-
 void RunImport(const std::string& root, const ImportArgs& a) {
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::string> files = ExpandPaths(a.paths, a.format);
-  if (files.empty()) ExitOnError(Status::InvalidArgument("no input files"));
-  if (!a.key.empty() && files.size() > 1) {
-    ExitOnError(Status::InvalidArgument("--key names one series but " + std::to_string(files.size()) +
-                                        " files were given; use --key-from-filename"));
-  }
   if (a.key.empty() && !a.key_from_filename) {
     ExitOnError(Status::InvalidArgument("give --key KEY or --key-from-filename"));
   }
-  CsvReadOptions csv_opts;
-  if (a.duplicates == "keep-first") csv_opts.duplicates = CsvReadOptions::Duplicates::kKeepFirst;
-  if (a.duplicates == "keep-last") csv_opts.duplicates = CsvReadOptions::Duplicates::kKeepLast;
+  ColumnMapping m;
+  m.key = a.key;
+  m.format = a.format;
+  m.string_columns = SplitComma(a.string_columns);
+  ImportMode mode;
+  if (a.mode == "write") {
+    mode.op = SeriesUpdate::Op::kWrite;
+  } else if (a.mode == "append") {
+    mode.op = SeriesUpdate::Op::kAppend;
+  } else {
+    mode.merge_mode = a.merge_mode == "overwrite"   ? MergeMode::kOverwrite
+                      : a.merge_mode == "fill-gaps" ? MergeMode::kFillGaps
+                                                    : MergeMode::kNewerOnly;
+  }
+  if (!a.duplicates.empty()) {
+    mode.duplicates = a.duplicates == "error"        ? DuplicatePolicy::kError
+                      : a.duplicates == "keep-first" ? DuplicatePolicy::kKeepFirst
+                                                     : DuplicatePolicy::kKeepLast;
+  }
+  static const std::map<std::string, SeriesKind> kKinds = {
+      {"generic", SeriesKind::kGeneric}, {"ohlcv", SeriesKind::kOhlcv}, {"ticks", SeriesKind::kTicks}};
+  static const std::map<std::string, PartitionGranularity> kPartitions = {
+      {"none", PartitionGranularity::kNone}, {"year", PartitionGranularity::kYear},
+      {"month", PartitionGranularity::kMonth}, {"day", PartitionGranularity::kDay}};
+  if (!a.kind.empty()) mode.kind = kKinds.at(a.kind);  // CLI11 checked the names
+  if (!a.partition.empty()) mode.partition = kPartitions.at(a.partition);
 
-  // Parse and validate every file before touching the store: bad input changes nothing.
-  std::vector<SeriesUpdate> updates(files.size());
-  std::vector<std::string> index_names(files.size());
-  std::vector<int64_t> dropped(files.size());
-  ProgressBar parse_bar("parse", static_cast<int64_t>(files.size()));
-  std::mutex bar_mu;
-  ExitOnError(ParallelFor(static_cast<int>(files.size()), 0, [&](int i) -> Status {
-    const std::string& path = files[i];
-    bool parquet = a.format == "parquet" || (a.format.empty() && fs::path(path).extension() == ".parquet");
-    SeriesUpdate& u = updates[i];
-    u.key = a.key.empty() ? fs::path(path).stem().string() : a.key;
-    if (parquet) {
-      SYSTORE_ASSIGN_OR_RAISE(u.data, ReadParquetInput(path));
-      index_names[i] = "DATETIME";
-    } else {
-      SYSTORE_ASSIGN_OR_RAISE(CsvSeries s, ReadSeriesCsv(path, csv_opts));
-      u.data = s.table;
-      index_names[i] = s.index_name;
-      dropped[i] = s.duplicates_dropped;
-    }
-    if (a.mode == "write") {
-      u.op = SeriesUpdate::Op::kWrite;
-    } else if (a.mode == "append") {
-      u.op = SeriesUpdate::Op::kAppend;
-    } else {
-      u.op = SeriesUpdate::Op::kMerge;
-      u.merge_mode = a.merge_mode == "overwrite"   ? MergeMode::kOverwrite
-                     : a.merge_mode == "fill-gaps" ? MergeMode::kFillGaps
-                                                   : MergeMode::kNewerOnly;
-    }
-    std::lock_guard<std::mutex> lock(bar_mu);
-    parse_bar.Advance();
-    return Status::OK();
-  }));
-  parse_bar.Finish();
-
-  auto store = OpenTimeSeriesStoreOrExit(root);
-  if (!store->GetDatasetOptions(a.dataset).ok()) {
-    DatasetOptions opts = DatasetOptions::ForName(a.dataset);
-    if (!a.kind.empty()) opts.kind = ValueOrExit(ParseSeriesKind(a.kind));
-    if (!a.partition.empty()) opts.partition = ValueOrExit(ParseGranularity(a.partition));
-    opts.csv_index_name = index_names[0];
-    if (updates[0].data->schema()->GetFieldIndex("FINAL") >= 0 && opts.kind == SeriesKind::kOhlcv) {
-      opts.csv_aliases["CLOSE"] = "FINAL";
-    }
-    ExitOnError(store->CreateDataset(a.dataset, opts));
+  std::mutex mu;
+  std::unique_ptr<ProgressBar> bar;
+  BatchIngestOptions o;
+  o.root = root;
+  o.validate = !a.no_validate;
+  o.actor = a.actor;
+  o.progress = [&](int64_t done, int64_t total) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!bar) bar = std::make_unique<ProgressBar>("import", total);
+    bar->Advance();
+  };
+  auto ingest = ValueOrExit(BatchIngest::Open(o));
+  auto d = ValueOrExit(ingest->ImportFiles(a.dataset, a.paths, m, mode));
+  if (bar) bar->Finish();
+  std::cout << "imported " << d.files << " file(s) into " << a.dataset << " (mode " << a.mode
+            << (a.mode == "merge" ? "/" + a.merge_mode : "") << (a.no_validate ? ", validation off: --no-validate" : "")
+            << "): " << d.rows_read << " rows read, " << d.rows_added << " added, " << d.rows_already_stored
+            << " already stored, " << d.rows_unchanged << " unchanged, " << d.rows_conflicting << " conflicting, "
+            << d.rows_removed << " replaced/removed, " << d.rows_quarantined << " quarantined";
+  if (d.rows_already_quarantined) std::cout << ", " << d.rows_already_quarantined << " already quarantined";
+  std::cout << "; version " << (d.version < 0 ? std::string("unchanged") : std::to_string(d.version)) << "; "
+            << d.seconds << " s" << std::endl;
+  for (const auto& r : d.rejected) std::cout << "  rejected " << r << std::endl;
+  for (size_t i = 0; i < d.serious_findings.size() && i < 10; ++i) {
+    const Finding& f = d.serious_findings[i];
+    std::cout << "  " << SeverityName(f.severity) << " " << f.rule << (f.source.empty() ? "" : " at " + f.source) << ": "
+              << f.message << std::endl;
   }
-  int64_t rows_in = 0, dup_dropped = 0;
-  for (size_t i = 0; i < updates.size(); ++i) {
-    rows_in += updates[i].data->num_rows();
-    dup_dropped += dropped[i];
+  if (d.serious_findings.size() > 10) std::cout << "  ... " << d.serious_findings.size() - 10 << " more" << std::endl;
+  if (d.rows_quarantined > 0 || !d.rejected.empty() || !d.serious_findings.empty()) {
+    std::cout << "see: systore quality quarantine list" << std::endl;
   }
-  auto results = ValueOrExit(store->Apply(a.dataset, std::move(updates)));
-  WriteResult total;
-  for (const auto& r : results) {
-    total.rows_added += r.rows_added;
-    total.rows_duplicate += r.rows_duplicate;
-    total.rows_conflicting += r.rows_conflicting;
-    total.rows_ignored += r.rows_ignored;
-    total.rows_removed += r.rows_removed;
-    total.version = r.version;
-  }
-  std::cout << "imported " << files.size() << " series into " << a.dataset << " (mode " << a.mode
-            << (a.mode == "merge" ? "/" + a.merge_mode : "") << "): " << rows_in << " rows read, "
-            << total.rows_added << " added, " << total.rows_duplicate << " duplicates ignored, "
-            << total.rows_conflicting << " conflicting, " << total.rows_ignored << " older ignored, "
-            << total.rows_removed << " replaced/removed";
-  if (dup_dropped) std::cout << ", " << dup_dropped << " repeated timestamps resolved (" << a.duplicates << ")";
-  std::cout << "; version " << (total.version < 0 ? std::string("unchanged") : std::to_string(total.version))
-            << "; " << SecondsSince(t0) << " s" << std::endl;
 }
 
 void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOptions& opts,
@@ -248,9 +178,13 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
 
   auto imp = std::make_shared<ImportArgs>();
   auto* c = ts->add_subcommand("import",
-                               "Import CSV (pysystemtrade layout: DATETIME,<columns>) or Parquet files as series.\n"
-                               "All files are parsed and checked first, then written in one commit:\n"
-                               "a bad file leaves the store unchanged.");
+                               "Import CSV (pysystemtrade layout: DATETIME,<columns>) or Parquet files as series,\n"
+                               "through the quality gate like `systore ingest` (quality.json decides; rows kept out go\n"
+                               "to the quarantine: systore quality quarantine list), one commit for all files.\n"
+                               "A bad line or value is kept out (quarantined) and never stops the import; --no-validate\n"
+                               "(a trusted restore) skips the validators. The summary counts every row.\n"
+                               "  systore ts import prices/adjusted ../shared/data/adjusted_prices_csv --key-from-filename\n"
+                               "  systore ts import prices/adjusted today/ --key-from-filename --mode merge");
   c->add_option("dataset", imp->dataset, "Dataset, e.g. prices/adjusted")->required();
   c->add_option("paths", imp->paths, "Files or directories (every .csv/.parquet inside)")->required();
   auto* key_opt = c->add_option("--key", imp->key, "Series key (single file)");
@@ -262,8 +196,13 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
                 "newer: only rows after the last stored; fill-gaps: only missing timestamps; "
                 "overwrite: replace overlapping rows")
       ->check(CLI::IsMember({"newer", "fill-gaps", "overwrite"}))->capture_default_str();
-  c->add_option("--duplicates", imp->duplicates, "Repeated timestamps in a file: error, keep-first or keep-last")
-      ->check(CLI::IsMember({"error", "keep-first", "keep-last"}))->capture_default_str();
+  c->add_option("--duplicates", imp->duplicates,
+                "Repeated timestamps in a file: error, keep-first or keep-last (default: the dataset's policy in\n"
+                "quality.json, keep-last); the rows not kept go to the quarantine")
+      ->check(CLI::IsMember({"error", "keep-first", "keep-last"}));
+  c->add_option("--string-columns", imp->string_columns, "CSV columns read as text (besides *_CONTRACT)");
+  c->add_flag("--no-validate", imp->no_validate, "Skip the validators (a trusted restore); printed in the summary");
+  c->add_option("--actor", imp->actor, "Recorded in quarantine entries (default $USER)");
   c->add_option("--kind", imp->kind, "For a new dataset: generic, ohlcv or ticks (default from its name)")
       ->check(CLI::IsMember({"generic", "ohlcv", "ticks"}));
   c->add_option("--partition", imp->partition, "For a new dataset: year, month, day or none")

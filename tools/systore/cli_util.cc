@@ -46,8 +46,10 @@ void ProgressBar::Advance(int64_t n) {
 }
 
 void ProgressBar::Finish() {
+  // Off a terminal the 100% line may already be printed: print it once.
+  bool printed = !tty_ && done_ >= total_ && last_decile_ == 10;
   done_ = total_;
-  Draw(true);
+  if (!printed) Draw(true);
   if (tty_) std::fprintf(stderr, "\n");
 }
 
