@@ -116,6 +116,14 @@ class DataBlob {
   Result<OperationalStore*> OperationalForRead(std::string_view data_class);
   Result<ReferenceStore*> ReferenceForRead(std::string_view data_class);
 
+  /// A store by its name in the configuration ("timeseries", "operational" and
+  /// "reference" always exist; others as configured, e.g. "standby"), opened on first use:
+  /// what the `systore ts`, `ops` and `ref` commands work on. NotFound naming the stores;
+  /// InvalidArgument when the store is of another kind.
+  Result<TimeSeriesStore*> TimeSeriesStoreNamed(std::string_view store);
+  Result<OperationalStore*> OperationalStoreNamed(std::string_view store);
+  Result<ReferenceStore*> ReferenceStoreNamed(std::string_view store);
+
   /// A whole series through the cache (L1, L2, then the store, with failover).
   Result<std::shared_ptr<arrow::Table>> ReadSeries(std::string_view data_class, const std::string& key);
   /// Replaces a series in the primary store; the cache follows the class's strategy

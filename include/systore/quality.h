@@ -170,8 +170,9 @@ class ValidatorRegistry {
   friend struct RegistryAccess;
 };
 
-/// Column classification shared by validators: price columns are double columns named
-/// price, open, high, low, close, final, carry, forward, bid, ask, mid (any case).
-bool IsPriceColumnName(const std::string& name);
+/// A finding as JSON text, the form quarantine entries keep and `systore quality ... --format
+/// json` and the Python package show: {"severity", "rule", "dataset", "key", "row",
+/// "message", "source"?, "timestamps", "values", ...}.
+std::string FindingToJsonText(const Finding& f);
 
 }  // namespace systore

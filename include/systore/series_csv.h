@@ -47,7 +47,4 @@ Result<CsvSeries> ParseSeriesCsv(std::string_view content, const std::string& so
 Status WriteSeriesCsv(const arrow::Table& table, const std::string& index_name,
                       const std::map<std::string, std::string>& renames, std::ostream& out);
 
-/// Shortest decimal text that parses back to exactly `v` ("nan", "inf", "-inf" for those).
-std::string FormatDouble(double v);
-
 }  // namespace systore

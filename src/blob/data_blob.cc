@@ -214,6 +214,22 @@ class DataBlob::Impl {
     return OpenSlot(d.secondary);
   }
 
+  // The named store `name`, opened, checked to be of `kind`.
+  Result<Slot*> NamedSlot(std::string_view name, StoreKind kind) {
+    auto it = slots_.find(std::string(name));
+    if (it == slots_.end()) {
+      std::string known;
+      for (const auto& [n, s] : slots_) known += (known.empty() ? "" : ", ") + n;
+      return Status::NotFound("no store named '" + std::string(name) + "' in the configuration (stores: " + known + ")");
+    }
+    if (it->second->config.kind != kind) {
+      return Status::InvalidArgument("store '" + std::string(name) + "' is a " +
+                                     std::string(StoreKindName(it->second->config.kind)) + " store, not " +
+                                     std::string(StoreKindName(kind)));
+    }
+    return OpenSlot(it->first);
+  }
+
   Result<const DataClassInfo*> FindKind(std::string_view name, StoreKind kind) {
     SYSTORE_ASSIGN_OR_RAISE(const DataClassInfo* d, Find(name));
     if (d->kind != kind) {
@@ -308,6 +324,19 @@ Result<OperationalStore*> DataBlob::OperationalForRead(std::string_view name) {
 Result<ReferenceStore*> DataBlob::ReferenceForRead(std::string_view name) {
   SYSTORE_ASSIGN_OR_RAISE(auto d, impl_->FindKind(name, StoreKind::kReference));
   SYSTORE_ASSIGN_OR_RAISE(auto s, impl_->ReadSlot(*d));
+  return s->ref.get();
+}
+
+Result<TimeSeriesStore*> DataBlob::TimeSeriesStoreNamed(std::string_view store) {
+  SYSTORE_ASSIGN_OR_RAISE(auto s, impl_->NamedSlot(store, StoreKind::kTimeSeries));
+  return s->ts.get();
+}
+Result<OperationalStore*> DataBlob::OperationalStoreNamed(std::string_view store) {
+  SYSTORE_ASSIGN_OR_RAISE(auto s, impl_->NamedSlot(store, StoreKind::kOperational));
+  return s->ops.get();
+}
+Result<ReferenceStore*> DataBlob::ReferenceStoreNamed(std::string_view store) {
+  SYSTORE_ASSIGN_OR_RAISE(auto s, impl_->NamedSlot(store, StoreKind::kReference));
   return s->ref.get();
 }
 

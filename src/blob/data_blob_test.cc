@@ -70,6 +70,31 @@ TEST(DataBlob, UnknownClassAndWrongKindAreClearErrors) {
   EXPECT_TRUE(blob->ReadSeries("db_fx_prices", "GBPUSD").status().IsNotFound());
 }
 
+// The commands open their stores by name: the configuration decides which backend.
+TEST(DataBlob, StoresByNameAreTheConfiguredOnes) {
+  TempDir dir, other;
+  auto blob = OpenBlob(dir.path(), "stores:\n  standby: {kind: operational, uri: \"sqlite://" + other.path() +
+                                       "/standby.sqlite\"}\n");
+  auto ts = blob->TimeSeriesStoreNamed("timeseries");
+  ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+  EXPECT_EQ(*ts, *blob->TimeSeries("db_futures_adjusted_prices")) << "one handle per named store";
+  ASSERT_TRUE(blob->ReferenceStoreNamed("reference").ok());
+  auto standby = blob->OperationalStoreNamed("standby");
+  ASSERT_TRUE(standby.ok()) << standby.status().ToString();
+  NewOrder o;
+  o.strategy = "S";
+  o.instrument = "SOFR";
+  o.contract = "20250300";
+  o.quantity = 1;
+  ASSERT_TRUE((*standby)->AddOrder(o).ok());
+  EXPECT_TRUE(std::filesystem::exists(other.path() + "/standby.sqlite"));
+  EXPECT_NE(*standby, *blob->OperationalStoreNamed("operational"));
+  auto missing = blob->TimeSeriesStoreNamed("nope");
+  EXPECT_TRUE(missing.status().IsNotFound());
+  EXPECT_NE(missing.status().message().find("standby"), std::string::npos) << "lists the stores";
+  EXPECT_TRUE(blob->TimeSeriesStoreNamed("standby").status().IsInvalidArgument());
+}
+
 TEST(DataBlob, ReadsAreCachedAndWritesInvalidate) {
   TempDir dir;
   auto blob = OpenBlob(dir.path());

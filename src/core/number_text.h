@@ -3,7 +3,9 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace systore {
@@ -33,6 +35,15 @@ inline bool ParseInt64(std::string_view s, int64_t* out) {
   if (s.empty()) return false;
   auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+/// Shortest decimal text that parses back to exactly `v` ("nan", "inf", "-inf" for those).
+inline std::string FormatDouble(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 }  // namespace systore

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "quality/series_view_internal.h"
+
 namespace systore {
 
 using json = nlohmann::json;

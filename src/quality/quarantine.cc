@@ -71,6 +71,8 @@ Result<Finding> FindingFromJson(const json& j) {
 
 }  // namespace quality_internal
 
+std::string FindingToJsonText(const Finding& f) { return quality_internal::FindingToJson(f).dump(); }
+
 std::string RowText(const arrow::Table& t, int64_t row) {
   std::string out;
   for (int c = 1; c < t.num_columns(); ++c) {

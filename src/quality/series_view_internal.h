@@ -52,3 +52,9 @@ Result<std::shared_ptr<arrow::Table>> TakeRows(const std::shared_ptr<arrow::Tabl
                                                const std::vector<int64_t>& indices);
 
 }  // namespace systore::quality_internal
+
+namespace systore {
+/// Column classification shared by validators: price columns are double columns named
+/// price, open, high, low, close, final, carry, forward, bid, ask, mid (any case).
+bool IsPriceColumnName(const std::string& name);
+}  // namespace systore

@@ -297,6 +297,7 @@ TEST_F(ReferenceStoreTest, ConcurrentReaderSeesOnlyWholeVersions) {
       ++checks;
     }
   });
+  while (checks.load() == 0) std::this_thread::yield();  // the reader is up before the writes start
   for (int i = 0; i < 40; ++i) {
     auto v = store_->Set("config", "k", {{"Value", std::to_string(i)}, {"B", std::to_string(i)}}, kCtx);
     ASSERT_TRUE(v.ok()) << v.status().ToString();

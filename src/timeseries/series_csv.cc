@@ -27,14 +27,6 @@ std::string Trim(std::string_view s) {
 
 }  // namespace
 
-std::string FormatDouble(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
 Result<CsvSeries> ReadSeriesCsv(const std::string& path, const CsvReadOptions& options) {
   auto content = ReadFileToString(path);
   if (!content.ok()) {

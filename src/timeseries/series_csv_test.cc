@@ -7,6 +7,8 @@
 #include <random>
 #include <sstream>
 
+#include "core/number_text.h"
+
 namespace systore {
 namespace {
 

@@ -3,7 +3,8 @@
 
 def test_demo_runs_end_to_end(run):
     out = run("demo", "--instruments", "12", "--years", "3").stdout
-    assert "the same merge again adds 0 rows (idempotent)" in out
+    assert "the same merge again adds 0 rows (idempotent, version unchanged)" in out
+    assert "validated and written" in out and "0 quarantined" in out  # through the quality gate
     assert "durable appends" in out and "flush: one commit" in out
     assert "change log verified: ok" in out
     assert "reconcile against fills: ok" in out

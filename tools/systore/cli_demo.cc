@@ -13,8 +13,7 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
-#include "core/parallel.h"
-#include "core/file_util.h"
+#include "systore/ingest_batch.h"
 #include "systore/operational_store.h"
 #include "systore/reference_store.h"
 #include "systore/series_csv.h"
@@ -83,29 +82,13 @@ std::shared_ptr<arrow::Table> SyntheticHourly(std::mt19937_64& rng, Timestamp fi
                                      l.Finish().ValueOrDie(), c.Finish().ValueOrDie(), v.Finish().ValueOrDie()});
 }
 
-std::vector<SeriesUpdate> LoadCsvFolder(const std::string& dir, CsvReadOptions::Duplicates dups, int64_t* resolved) {
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".csv") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  std::vector<SeriesUpdate> updates(files.size());
-  std::vector<int64_t> dropped(files.size());
-  ProgressBar bar("  parse " + fs::path(dir).filename().string(), static_cast<int64_t>(files.size()));
-  std::mutex mu;
-  CsvReadOptions opts;
-  opts.duplicates = dups;
-  ExitOnError(ParallelFor(static_cast<int>(files.size()), 0, [&](int i) -> Status {
-    SYSTORE_ASSIGN_OR_RAISE(CsvSeries s, ReadSeriesCsv(files[i], opts));
-    updates[i].key = fs::path(files[i]).stem().string();
-    updates[i].data = s.table;
-    dropped[i] = s.duplicates_dropped;
-    std::lock_guard<std::mutex> lock(mu);
-    bar.Advance();
-    return Status::OK();
-  }));
-  bar.Finish();
-  for (auto d : dropped) *resolved += d;
-  return updates;
+// The import path for the demo's writes, into the store the demo holds.
+std::unique_ptr<BatchIngest> OpenIngest(const std::string& root, TimeSeriesStore* store) {
+  BatchIngestOptions o;
+  o.root = root;
+  o.store = store;
+  o.actor = "demo";
+  return ValueOrExit(BatchIngest::Open(o));
 }
 
 // The next weekday's row for each series: last price moved by a small step.
@@ -135,37 +118,26 @@ std::shared_ptr<arrow::Table> NextDay(const std::shared_ptr<arrow::Table>& last_
 
 void RunDemo(const std::string& root, const DemoArgs& a) {
   std::cout << "systore demo: store root " << fs::absolute(root).string() << "\n";
-  auto store = OpenTimeSeriesStoreOrExit(root);
+  StoresOrExit(root, "demo");  // systore.yaml's stores; "demo" is the actor of audit records
+  auto* store = TimeSeriesOrExit(root);
   auto t0 = Clock::now();
   int64_t total_rows = 0;
   std::vector<std::string> adjusted_keys;
 
   if (!a.data.empty()) {
     std::cout << "\n1. Import the pysystemtrade data folder " << a.data << "\n";
-    struct Part {
-      const char* folder;
-      const char* dataset;
-      CsvReadOptions::Duplicates dups;
-    };
-    const Part parts[] = {{"adjusted_prices_csv", "prices/adjusted", CsvReadOptions::Duplicates::kError},
-                          {"multiple_prices_csv", "prices/multiple", CsvReadOptions::Duplicates::kError},
-                          {"fx_prices_csv", "fx/spot", CsvReadOptions::Duplicates::kKeepLast}};
-    for (const auto& p : parts) {
-      std::string dir = a.data + "/" + p.folder;
-      if (!fs::is_directory(dir)) continue;
-      auto t = Clock::now();
-      int64_t resolved = 0;
-      auto updates = LoadCsvFolder(dir, p.dups, &resolved);
-      int64_t rows = 0;
-      for (auto& u : updates) {
-        rows += u.data->num_rows();
-        if (std::string(p.dataset) == "prices/adjusted") adjusted_keys.push_back(u.key);
-      }
-      auto r = ValueOrExit(store->Apply(p.dataset, std::move(updates)));
-      total_rows += rows;
-      std::printf("   %-16s %4zu series %9lld rows  %6.2f s  -> version %lld%s\n", p.dataset, r.size(),
-                  static_cast<long long>(rows), SecondsSince(t), static_cast<long long>(r.empty() ? -1 : r[0].version),
-                  resolved ? (" (" + std::to_string(resolved) + " repeated timestamps resolved keep-last)").c_str() : "");
+    // The pysystemtrade import path: lenient parse, the quality gate, one commit per dataset.
+    auto ingest = OpenIngest(root, store);
+    auto sum = ValueOrExit(ingest->ImportPysystemtrade(a.data));
+    for (const auto& d : sum.datasets) {
+      total_rows += d.rows_added;
+      std::printf("   %-24s %4lld series %9lld rows added, %lld quarantined  %6.2f s  -> version %lld\n", d.dataset.c_str(),
+                  static_cast<long long>(d.series), static_cast<long long>(d.rows_added),
+                  static_cast<long long>(d.rows_quarantined), d.seconds, static_cast<long long>(d.version));
+    }
+    for (const auto& s : ValueOrExit(store->List("prices/adjusted"))) adjusted_keys.push_back(s.key);
+    if (sum.reference_version >= 0) {
+      std::printf("   reference data (csvconfig) -> version %lld\n", static_cast<long long>(sum.reference_version));
     }
   } else {
     std::cout << "\n1. Generate " << a.instruments << " instruments x " << a.years
@@ -196,19 +168,19 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
       u.data = SyntheticDaily(rng, first, days, 1.1, 0.00001, 0.005);
       fx.push_back(u);
     }
-    DatasetOptions hourly_opts = DatasetOptions::ForName("prices/contract_hourly");
-    hourly_opts.csv_aliases["CLOSE"] = "FINAL";
-    ExitOnError(store->CreateDataset("prices/contract_hourly", hourly_opts));
+    // Written as every import is: through the quality gate, one commit per dataset.
+    auto ingest = OpenIngest(root, store);
     for (auto* group : {&adjusted, &hourly, &fx}) {
       const char* ds = group == &adjusted ? "prices/adjusted" : group == &hourly ? "prices/contract_hourly" : "fx/spot";
-      int64_t rows = 0;
-      for (auto& u : *group) rows += u.data->num_rows();
+      std::vector<TableInput> tables;
+      for (auto& u : *group) tables.push_back({u.key, u.data, "synthetic"});
       auto t = Clock::now();
-      auto r = ValueOrExit(store->Apply(ds, *group));
-      total_rows += rows;
+      auto d = ValueOrExit(ingest->ImportTables(ds, tables));
+      total_rows += d.rows_added;
       double s = SecondsSince(t);
-      std::printf("   %-24s %4zu series %9lld rows written in %6.3f s (%.0f rows/s) -> version %lld\n", ds, r.size(),
-                  static_cast<long long>(rows), s, rows / s, static_cast<long long>(r[0].version));
+      std::printf("   %-24s %4lld series %9lld rows validated and written in %6.3f s (%.0f rows/s), %lld quarantined -> version %lld\n",
+                  ds, static_cast<long long>(d.series), static_cast<long long>(d.rows_added), s, d.rows_added / s,
+                  static_cast<long long>(d.rows_quarantined), static_cast<long long>(d.version));
     }
   }
 
@@ -219,33 +191,23 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
   for (auto& tb : tables) rows += tb->num_rows();
   std::printf("   %zu series, %lld rows in %.3f s\n", tables.size(), static_cast<long long>(rows), SecondsSince(t));
 
-  std::cout << "\n3. The daily update: merge one new day into every adjusted series, in one commit\n";
-  std::vector<SeriesUpdate> next;
+  std::cout << "\n3. The daily update: merge one new day into every adjusted series, validated, in one commit\n";
+  std::vector<TableInput> next;
   for (size_t i = 0; i < adjusted_keys.size(); ++i) {
     auto last = ValueOrExit(store->Latest("prices/adjusted", adjusted_keys[i], 1));
-    SeriesUpdate u;
-    u.op = SeriesUpdate::Op::kMerge;
-    u.merge_mode = MergeMode::kNewerOnly;
-    u.key = adjusted_keys[i];
-    // Yesterday's row again (a duplicate, ignored) plus the new day.
-    u.data = arrow::ConcatenateTables({last, NextDay(last, 1.001)}).ValueOrDie();
-    next.push_back(u);
+    // Yesterday's row again (already stored, skipped) plus the new day.
+    next.push_back({adjusted_keys[i], arrow::ConcatenateTables({last, NextDay(last, 1.001)}).ValueOrDie(), "daily update"});
   }
+  auto daily = OpenIngest(root, store);
   t = Clock::now();
-  auto merged = ValueOrExit(store->Apply("prices/adjusted", next));
-  int64_t added = 0, dup = 0;
-  for (auto& r : merged) {
-    added += r.rows_added;
-    dup += r.rows_duplicate;
-  }
-  std::printf("   %lld rows added, %lld duplicates recognised and ignored, in %.3f s -> version %lld\n",
-              static_cast<long long>(added), static_cast<long long>(dup), SecondsSince(t),
-              static_cast<long long>(merged[0].version));
+  auto merged = ValueOrExit(daily->ImportTables("prices/adjusted", next));
+  std::printf("   %lld rows added, %lld already stored and skipped, %lld quarantined, in %.3f s -> version %lld\n",
+              static_cast<long long>(merged.rows_added), static_cast<long long>(merged.rows_already_stored),
+              static_cast<long long>(merged.rows_quarantined), SecondsSince(t), static_cast<long long>(merged.version));
   t = Clock::now();
-  auto again = ValueOrExit(store->Apply("prices/adjusted", next));
-  int64_t added2 = 0;
-  for (auto& r : again) added2 += r.rows_added;
-  std::printf("   the same merge again adds %lld rows (idempotent), %.3f s\n", static_cast<long long>(added2), SecondsSince(t));
+  auto again = ValueOrExit(daily->ImportTables("prices/adjusted", next));
+  std::printf("   the same merge again adds %lld rows (idempotent, version %s), %.3f s\n",
+              static_cast<long long>(again.rows_added), again.version < 0 ? "unchanged" : "NEW", SecondsSince(t));
 
   std::cout << "\n4. Recent reads and history\n";
   const std::string& key = adjusted_keys.front();
@@ -259,7 +221,7 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
   ExitOnError(WriteSeriesCsv(*tail, "DATETIME", {}, csv));
   std::istringstream lines(csv.str());
   for (std::string line; std::getline(lines, line);) std::cout << "     " << line << "\n";
-  int64_t before = merged[0].version - 1;
+  int64_t before = merged.version - 1;
   ReadOptions as_of;
   as_of.as_of_version = before;
   auto old = ValueOrExit(store->Read("prices/adjusted", key, as_of));
@@ -316,15 +278,12 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
 
   std::cout << "\n6. Reference data and the operational store\n";
   {
-    ReferenceStoreOptions ro;
-    ro.root = root;
-    auto ref = ValueOrExit(ReferenceStore::Open(ro));
+    auto* ref = ReferenceOrExit(root);
     ChangeContext ctx{"demo", "demo load"};
     std::string csvconfig = a.data + "/csvconfig";
     const std::string instrument = adjusted_keys.front();
     if (!a.data.empty() && fs::is_directory(csvconfig)) {
-      int64_t v = ValueOrExit(ref->ImportFolder(csvconfig, ctx));
-      std::printf("   imported pysystemtrade csvconfig -> reference version %lld\n", static_cast<long long>(v));
+      std::printf("   reference tables: pysystemtrade's csvconfig, imported in step 1\n");
     } else {
       ValueOrExit(ref->Set("instruments", instrument,
                            {{"Pointsize", "2500"}, {"Currency", "USD"}, {"PerBlock", "0"}, {"Percentage", "0"}, {"PerTrade", "0"}},
@@ -336,11 +295,7 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
                 ValueOrExit(ref->GetValue("spread_costs", instrument, "SpreadCost")).c_str(), verify.ok ? "ok" : "BROKEN",
                 static_cast<long long>(verify.entries), verify.head_hash.substr(0, 12).c_str());
 
-    ExitOnError(CreateDirectories(root + "/operational"));
-    OperationalStoreOptions oo;
-    oo.uri = "sqlite://" + fs::absolute(root + "/operational/ops.sqlite").string();
-    oo.actor = "demo";
-    auto ops = ValueOrExit(OperationalStore::Open(oo));
+    auto* ops = ValueOrExit(StoresOrExit(root).OperationalStoreNamed("operational"));  // systore.yaml
     NewOrder order;
     order.strategy = "carry";
     order.instrument = instrument;

@@ -78,6 +78,7 @@ std::unique_ptr<BatchIngest> OpenBatch(const std::string& root, const BatchArgs&
                                        std::mutex* mu) {
   BatchIngestOptions o;
   o.root = root;
+  o.store = TimeSeriesOrExit(root);
   o.validate = !a.no_validate;
   o.threads = a.threads;
   o.actor = a.actor;
@@ -159,13 +160,13 @@ struct SimArgs {
 };
 
 void RunSimulate(const std::string& root, const SimArgs& a) {
-  auto store = OpenTimeSeriesStoreOrExit(root);
+  auto* store = TimeSeriesOrExit(root);
   StreamIngestOptions so;
   so.root = root;
   so.workers = a.workers;
   so.queue_capacity = a.queue;
   so.validate = !a.no_validate;
-  auto pipe = ValueOrExit(StreamIngest::Open(so, store.get()));
+  auto pipe = ValueOrExit(StreamIngest::Open(so, store));
   std::mutex lat_mu;
   std::vector<double> latencies_us;
   std::atomic<int64_t> invisible{0};

@@ -24,19 +24,25 @@ struct OpsGlobals {
   std::string actor;
 };
 
-std::unique_ptr<OperationalStore> OpenOpsOrExit(const std::string& root, const OpsGlobals& g) {
-  OperationalStoreOptions o;
-  o.uri = g.uri;
-  if (o.uri.empty()) {
-    if (const char* env = std::getenv("SYSTORE_OPS_URI"); env && *env) o.uri = env;
-  }
-  if (o.uri.empty()) o.uri = "sqlite://" + root + "/operational/ops.sqlite";
-  o.actor = g.actor;
-  if (o.actor.empty()) {
+// The operational store: --uri, else $SYSTORE_OPS_URI (explicit overrides, e.g. a
+// one-off look at another backend), else systore.yaml's "operational" store.
+OperationalStore* OpenOpsOrExit(const std::string& root, const OpsGlobals& g) {
+  std::string actor = g.actor;
+  if (actor.empty()) {
     const char* user = std::getenv("USER");
-    o.actor = std::string("cli:") + (user && *user ? user : "unknown");
+    actor = std::string("cli:") + (user && *user ? user : "unknown");
   }
-  return ValueOrExit(OperationalStore::Open(o));
+  std::string uri = g.uri;
+  if (uri.empty()) {
+    if (const char* env = std::getenv("SYSTORE_OPS_URI"); env && *env) uri = env;
+  }
+  if (uri.empty()) return ValueOrExit(StoresOrExit(root, actor).OperationalStoreNamed("operational"));
+  static std::unique_ptr<OperationalStore> explicit_store;
+  OperationalStoreOptions o;
+  o.uri = uri;
+  o.actor = actor;
+  explicit_store = ValueOrExit(OperationalStore::Open(o));
+  return explicit_store.get();
 }
 
 std::string Time(Timestamp t) { return t == 0 ? "-" : FormatTimestamp(t); }
@@ -170,7 +176,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     n.limit_price = na->limit;
     n.parent_id = na->parent;
     n.attributes_json = na->attributes;
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     OrderId id = ValueOrExit(store->AddOrder(n));
     if (na->format == "json") {
       std::cout << json({{"order_id", id}}).dump() << "\n";
@@ -181,7 +187,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
   order->callback([&root, g, order, show_id, show_format] {
     if (!order->get_subcommands().empty()) return;
     if (*show_id <= 0) ExitOnError(Status::InvalidArgument("give an order id (systore ops order ID) or 'order new'"));
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     PrintOrderDetail(ValueOrExit(store->GetOrder(*show_id)), *show_format);
   });
 
@@ -208,7 +214,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     f.commission = fa->commission;
     f.exec_id = fa->exec_id;
     f.time = ParseTimeArg(fa->time, 0);
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     FillResult r = ValueOrExit(store->ApplyFill(f));
     if (fa->format == "json") {
       std::cout << json({{"order", operational::OrderToJson(r.order)},
@@ -234,7 +240,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     AddFormat(c, *fmt);
     std::string v = verb;
     c->callback([&root, g, id, reason, fmt, v] {
-      auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+      auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
       ExitOnError(store->Transact([&](Transaction& t) {
         if (v == "cancel") return t.CancelOrder(*id, *reason);
         if (v == "submit") return t.SubmitOrder(*id);
@@ -274,7 +280,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     q.end = ParseTimeArg(oa->end, kMaxTimestamp);
     q.open_only = oa->open;
     q.limit = oa->limit;
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     PrintOrders(ValueOrExit(store->FindOrders(q)), oa->format);
   });
 
@@ -285,7 +291,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
   fills->add_option("order_id", *fl_id)->required();
   AddFormat(fills, *fl_fmt);
   fills->callback([&root, g, fl_id, fl_fmt] {
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     auto fs = ValueOrExit(store->FillsOfOrder(*fl_id));
     if (*fl_fmt == "json") {
       json j = json::array();
@@ -310,7 +316,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
   positions->add_option("--instrument", pa->instrument);
   AddFormat(positions, pa->format);
   positions->callback([&root, g, pa] {
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     auto sp = ValueOrExit(store->StrategyPositions(pa->strategy, pa->instrument));
     auto cp = ValueOrExit(store->ContractPositions(pa->instrument));
     if (pa->format == "json") {
@@ -342,7 +348,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
   process->add_option("--set", pr->set, "GO, NO-RUN, STOP or PAUSE");
   AddFormat(process, pr->format);
   process->callback([&root, g, pr] {
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     if (!pr->set.empty()) {
       if (pr->name.empty()) ExitOnError(Status::InvalidArgument("--set needs a process name"));
       ControlStatus c = ValueOrExit(ParseControlStatus(pr->set));
@@ -361,7 +367,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
       "reconcile", "Recompute positions from fills; exit code 0 only when every stored position agrees");
   AddFormat(reconcile, *rc_fmt);
   reconcile->callback([&root, g, rc_fmt] {
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     ReconcileReport r = ValueOrExit(store->Reconcile());
     if (*rc_fmt == "json") {
       json d = json::array();
@@ -395,7 +401,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
   audit->add_option("--limit", aa->limit, "At most N records (0: all)")->capture_default_str();
   AddFormat(audit, aa->format);
   audit->callback([&root, g, aa] {
-    auto store = OpenOpsOrExit(ResolveRoot(root), *g);
+    auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     auto log = ValueOrExit(store->AuditLog(aa->after, aa->limit));
     if (aa->format == "json") {
       json j = json::array();

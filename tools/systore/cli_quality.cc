@@ -7,7 +7,6 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
-#include "quality/finding_json_internal.h"
 #include "systore/quality_gate.h"
 #include "systore/series_csv.h"
 
@@ -28,7 +27,7 @@ struct CheckArgs {
 };
 
 void RunCheck(const std::string& root, const CheckArgs& a) {
-  auto store = OpenTimeSeriesStoreOrExit(root);
+  auto* store = TimeSeriesOrExit(root);
   auto gate = OpenGateOrExit(root);
   auto dopts = ValueOrExit(store->GetDatasetOptions(a.dataset));
   std::vector<std::string> keys;
@@ -58,7 +57,7 @@ void RunCheck(const std::string& root, const CheckArgs& a) {
   if (a.format == "json") {
     json j = {{"dataset", a.dataset}, {"series", keys.size()}, {"rows", rows}, {"by_rule", by_rule},
               {"by_severity", by_severity}, {"findings", json::array()}};
-    for (const auto& f : all) j["findings"].push_back(quality_internal::FindingToJson(f));
+    for (const auto& f : all) j["findings"].push_back(json::parse(FindingToJsonText(f)));
     std::cout << j.dump(1) << "\n";
     return;
   }
@@ -85,7 +84,7 @@ json EntryJson(const QuarantineEntry& e) {
   json j = {{"id", e.id},         {"status", e.status}, {"scope", e.scope},   {"dataset", e.dataset},
             {"key", e.key},       {"source", e.source}, {"rows", e.rows},     {"reason", e.reason},
             {"created", FormatTimestamp(e.created)}, {"findings", json::array()}};
-  for (const auto& f : e.findings) j["findings"].push_back(quality_internal::FindingToJson(f));
+  for (const auto& f : e.findings) j["findings"].push_back(json::parse(FindingToJsonText(f)));
   if (!e.raw_lines.empty()) j["raw_lines"] = e.raw_lines;
   return j;
 }
@@ -178,8 +177,8 @@ void AddQualityCommands(CLI::App& app, std::string& root) {
   c->callback([&root, rl] {
     std::string r = ResolveRoot(root);
     auto gate = OpenGateOrExit(r);
-    auto store = OpenTimeSeriesStoreOrExit(r);
-    auto wr = ValueOrExit(gate->quarantine()->Release(std::get<0>(*rl), store.get(), std::get<1>(*rl),
+    auto* store = TimeSeriesOrExit(r);
+    auto wr = ValueOrExit(gate->quarantine()->Release(std::get<0>(*rl), store, std::get<1>(*rl),
                                                       std::get<2>(*rl) ? MergeMode::kOverwrite : MergeMode::kFillGaps));
     std::printf("released %lld: %lld rows added, %lld conflicting with stored rows (kept %s); version %s\n",
                 static_cast<long long>(std::get<0>(*rl)), static_cast<long long>(wr.rows_added),

@@ -16,10 +16,17 @@ struct RefArgs {
   int64_t v1 = 0, v2 = 0;
 };
 
-std::unique_ptr<ReferenceStore> OpenRefOrExit(const std::string& root, bool allow_corrupt = false) {
+// The configuration's reference store. `ref verify` alone opens the store itself: it must
+// open a log whose hash chain is broken to say where.
+ReferenceStore* OpenRefOrExit(const std::string& root) { return ReferenceOrExit(root); }
+
+std::unique_ptr<ReferenceStore> OpenCorruptibleRefOrExit(const std::string& root) {
   ReferenceStoreOptions o;
   o.root = root;
-  o.allow_corrupt_log = allow_corrupt;
+  for (const auto& h : StoresOrExit(root).CheckHealth(/*open=*/false)) {
+    if (h.store == "reference") o.root = h.location;  // where systore.yaml puts it
+  }
+  o.allow_corrupt_log = true;
   return ValueOrExit(ReferenceStore::Open(o));
 }
 
@@ -110,7 +117,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
 
   auto* c = ref->add_subcommand("list", "List tables with row counts and the version that last changed each");
   c->callback([&root] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     auto snap = store->Current();
     std::printf("%-16s %6s %5s %8s  %-19s  %s\n", "table", "rows", "cols", "version", "last change (UTC)", "file");
     for (const auto& t : ValueOrExit(store->ListTables())) {
@@ -127,7 +134,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c->add_option("key", a->key, "Row key, e.g. an instrument code (holidays: CALENDAR/YYYY-MM-DD)");
   c->add_option("--format", a->format, "table (CSV / field list) or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   c->callback([&root, a] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     auto t = ValueOrExit(store->GetTable(a->table));
     PrintTable(*t, a->key, a->format);
     WarnHandEdits(*store);
@@ -145,7 +152,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
       if (eq == std::string::npos || eq == 0) ExitOnError(Status::InvalidArgument("expected FIELD=VALUE, got '" + s + "'"));
       fields.emplace_back(s.substr(0, eq), s.substr(eq + 1));
     }
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     int64_t before = store->Current()->version();
     int64_t v = ValueOrExit(store->Set(a->table, a->key, fields, Context(*a)));
     if (v == before) {
@@ -160,7 +167,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c->add_option("key", a->key, "Row key")->required();
   AddWriteFlags(c, *a);
   c->callback([&root, a] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     std::printf("version %lld\n", static_cast<long long>(ValueOrExit(store->DeleteRow(a->table, a->key, Context(*a)))));
   });
 
@@ -173,7 +180,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c->add_option("--reason", a->reason, "Why (default: \"import <path>\")");
   c->add_option("--actor", a->actor, "Who (default: $USER)");
   c->callback([&root, a] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     ChangeContext ctx = Context(*a);
     if (ctx.reason.empty()) ctx.reason = "import " + a->dir;
     int64_t before = store->Current()->version();
@@ -194,7 +201,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c->add_option("table", a->table, "Table name")->required();
   c->add_option("key", a->key, "Row key");
   c->callback([&root, a] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     for (const auto& e : ValueOrExit(store->History(a->table, a->key))) {
       std::printf("version %lld  %s  %s  %s: %s\n", static_cast<long long>(e.version), FormatTimestamp(e.time).c_str(),
                   e.actor.c_str(), e.operation.c_str(), e.reason.c_str());
@@ -213,7 +220,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c->add_option("v1", a->v1, "From version")->required();
   c->add_option("v2", a->v2, "To version")->required();
   c->callback([&root, a] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     PrintChange(ValueOrExit(store->Diff(a->table, a->v1, a->v2)));
   });
 
@@ -223,7 +230,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c->add_option("--key", a->key, "Show only this row");
   c->add_option("--format", a->format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   c->callback([&root, a] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     std::shared_ptr<const ReferenceSnapshot> snap;
     if (!a->time.empty() && a->time[0] == 'v') {
       snap = ValueOrExit(store->AsOfVersion(std::stoll(a->time.substr(1))));
@@ -240,7 +247,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
                           "Check the change log's hash chain and that replaying it reproduces the CSV files;\n"
                           "reports the first bad entry. Exit code 1 when a check fails.");
   c->callback([&root] {
-    auto store = OpenRefOrExit(ResolveRoot(root), /*allow_corrupt=*/true);
+    auto store = OpenCorruptibleRefOrExit(ResolveRoot(root));
     auto r = ValueOrExit(store->Verify());
     for (const auto& p : r.problems) std::printf("FAIL: %s\n", p.c_str());
     if (!r.ok) {
@@ -259,7 +266,7 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c->add_option("table", a->table, "Table name")->required();
   AddWriteFlags(c, *a);
   c->callback([&root, a] {
-    auto store = OpenRefOrExit(ResolveRoot(root));
+    auto* store = OpenRefOrExit(ResolveRoot(root));
     int64_t before = store->Current()->version();
     int64_t v = ValueOrExit(store->Adopt(a->table, Context(*a)));
     if (v == before) {

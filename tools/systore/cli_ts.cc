@@ -1,5 +1,7 @@
 // `systore ts ...`: the time-series store from the command line.
 #include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <parquet/arrow/writer.h>
 
 #include <fstream>
 #include <iostream>
@@ -11,7 +13,6 @@
 #include "cli_util.h"
 #include "systore/ingest_batch.h"
 #include "systore/series_csv.h"
-#include "timeseries/parquet_io.h"
 
 namespace systore::cli {
 namespace {
@@ -85,6 +86,7 @@ void RunImport(const std::string& root, const ImportArgs& a) {
   std::unique_ptr<ProgressBar> bar;
   BatchIngestOptions o;
   o.root = root;
+  o.store = TimeSeriesOrExit(root);
   o.validate = !a.no_validate;
   o.actor = a.actor;
   o.progress = [&](int64_t done, int64_t total) {
@@ -121,7 +123,13 @@ void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOption
   std::ostream* out = &std::cout;
   if (format == "parquet") {
     if (output.empty()) ExitOnError(Status::InvalidArgument("--format parquet needs --output FILE"));
-    ValueOrExit(WriteParquetFile(output, *table, opts));
+    // A plain Parquet file any reader opens (zstd, like the store's own files).
+    auto file = arrow::io::FileOutputStream::Open(output);
+    if (!file.ok()) ExitOnError(Status::IOError("cannot write " + output + ": " + file.status().message()));
+    auto props = parquet::WriterProperties::Builder().compression(parquet::Compression::ZSTD)->build();
+    arrow::Status st = parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *file, 1 << 20, props);
+    if (st.ok()) st = (*file)->Close();
+    if (!st.ok()) ExitOnError(Status::IOError("writing " + output + ": " + st.message()));
     std::cerr << "wrote " << table->num_rows() << " rows to " << output << std::endl;
     return;
   }
@@ -144,7 +152,7 @@ void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOption
           row[name] = FormatTimestamp(static_cast<const arrow::TimestampArray&>(*a).Value(r));
         } else if (a->type_id() == arrow::Type::DOUBLE) {
           double v = static_cast<const arrow::DoubleArray&>(*a).Value(r);
-          if (std::isfinite(v)) row[name] = v; else row[name] = FormatDouble(v);
+          if (std::isfinite(v)) row[name] = v; else row[name] = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
         } else if (a->type_id() == arrow::Type::INT64) {
           row[name] = static_cast<const arrow::Int64Array&>(*a).Value(r);
         } else {
@@ -221,7 +229,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("--format", rd->format, "csv, json or parquet")->check(CLI::IsMember({"csv", "json", "parquet"}))->capture_default_str();
   c->add_option("--output,-o", rd->output, "Write to FILE instead of stdout");
   c->callback([&root, rd] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     auto t = ValueOrExit(store->Read(rd->dataset, rd->key, ToReadOptions(*rd)));
     OutputTable(t, ValueOrExit(store->GetDatasetOptions(rd->dataset)), rd->format, rd->output);
   });
@@ -234,7 +242,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("--columns", lt->columns, "Comma-separated value columns (default: all)");
   c->add_option("--format", lt->format, "csv or json")->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
   c->callback([&root, lt] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     auto t = ValueOrExit(store->Latest(lt->dataset, lt->key, lt->n, ToReadOptions(*lt)));
     OutputTable(t, ValueOrExit(store->GetDatasetOptions(lt->dataset)), lt->format, "");
   });
@@ -244,7 +252,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("dataset", ls->dataset, "Dataset (omit to list datasets)");
   c->add_option("--prefix", ls->key, "Only keys starting with this");
   c->callback([&root, ls] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     if (ls->dataset.empty()) {
       for (const auto& d : ValueOrExit(store->ListDatasets())) {
         auto series = ValueOrExit(store->List(d));
@@ -268,7 +276,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("dataset", vs->dataset)->required();
   c->add_option("key", vs->key);
   c->callback([&root, vs] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     std::printf("%8s  %-19s  %-12s %10s %10s  keys\n", "version", "committed (UTC)", "operation", "added", "removed");
     for (const auto& v : ValueOrExit(store->Versions(vs->dataset, vs->key))) {
       std::string keys;
@@ -286,7 +294,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("--retention-hours", std::get<1>(*vac), "Keep unreferenced files this long, so readers of older versions keep working")->capture_default_str();
   c->add_flag("--dry-run", std::get<2>(*vac), "Only report what would be deleted");
   c->callback([&root, vac] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     auto r = ValueOrExit(store->Vacuum(std::get<0>(*vac), static_cast<int64_t>(std::get<1>(*vac) * 3600e9), std::get<2>(*vac)));
     std::printf("%s %lld files (%lld bytes); %lld unreferenced files kept for retention\n",
                 std::get<2>(*vac) ? "would delete" : "deleted", static_cast<long long>(r.files_deleted),
@@ -300,7 +308,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
                          "its pid, if another process is writing the dataset.");
   c->add_option("dataset", *fl)->required();
   c->callback([&root, fl] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     ExitOnError(store->Flush(*fl));
     for (const auto& r : store->RecoveryReports()) {
       std::printf("recovered %lld log records (%lld rows)%s%s\n", static_cast<long long>(r.records_replayed),
@@ -313,7 +321,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c = ts->add_subcommand("compact", "Merge each partition's files into one (one commit; vacuum removes the old files later)");
   c->add_option("dataset", *cp)->required();
   c->callback([&root, cp] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     size_t before = 0, after = 0;
     for (const auto& s : ValueOrExit(store->List(*cp))) before += s.files;
     auto r = ValueOrExit(store->Compact(*cp));
@@ -329,7 +337,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("--start", del->start, "Inclusive start of the rows to delete");
   c->add_option("--end", del->end, "Inclusive end of the rows to delete");
   c->callback([&root, del] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     WriteResult r = del->start.empty() && del->end.empty()
                         ? ValueOrExit(store->Delete(del->dataset, del->key))
                         : ValueOrExit(store->DeleteRange(del->dataset, del->key, ParseTimeArg(del->start, kMinTimestamp),
@@ -342,7 +350,7 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("action", snap->first, "create, list or delete")->required()->check(CLI::IsMember({"create", "list", "delete"}));
   c->add_option("name", snap->second, "Snapshot name");
   c->callback([&root, snap] {
-    auto store = OpenTimeSeriesStoreOrExit(ResolveRoot(root));
+    auto* store = TimeSeriesOrExit(ResolveRoot(root));
     if (snap->first == "list") {
       for (const auto& s : ValueOrExit(store->ListSnapshots())) {
         std::printf("%-24s %s  %zu datasets\n", s.name.c_str(), FormatTimestamp(s.created_at).c_str(), s.dataset_versions.size());

@@ -13,16 +13,45 @@ std::string ResolveRoot(const std::string& flag) {
   return "./systore-data";
 }
 
+namespace {
+std::unique_ptr<DataBlob>& Stores() {
+  static std::unique_ptr<DataBlob> blob;
+  return blob;
+}
+}  // namespace
+
 void ExitOnError(const Status& st) {
   if (st.ok()) return;
   std::cerr << "error: " << st.ToString() << std::endl;
+  if (auto& blob = Stores()) (void)blob->CloseAll();  // what was acknowledged is durable; close cleanly
   std::exit(1);
 }
 
-std::unique_ptr<TimeSeriesStore> OpenTimeSeriesStoreOrExit(const std::string& root) {
-  TimeSeriesStoreOptions opts;
-  opts.root = root;
-  return ValueOrExit(TimeSeriesStore::Open(opts));
+DataBlob& StoresOrExit(const std::string& root, const std::string& actor) {
+  auto& blob = Stores();
+  if (!blob) {
+    DataBlobOptions o;
+    o.root = root;
+    o.actor = actor;
+    blob = ValueOrExit(DataBlob::Open(o));
+  }
+  return *blob;
+}
+
+TimeSeriesStore* TimeSeriesOrExit(const std::string& root) {
+  return ValueOrExit(StoresOrExit(root).TimeSeriesStoreNamed("timeseries"));
+}
+
+ReferenceStore* ReferenceOrExit(const std::string& root) {
+  return ValueOrExit(StoresOrExit(root).ReferenceStoreNamed("reference"));
+}
+
+void CloseStores() {
+  auto& blob = Stores();
+  if (!blob) return;
+  Status st = blob->CloseAll();
+  blob.reset();
+  ExitOnError(st);
 }
 
 Timestamp ParseTimeArg(const std::string& text, Timestamp unbounded) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "systore/data_blob.h"
 #include "systore/timeseries_store.h"
 
 namespace systore::cli {
@@ -13,8 +14,17 @@ namespace systore::cli {
 /// Resolved store root: --root, else $SYSTORE_ROOT, else ./systore-data.
 std::string ResolveRoot(const std::string& flag);
 
-/// Opens the time-series store at `root` or prints the error and exits(1).
-std::unique_ptr<TimeSeriesStore> OpenTimeSeriesStoreOrExit(const std::string& root);
+/// The stores of `root` as <root>/systore.yaml configures them (a DataBlob): every
+/// command opens its stores here, so one configuration selects the backends for all of
+/// them. Opened once per process (the first call's actor is recorded in operational
+/// audit records); CloseStores() flushes and closes it (main does, and exits through
+/// ExitOnError too).
+DataBlob& StoresOrExit(const std::string& root, const std::string& actor = "");
+/// The configuration's "timeseries" and "reference" stores.
+TimeSeriesStore* TimeSeriesOrExit(const std::string& root);
+ReferenceStore* ReferenceOrExit(const std::string& root);
+/// Closes the stores StoresOrExit opened; prints the error and exits(1) if that fails.
+void CloseStores();
 
 /// Prints "error: <status>" to stderr and exits with code 1 when `st` is not OK.
 void ExitOnError(const Status& st);

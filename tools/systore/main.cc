@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli_commands.h"
+#include "cli_util.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -30,5 +31,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  systore::cli::CloseStores();
   return 0;
 }
