@@ -121,3 +121,31 @@ def test_help_teaches_and_the_stub_matches_the_extension(tmp_path):
     subprocess.run([sys.executable, "-m", "nanobind.stubgen", "-q", "-m", "systore._systore", "-o", str(out)],
                    check=True, env={**__import__("os").environ, "PYTHONPATH": str(pkg.parent)})
     assert out.read_text() == committed.read_text(), "regenerate python/systore/_systore.pyi (see docs/python.md)"
+
+
+def test_frames_match_pyarrow_conversion_and_arrow_reads(tmp_path):
+    # Frames are built from numpy directly (systore._frames), not Table.to_pandas: the same
+    # frame as pyarrow's conversion for numbers, nulls, text and several chunks; writable.
+    from systore._frames import to_pandas
+
+    ts = pa.array(np.arange(6, dtype="int64") * 86_400 * 10**9, pa.timestamp("ns", "UTC"))
+    t = pa.table({"ts": ts, "PRICE": pa.array([1.5, None, 3.0, 4.0, 5.0, 6.0]),
+                  "PRICE_CONTRACT": pa.array(["20240300", "20240300", None, "x", "y", "z"]),
+                  "VOLUME": pa.array([1, 2, None, 4, 5, 6], pa.int64())})
+    want = t.drop_columns(["ts"]).to_pandas()
+    want.index = pd.DatetimeIndex(ts.cast(pa.int64()).to_numpy().view("datetime64[ns]"), name="DATETIME")
+    for table in (t, pa.concat_tables([t.slice(0, 2), t.slice(2)])):
+        got = to_pandas(table)
+        pd.testing.assert_frame_equal(got, want)
+        got.iloc[0, 0] = 9.0  # owns its memory
+        assert t.column("PRICE")[0].as_py() == 1.5
+    empty = to_pandas(t.slice(0, 0))
+    assert list(empty.columns) == ["PRICE", "PRICE_CONTRACT", "VOLUME"] and len(empty) == 0
+
+    st = systore.open(str(tmp_path / "s"))
+    st.timeseries.write("prices/adjusted", "A", want[["PRICE"]].fillna(2.0))
+    arrow = st.timeseries.latest_arrow("prices/adjusted", "A", n=2)
+    assert isinstance(arrow, pa.Table) and arrow.column("PRICE").to_pylist() == [5.0, 6.0]
+    many = st.timeseries.read_many_arrow("prices/adjusted", ["A"])
+    assert many["A"].num_rows == 6
+    pd.testing.assert_frame_equal(st.timeseries.latest("prices/adjusted", "A", n=2), to_pandas(arrow))
