@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "operational/conformance_internal.h"
-#include "operational/sql_transaction.h"
+#include "operational/record_json.h"
 
 namespace systore::testing {
 namespace {

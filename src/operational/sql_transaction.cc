@@ -1,8 +1,9 @@
 #include "operational/sql_transaction.h"
 
-#include "operational/order_rules_internal.h"
-
 #include <string>
+
+#include "operational/order_rules_internal.h"
+#include "operational/record_json.h"
 
 namespace systore::operational {
 
@@ -63,52 +64,6 @@ Result<Order> RowToOrder(const SqlRow& r) {
 }
 
 }  // namespace
-
-nlohmann::json OrderToJson(const Order& o) {
-  nlohmann::json j = {{"id", o.id},
-                      {"level", OrderLevelName(o.level)},
-                      {"parent_id", o.parent_id ? nlohmann::json(*o.parent_id) : nlohmann::json(nullptr)},
-                      {"strategy", o.strategy},
-                      {"instrument", o.instrument},
-                      {"contract", o.contract},
-                      {"side", SideName(o.side)},
-                      {"quantity", o.quantity},
-                      {"type", OrderTypeName(o.type)},
-                      {"limit_price", o.limit_price ? nlohmann::json(*o.limit_price) : nlohmann::json(nullptr)},
-                      {"status", OrderStatusName(o.status)},
-                      {"filled_quantity", o.filled_quantity},
-                      {"average_fill_price", o.average_fill_price},
-                      {"commission", o.commission},
-                      {"attributes", o.attributes},
-                      {"reason", o.reason},
-                      {"created_at", o.created_at},
-                      {"submitted_at", o.submitted_at},
-                      {"first_fill_at", o.first_fill_at},
-                      {"last_fill_at", o.last_fill_at},
-                      {"filled_at", o.filled_at},
-                      {"cancelled_at", o.cancelled_at},
-                      {"rejected_at", o.rejected_at}};
-  return j;
-}
-
-nlohmann::json FillToJson(const Fill& f) {
-  return {{"exec_id", f.exec_id}, {"order_id", f.order_id},     {"quantity", f.quantity},
-          {"price", f.price},     {"commission", f.commission}, {"time", f.time}};
-}
-
-nlohmann::json ProcessToJson(const ProcessState& p) {
-  nlohmann::json methods = nlohmann::json::object();
-  for (const auto& [m, t] : p.methods) methods[m] = {{"last_start", t.last_start}, {"last_end", t.last_end}};
-  return {{"name", p.name},
-          {"control", ControlStatusName(p.control)},
-          {"running", p.running},
-          {"pid", p.pid},
-          {"last_start", p.last_start},
-          {"last_end", p.last_end},
-          {"recently_crashed", p.recently_crashed},
-          {"depends_on", p.depends_on},
-          {"methods", methods}};
-}
 
 Status SqlTransaction::Audit(std::string_view operation, std::string_view entity, std::string_view key,
                              const nlohmann::json& before, const nlohmann::json& after) {
@@ -560,12 +515,6 @@ Result<std::optional<RollState>> SqlTransaction::DoGetRollState(std::string_view
   if (rows.empty()) return std::optional<RollState>();
   SYSTORE_ASSIGN_OR_RAISE(RollState s, ParseRollState(rows[0].Text(0)));
   return std::optional<RollState>(s);
-}
-
-nlohmann::json TradeLimitJson(const TradeLimit& l) {
-  return {{"instrument", l.instrument},   {"strategy", l.strategy},
-          {"period_days", l.period_days}, {"limit", l.limit},
-          {"traded_since_reset", l.traded_since_reset}, {"last_reset", l.last_reset}};
 }
 
 Status SqlTransaction::DoSetTradeLimit(const TradeLimit& l) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "operational/record_json.h"  // for python/src/systore_ext.cc, which reaches the JSON forms here
 #include "operational/sql_internal.h"
 #include "systore/operational_store.h"
 
@@ -61,11 +62,5 @@ class SqlTransaction final : public Transaction {
   std::string actor_;
   Dialect d_;
 };
-
-/// JSON forms used by the audit log and `--format json`.
-nlohmann::json OrderToJson(const Order& o);
-nlohmann::json FillToJson(const Fill& f);
-nlohmann::json ProcessToJson(const ProcessState& p);
-nlohmann::json TradeLimitJson(const TradeLimit& l);
 
 }  // namespace systore::operational

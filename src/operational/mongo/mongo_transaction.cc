@@ -4,7 +4,7 @@
 #include <set>
 
 #include "operational/order_rules_internal.h"
-#include "operational/sql_transaction.h"  // OrderToJson, FillToJson, ProcessToJson, TradeLimitJson
+#include "operational/record_json.h"
 
 namespace systore::operational {
 namespace {
