@@ -108,4 +108,11 @@ struct Fill {
   Timestamp time = 0;
 };
 
+/// The order as JSON text: one object with every field above ("level", "side", "type"
+/// and "status" by name, unset parent_id/limit_price as null, times as ns). The form
+/// the audit log records and `systore ops ... --format json` prints.
+std::string ToJson(const Order& order);
+/// The fill as JSON text: {"exec_id", "order_id", "quantity", "price", "commission", "time"}.
+std::string ToJson(const Fill& fill);
+
 }  // namespace systore

@@ -36,4 +36,9 @@ struct ProcessState {
   std::map<std::string, MethodTimes> methods;
 };
 
+/// The process state as JSON text: one object with every field above, control by name,
+/// methods as {"<method>": {"last_start", "last_end"}}. The form the audit log records
+/// and `systore ops process --format json` prints.
+std::string ToJson(const ProcessState& process);
+
 }  // namespace systore

@@ -55,3 +55,11 @@ nlohmann::json TradeLimitJson(const TradeLimit& l) {
 }
 
 }  // namespace systore::operational
+
+namespace systore {
+
+std::string ToJson(const Order& order) { return operational::OrderToJson(order).dump(); }
+std::string ToJson(const Fill& fill) { return operational::FillToJson(fill).dump(); }
+std::string ToJson(const ProcessState& process) { return operational::ProcessToJson(process).dump(); }
+
+}  // namespace systore

@@ -1,5 +1,6 @@
 // The JSON forms of the operational records: what the audit log stores as before/after,
-// what the MongoDB backend stores as documents, and what `--format json` prints. One
+// what the MongoDB backend stores as documents, and what `--format json` prints (as text
+// through the public ToJson() of systore/order.h and systore/process_control.h). One
 // definition, so every backend audits the same fields.
 #pragma once
 

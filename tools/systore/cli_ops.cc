@@ -11,7 +11,6 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
-#include "operational/sql_transaction.h"
 #include "systore/operational_store.h"
 
 namespace systore::cli {
@@ -73,7 +72,7 @@ void PrintTable(const std::vector<std::string>& header, const std::vector<std::v
 void PrintOrders(const std::vector<Order>& orders, const std::string& format) {
   if (format == "json") {
     json j = json::array();
-    for (const auto& o : orders) j.push_back(operational::OrderToJson(o));
+    for (const auto& o : orders) j.push_back(json::parse(ToJson(o)));
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -91,7 +90,7 @@ void PrintOrders(const std::vector<Order>& orders, const std::string& format) {
 }
 
 void PrintOrderDetail(const Order& o, const std::string& format) {
-  json j = operational::OrderToJson(o);
+  json j = json::parse(ToJson(o));
   if (format == "json") {
     std::cout << j.dump(2) << "\n";
     return;
@@ -106,7 +105,7 @@ void PrintOrderDetail(const Order& o, const std::string& format) {
 void PrintProcesses(const std::vector<ProcessState>& ps, const std::string& format) {
   if (format == "json") {
     json j = json::array();
-    for (const auto& p : ps) j.push_back(operational::ProcessToJson(p));
+    for (const auto& p : ps) j.push_back(json::parse(ToJson(p)));
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -217,7 +216,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     FillResult r = ValueOrExit(store->ApplyFill(f));
     if (fa->format == "json") {
-      std::cout << json({{"order", operational::OrderToJson(r.order)},
+      std::cout << json({{"order", json::parse(ToJson(r.order))},
                          {"strategy_position", r.strategy_position},
                          {"contract_position", r.contract_position}})
                        .dump(2)
@@ -248,7 +247,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
       }));
       Order o = ValueOrExit(store->GetOrder(*id));
       if (*fmt == "json") {
-        std::cout << operational::OrderToJson(o).dump(2) << "\n";
+        std::cout << json::parse(ToJson(o)).dump(2) << "\n";
       } else {
         std::cout << "order " << o.id << " " << OrderStatusName(o.status) << "\n";
       }
@@ -295,7 +294,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     auto fs = ValueOrExit(store->FillsOfOrder(*fl_id));
     if (*fl_fmt == "json") {
       json j = json::array();
-      for (const auto& f : fs) j.push_back(operational::FillToJson(f));
+      for (const auto& f : fs) j.push_back(json::parse(ToJson(f)));
       std::cout << j.dump(2) << "\n";
       return;
     }
