@@ -175,6 +175,9 @@ class Transaction {
 
  protected:
   explicit Transaction(bool read_only) : read_only_(read_only) {}
+  /// One audit record through DoAudit(), for the backends' own mutations.
+  Status Audit(std::string_view operation, std::string_view entity, std::string_view key,
+               const nlohmann::json& before, const nlohmann::json& after);
 
  private:
   Status CheckWritable(std::string_view op);
@@ -190,11 +193,31 @@ class Transaction {
   virtual Result<Order> DoGetOrder(OrderId id) = 0;
   virtual Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) = 0;
   virtual Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) = 0;
-  virtual Result<FillResult> DoApplyFill(const FillRequest& fill) = 0;
-  /// Adds a child's fill to parent order `parent` (filled quantity, average price,
-  /// status, times; positions are not touched) and returns it after; InvalidArgument
-  /// when it would overfill the parent.
-  virtual Result<Order> DoApplyChildFill(OrderId parent, const FillRequest& fill) = 0;
+
+  // Storage hooks of ApplyFill. The workflow (order rules, the records a fill writes,
+  // audit, roll-up to the parents) is written once, in ApplyFill; these only store.
+  /// The order, locked until the transaction ends where the backend locks rows;
+  /// NotFound ("order N not found") when unknown.
+  virtual Result<Order> DoGetOrderForUpdate(OrderId id) = 0;
+  /// True when a fill with this exec id is stored (of any order).
+  virtual Result<bool> DoFillExists(std::string_view exec_id) = 0;
+  /// Stores a new fill; AlreadyExists when its exec id is taken.
+  virtual Status DoInsertFill(const Fill& fill) = 0;
+  /// Stores what a fill changes in an order: status, filled quantity, average price,
+  /// commission and the fill times of `after`.
+  virtual Status DoUpdateOrderFill(const Order& after) = 0;
+  /// Adds `delta.position` to the (strategy, instrument) position, creating it at 0, and
+  /// sets its updated_at; returns the position after.
+  virtual Result<int64_t> DoAddToStrategyPosition(const StrategyPosition& delta) = 0;
+  /// The same for the (instrument, contract) position.
+  virtual Result<int64_t> DoAddToContractPosition(const ContractPosition& delta) = 0;
+  virtual Status DoInsertTrade(const Trade& trade) = 0;
+  /// Adds cash flow, commission and traded quantity to the (day, strategy, instrument)
+  /// record, creating it at 0.
+  virtual Status DoAddToDailyPnl(const DailyPnl& delta) = 0;
+  /// Adds `quantity` to traded_since_reset of every trade limit of the instrument for
+  /// this strategy or for all strategies (""), whatever the period.
+  virtual Status DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy, int64_t quantity) = 0;
   virtual Result<std::vector<Order>> DoFindOrders(const OrderQuery& query) = 0;
   virtual Result<std::vector<Fill>> DoFillsOfOrder(OrderId id) = 0;
   virtual Result<std::vector<StrategyPosition>> DoStrategyPositions(std::string_view strategy,
@@ -228,8 +251,14 @@ class Transaction {
   /// `present` false to remove the close.
   virtual Status DoSetTemporaryClose(std::string_view instrument, bool present, std::optional<int64_t> saved_limit) = 0;
   virtual Result<std::optional<std::optional<int64_t>>> DoGetTemporaryClose(std::string_view instrument) = 0;
+  /// Appends audit records with the next sequence numbers, the handle's actor and one
+  /// time for all of them (the records' seq, time and actor are ignored).
+  virtual Status DoAudit(const std::vector<AuditRecord>& records) = 0;
 
   Result<ProcessState> ProcessOrNew(std::string_view name);
+  // The fill workflow on the hooks above (operational/transaction_fill.cc).
+  Result<FillResult> FillOrder(const FillRequest& fill, const std::string& where);
+  Result<Order> FillParent(OrderId parent, const FillRequest& fill);
 
   bool read_only_;
   Status doom_;

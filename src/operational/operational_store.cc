@@ -173,7 +173,7 @@ Result<FillResult> Transaction::ApplyFill(const FillRequest& f) {
   }
   FillRequest copy = f;
   copy.time = NowIfZero(f.time);
-  auto out = DoApplyFill(copy);
+  auto out = FillOrder(copy, where);
   if (!out.ok()) return Doom(std::move(out));
   // Roll the fill up the parent chain (strategy order <- contract order <- broker order).
   constexpr int kMaxOrderDepth = 16;
@@ -183,7 +183,7 @@ Result<FillResult> Transaction::ApplyFill(const FillRequest& f) {
       return Doom(Result<FillResult>(Status::Corruption(where + ": the parent chain is longer than " +
                                                         std::to_string(kMaxOrderDepth) + " orders (a cycle?)")));
     }
-    auto p = DoApplyChildFill(*parent, copy);
+    auto p = FillParent(*parent, copy);
     if (!p.ok()) return Doom(Result<FillResult>(p.status()));
     parent = p->parent_id;
   }

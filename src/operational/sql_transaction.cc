@@ -65,13 +65,21 @@ Result<Order> RowToOrder(const SqlRow& r) {
 
 }  // namespace
 
-Status SqlTransaction::Audit(std::string_view operation, std::string_view entity, std::string_view key,
-                             const nlohmann::json& before, const nlohmann::json& after) {
-  return s_.Exec(
-      "INSERT INTO audit_log (at, actor, operation, entity, record_key, before_json, after_json) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      {Now(), actor_, Str(operation), Str(entity), Str(key),
-       before.is_null() ? SqlNull() : SqlValue(before.dump()), after.is_null() ? SqlNull() : SqlValue(after.dump())});
+// One statement for all the records (a fill writes four).
+Status SqlTransaction::DoAudit(const std::vector<AuditRecord>& records) {
+  if (records.empty()) return Status::OK();
+  const int64_t now = Now();
+  std::string sql = "INSERT INTO audit_log (at, actor, operation, entity, record_key, before_json, after_json) VALUES ";
+  std::vector<SqlValue> params;
+  const auto json_or_null = [](const nlohmann::json& j) { return j.is_null() ? SqlNull() : SqlValue(j.dump()); };
+  for (const AuditRecord& r : records) {
+    sql += params.empty() ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+    for (SqlValue v : {SqlValue(now), SqlValue(actor_), SqlValue(r.operation), SqlValue(r.entity), SqlValue(r.key),
+                       json_or_null(r.before), json_or_null(r.after)}) {
+      params.push_back(std::move(v));
+    }
+  }
+  return s_.Exec(sql, params);
 }
 
 // ---- Orders -------------------------------------------------------------------------------
@@ -91,7 +99,7 @@ Result<Order> SqlTransaction::DoGetOrder(OrderId id) {
   return RowToOrder(rows[0]);
 }
 
-Result<Order> SqlTransaction::GetOrderForUpdate(OrderId id) {
+Result<Order> SqlTransaction::DoGetOrderForUpdate(OrderId id) {
   SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(std::string("SELECT ") + kOrderColumns +
                                                   " FROM orders WHERE order_id = ?" + ForUpdate(d_),
                                               {id}));
@@ -118,7 +126,7 @@ Result<OrderId> SqlTransaction::DoAddOrder(const NewOrder& n, const nlohmann::js
 }
 
 Status SqlTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) {
-  SYSTORE_ASSIGN_OR_RAISE(Order o, GetOrderForUpdate(id));
+  SYSTORE_ASSIGN_OR_RAISE(Order o, DoGetOrderForUpdate(id));
   std::string verb;
   SYSTORE_ASSIGN_OR_RAISE(Order after, WithTransition(o, to, reason, at, &verb));
   const char* column = to == OrderStatus::kSubmitted   ? "submitted_at"
@@ -131,7 +139,7 @@ Status SqlTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view
 }
 
 Status SqlTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) {
-  SYSTORE_ASSIGN_OR_RAISE(Order o, GetOrderForUpdate(id));
+  SYSTORE_ASSIGN_OR_RAISE(Order o, DoGetOrderForUpdate(id));
   Order after = o;
   after.attributes = attributes;
   SYSTORE_RETURN_NOT_OK(
@@ -139,111 +147,72 @@ Status SqlTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& at
   return Audit("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
-Result<FillResult> SqlTransaction::DoApplyFill(const FillRequest& f) {
-  const std::string where = "fill '" + f.exec_id + "' of " + OrderWho(f.order_id);
-  SYSTORE_ASSIGN_OR_RAISE(Order o, GetOrderForUpdate(f.order_id));
-  const auto duplicate = [&]() {
-    return Status::AlreadyExists("exec id '" + f.exec_id + "' was already applied (" + where + "); nothing applied");
-  };
-  if (IsTerminal(o.status) || f.quantity > o.remaining()) {
-    // A broker re-reporting the fill that completed an order is a duplicate, not an overfill.
-    SYSTORE_ASSIGN_OR_RAISE(auto seen, s_.Query("SELECT 1 FROM fills WHERE exec_id = ?", {f.exec_id}));
-    if (!seen.empty()) return duplicate();
-  }
-  if (IsTerminal(o.status)) {
-    return Status::InvalidArgument(where + ": the order is " + std::string(OrderStatusName(o.status)) +
-                                   "; nothing applied");
-  }
-  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(o, f.quantity, f.price, f.commission, f.time, where));
-  // The fill first: its primary key makes a duplicate exec id fail before anything else is written.
-  Status ins = s_.Exec(
+// ---- Fills (the workflow is Transaction::ApplyFill's) ------------------------------------
+
+Result<bool> SqlTransaction::DoFillExists(std::string_view exec_id) {
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT 1 FROM fills WHERE exec_id = ?", {Str(exec_id)}));
+  return !rows.empty();
+}
+
+// The primary key on exec_id makes a duplicate fail (AlreadyExists) without a lookup.
+Status SqlTransaction::DoInsertFill(const Fill& f) {
+  return s_.Exec(
       "INSERT INTO fills (exec_id, order_id, quantity, price, commission, fill_time) VALUES (?, ?, ?, ?, ?, ?)",
       {f.exec_id, f.order_id, f.quantity, f.price, f.commission, f.time});
-  if (ins.code() == StatusCode::kAlreadyExists) return duplicate();
-  SYSTORE_RETURN_NOT_OK(ins);
+}
 
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
+Status SqlTransaction::DoUpdateOrderFill(const Order& after) {
+  return s_.Exec(
       "UPDATE orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, commission = ?, first_fill_at = ?, "
       "last_fill_at = ?, filled_at = ? WHERE order_id = ?",
       {Str(OrderStatusName(after.status)), after.filled_quantity, after.average_fill_price, after.commission,
-       after.first_fill_at, after.last_fill_at, after.filled_at, o.id}));
+       after.first_fill_at, after.last_fill_at, after.filled_at, after.id});
+}
 
-  const int64_t delta = o.sign() * f.quantity;
-  FillResult out;
+Result<int64_t> SqlTransaction::DoAddToStrategyPosition(const StrategyPosition& d) {
   SYSTORE_ASSIGN_OR_RAISE(
-      auto sp, s_.Query("INSERT INTO strategy_positions (strategy, instrument, net_position, updated_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (strategy, instrument) DO UPDATE SET "
-                        "net_position = strategy_positions.net_position + excluded.net_position, "
-                        "updated_at = excluded.updated_at RETURNING net_position",
-                        {o.strategy, o.instrument, delta, f.time}));
-  if (sp.empty()) return Status::Internal("strategy position upsert returned no row");
-  out.strategy_position = sp[0].Int(0);
-  nlohmann::json contract_before = nullptr, contract_after = nullptr;
-  if (!o.contract.empty()) {
-    SYSTORE_ASSIGN_OR_RAISE(
-        auto cp, s_.Query("INSERT INTO contract_positions (instrument, contract, net_position, updated_at) "
+      auto rows, s_.Query("INSERT INTO strategy_positions (strategy, instrument, net_position, updated_at) "
+                          "VALUES (?, ?, ?, ?) ON CONFLICT (strategy, instrument) DO UPDATE SET "
+                          "net_position = strategy_positions.net_position + excluded.net_position, "
+                          "updated_at = excluded.updated_at RETURNING net_position",
+                          {d.strategy, d.instrument, d.position, d.updated_at}));
+  if (rows.empty()) return Status::Internal("strategy position upsert returned no row");
+  return rows[0].Int(0);
+}
+
+Result<int64_t> SqlTransaction::DoAddToContractPosition(const ContractPosition& d) {
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto rows, s_.Query("INSERT INTO contract_positions (instrument, contract, net_position, updated_at) "
                           "VALUES (?, ?, ?, ?) ON CONFLICT (instrument, contract) DO UPDATE SET "
                           "net_position = contract_positions.net_position + excluded.net_position, "
                           "updated_at = excluded.updated_at RETURNING net_position",
-                          {o.instrument, o.contract, delta, f.time}));
-    if (cp.empty()) return Status::Internal("contract position upsert returned no row");
-    out.contract_position = cp[0].Int(0);
-  }
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
+                          {d.instrument, d.contract, d.position, d.updated_at}));
+  if (rows.empty()) return Status::Internal("contract position upsert returned no row");
+  return rows[0].Int(0);
+}
+
+Status SqlTransaction::DoInsertTrade(const Trade& t) {
+  return s_.Exec(
       "INSERT INTO trades (exec_id, order_id, strategy, instrument, contract, signed_quantity, price, commission, "
       "trade_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {f.exec_id, o.id, o.strategy, o.instrument, o.contract, delta, f.price, f.commission, f.time}));
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
+      {t.exec_id, t.order_id, t.strategy, t.instrument, t.contract, t.signed_quantity, t.price, t.commission, t.time});
+}
+
+Status SqlTransaction::DoAddToDailyPnl(const DailyPnl& d) {
+  return s_.Exec(
       "INSERT INTO daily_pnl (day, strategy, instrument, cash_flow, commission, traded_quantity) "
       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, strategy, instrument) DO UPDATE SET "
       "cash_flow = daily_pnl.cash_flow + excluded.cash_flow, commission = daily_pnl.commission + excluded.commission, "
       "traded_quantity = daily_pnl.traded_quantity + excluded.traded_quantity",
-      {PnlDay(f.time), o.strategy, o.instrument, -static_cast<double>(delta) * f.price, f.commission, f.quantity}));
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
-      "UPDATE trade_limits SET traded_since_reset = traded_since_reset + ? "
-      "WHERE instrument = ? AND (strategy = ? OR strategy = '')",
-      {f.quantity, o.instrument, o.strategy}));
-
-  // One audit statement for the fill's mutations. The trades/P&L/trade-limit rows are
-  // derived from the fill record and are covered by it.
-  Fill fill{f.exec_id, f.order_id, f.quantity, f.price, f.commission, f.time};
-  const int64_t now = Now();
-  const std::string okey = std::to_string(o.id);
-  const std::string skey = o.strategy + "/" + o.instrument;
-  std::vector<SqlValue> params = {
-      now, actor_, Str("order.fill"), Str("fill"), f.exec_id, SqlNull(), FillToJson(fill).dump(),
-      now, actor_, Str("order.fill"), Str("order"), okey, OrderToJson(o).dump(), OrderToJson(after).dump(),
-      now, actor_, Str("order.fill"), Str("strategy_position"), skey,
-      nlohmann::json({{"position", out.strategy_position - delta}}).dump(),
-      nlohmann::json({{"position", out.strategy_position}}).dump()};
-  std::string sql =
-      "INSERT INTO audit_log (at, actor, operation, entity, record_key, before_json, after_json) VALUES "
-      "(?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)";
-  if (!o.contract.empty()) {
-    sql += ", (?, ?, ?, ?, ?, ?, ?)";
-    for (SqlValue v : std::vector<SqlValue>{
-             now, actor_, Str("order.fill"), Str("contract_position"), o.instrument + "/" + o.contract,
-             nlohmann::json({{"position", out.contract_position - delta}}).dump(),
-             nlohmann::json({{"position", out.contract_position}}).dump()}) {
-      params.push_back(std::move(v));
-    }
-  }
-  SYSTORE_RETURN_NOT_OK(s_.Exec(sql, params));
-  out.order = std::move(after);
-  return out;
+      {d.day, d.strategy, d.instrument, d.cash_flow, d.commission, d.traded_quantity});
 }
 
-Result<Order> SqlTransaction::DoApplyChildFill(OrderId parent_id, const FillRequest& f) {
-  SYSTORE_ASSIGN_OR_RAISE(Order p, GetOrderForUpdate(parent_id));
-  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(p, f.quantity, f.price, f.commission, f.time,
-                                                "fill '" + f.exec_id + "' of a child of order " + std::to_string(p.id)));
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
-      "UPDATE orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, commission = ?, first_fill_at = ?, "
-      "last_fill_at = ?, filled_at = ? WHERE order_id = ?",
-      {Str(OrderStatusName(after.status)), after.filled_quantity, after.average_fill_price, after.commission,
-       after.first_fill_at, after.last_fill_at, after.filled_at, p.id}));
-  SYSTORE_RETURN_NOT_OK(Audit("order.child_fill", "order", std::to_string(p.id), OrderToJson(p), OrderToJson(after)));
-  return after;
+Status SqlTransaction::DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy,
+                                             int64_t quantity) {
+  return s_.Exec(
+      "UPDATE trade_limits SET traded_since_reset = traded_since_reset + ? "
+      "WHERE instrument = ? AND (strategy = ? OR strategy = '')",
+      {quantity, Str(instrument), Str(strategy)});
 }
 
 // ---- Queries ------------------------------------------------------------------------------

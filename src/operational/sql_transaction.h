@@ -16,17 +16,20 @@ class SqlTransaction final : public Transaction {
       : Transaction(read_only), s_(session), actor_(actor), d_(session.dialect()) {}
 
  private:
-  Status Audit(std::string_view operation, std::string_view entity, std::string_view key,
-               const nlohmann::json& before, const nlohmann::json& after);
-
   Result<OrderId> DoAllocateOrderId() override;
   Result<OrderId> DoAddOrder(const NewOrder& order, const nlohmann::json& attributes) override;
   Result<Order> DoGetOrder(OrderId id) override;
-  Result<Order> GetOrderForUpdate(OrderId id);
+  Result<Order> DoGetOrderForUpdate(OrderId id) override;
   Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) override;
   Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) override;
-  Result<FillResult> DoApplyFill(const FillRequest& fill) override;
-  Result<Order> DoApplyChildFill(OrderId parent, const FillRequest& fill) override;
+  Result<bool> DoFillExists(std::string_view exec_id) override;
+  Status DoInsertFill(const Fill& fill) override;
+  Status DoUpdateOrderFill(const Order& after) override;
+  Result<int64_t> DoAddToStrategyPosition(const StrategyPosition& delta) override;
+  Result<int64_t> DoAddToContractPosition(const ContractPosition& delta) override;
+  Status DoInsertTrade(const Trade& trade) override;
+  Status DoAddToDailyPnl(const DailyPnl& delta) override;
+  Status DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy, int64_t quantity) override;
   Result<std::vector<Order>> DoFindOrders(const OrderQuery& query) override;
   Result<std::vector<Fill>> DoFillsOfOrder(OrderId id) override;
   Result<std::vector<StrategyPosition>> DoStrategyPositions(std::string_view strategy,
@@ -57,6 +60,7 @@ class SqlTransaction final : public Transaction {
   Result<std::optional<Override>> DoGetOverride(std::string_view scope, std::string_view key) override;
   Status DoSetTemporaryClose(std::string_view instrument, bool present, std::optional<int64_t> saved_limit) override;
   Result<std::optional<std::optional<int64_t>>> DoGetTemporaryClose(std::string_view instrument) override;
+  Status DoAudit(const std::vector<AuditRecord>& records) override;
 
   SqlSession& s_;
   std::string actor_;

@@ -117,18 +117,21 @@ Result<int64_t> MongoTransaction::NextCounter(const std::string& name) {
   return next;
 }
 
-Status MongoTransaction::Audit(std::string_view operation, std::string_view entity, std::string_view key,
-                               const Json& before, const Json& after) {
-  SYSTORE_ASSIGN_OR_RAISE(int64_t seq, NextCounter("audit_seq"));
-  v_.Put(kAudit, {{"_id", PaddedId(seq)},
-                  {"seq", seq},
-                  {"at", Now()},
-                  {"actor", actor_},
-                  {"operation", operation},
-                  {"entity", entity},
-                  {"record_key", key},
-                  {"before", before.is_null() ? Json(nullptr) : Json(before.dump())},
-                  {"after", after.is_null() ? Json(nullptr) : Json(after.dump())}});
+// Every record of one call gets the same time.
+Status MongoTransaction::DoAudit(const std::vector<AuditRecord>& records) {
+  const int64_t now = Now();
+  for (const AuditRecord& r : records) {
+    SYSTORE_ASSIGN_OR_RAISE(int64_t seq, NextCounter("audit_seq"));
+    v_.Put(kAudit, {{"_id", PaddedId(seq)},
+                    {"seq", seq},
+                    {"at", now},
+                    {"actor", actor_},
+                    {"operation", r.operation},
+                    {"entity", r.entity},
+                    {"record_key", r.key},
+                    {"before", r.before.is_null() ? Json(nullptr) : Json(r.before.dump())},
+                    {"after", r.after.is_null() ? Json(nullptr) : Json(r.after.dump())}});
+  }
   return Status::OK();
 }
 
@@ -145,6 +148,9 @@ Result<Order> MongoTransaction::LoadOrder(OrderId id) {
 void MongoTransaction::StoreOrder(const Order& o) { v_.Put(kOrders, OrderDoc(o)); }
 
 Result<Order> MongoTransaction::DoGetOrder(OrderId id) { return LoadOrder(id); }
+
+// The store serializes writers (one journal entry per transaction): nothing to lock.
+Result<Order> MongoTransaction::DoGetOrderForUpdate(OrderId id) { return LoadOrder(id); }
 
 Result<OrderId> MongoTransaction::DoAddOrder(const NewOrder& n, const nlohmann::json& attributes) {
   if (n.parent_id) {
@@ -174,95 +180,88 @@ Status MongoTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& 
   return Audit("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
-Result<FillResult> MongoTransaction::DoApplyFill(const FillRequest& f) {
-  const std::string where = "fill '" + f.exec_id + "' of " + OrderWho(f.order_id);
-  SYSTORE_ASSIGN_OR_RAISE(Order o, LoadOrder(f.order_id));
-  // The exec id first, so a broker re-reporting the fill that completed an order gets
-  // AlreadyExists, not an overfill error.
-  SYSTORE_ASSIGN_OR_RAISE(auto seen, v_.Get(kFills, f.exec_id));
-  if (seen) {
-    return Status::AlreadyExists("exec id '" + f.exec_id + "' was already applied (" + where + "); nothing applied");
-  }
-  if (IsTerminal(o.status)) {
-    return Status::InvalidArgument(where + ": the order is " + std::string(OrderStatusName(o.status)) +
-                                   "; nothing applied");
-  }
-  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(o, f.quantity, f.price, f.commission, f.time, where));
-  const Fill fill{f.exec_id, f.order_id, f.quantity, f.price, f.commission, f.time};
-  Json fill_doc = FillToJson(fill);
-  fill_doc["_id"] = f.exec_id;
-  v_.Put(kFills, fill_doc);
+// ---- Fills (the workflow is Transaction::ApplyFill's) ------------------------------------
 
-  StoreOrder(after);
-
-  const int64_t delta = o.sign() * f.quantity;
-  FillResult out;
-  const std::string skey = Key({o.strategy, o.instrument});
-  SYSTORE_ASSIGN_OR_RAISE(auto sp, v_.Get(kStrategyPositions, skey));
-  out.strategy_position = (sp ? Int(*sp, "net_position") : 0) + delta;
-  v_.Put(kStrategyPositions, {{"_id", skey},
-                              {"strategy", o.strategy},
-                              {"instrument", o.instrument},
-                              {"net_position", out.strategy_position},
-                              {"updated_at", f.time}});
-  if (!o.contract.empty()) {
-    const std::string ckey = Key({o.instrument, o.contract});
-    SYSTORE_ASSIGN_OR_RAISE(auto cp, v_.Get(kContractPositions, ckey));
-    out.contract_position = (cp ? Int(*cp, "net_position") : 0) + delta;
-    v_.Put(kContractPositions, {{"_id", ckey},
-                                {"instrument", o.instrument},
-                                {"contract", o.contract},
-                                {"net_position", out.contract_position},
-                                {"updated_at", f.time}});
-  }
-  v_.Put(kTrades, {{"_id", f.exec_id},
-                   {"exec_id", f.exec_id},
-                   {"order_id", o.id},
-                   {"strategy", o.strategy},
-                   {"instrument", o.instrument},
-                   {"contract", o.contract},
-                   {"signed_quantity", delta},
-                   {"price", f.price},
-                   {"commission", f.commission},
-                   {"time", f.time}});
-  const Timestamp day = PnlDay(f.time);
-  const std::string pkey = Key({std::to_string(day), o.strategy, o.instrument});
-  SYSTORE_ASSIGN_OR_RAISE(auto pnl, v_.Get(kDailyPnl, pkey));
-  v_.Put(kDailyPnl, {{"_id", pkey},
-                     {"day", day},
-                     {"strategy", o.strategy},
-                     {"instrument", o.instrument},
-                     {"cash_flow", (pnl ? Dbl(*pnl, "cash_flow") : 0.0) - static_cast<double>(delta) * f.price},
-                     {"commission", (pnl ? Dbl(*pnl, "commission") : 0.0) + f.commission},
-                     {"traded_quantity", (pnl ? Int(*pnl, "traded_quantity") : 0) + f.quantity}});
-  SYSTORE_ASSIGN_OR_RAISE(auto limits,
-                          v_.Find(kTradeLimits, {{"instrument", o.instrument}, {"strategy", {{"$in", {o.strategy, ""}}}}},
-                                  {{"_id", 1}}));
-  for (Json& l : limits) {
-    l["traded_since_reset"] = Int(l, "traded_since_reset") + f.quantity;
-    v_.Put(kTradeLimits, std::move(l));
-  }
-
-  SYSTORE_RETURN_NOT_OK(Audit("order.fill", "fill", f.exec_id, nullptr, FillToJson(fill)));
-  SYSTORE_RETURN_NOT_OK(Audit("order.fill", "order", std::to_string(o.id), OrderToJson(o), OrderToJson(after)));
-  SYSTORE_RETURN_NOT_OK(Audit("order.fill", "strategy_position", o.strategy + "/" + o.instrument,
-                              {{"position", out.strategy_position - delta}}, {{"position", out.strategy_position}}));
-  if (!o.contract.empty()) {
-    SYSTORE_RETURN_NOT_OK(Audit("order.fill", "contract_position", o.instrument + "/" + o.contract,
-                                {{"position", out.contract_position - delta}},
-                                {{"position", out.contract_position}}));
-  }
-  out.order = std::move(after);
-  return out;
+Result<bool> MongoTransaction::DoFillExists(std::string_view exec_id) {
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kFills, exec_id));
+  return doc.has_value();
 }
 
-Result<Order> MongoTransaction::DoApplyChildFill(OrderId parent_id, const FillRequest& f) {
-  SYSTORE_ASSIGN_OR_RAISE(Order p, LoadOrder(parent_id));
-  SYSTORE_ASSIGN_OR_RAISE(Order after, WithFill(p, f.quantity, f.price, f.commission, f.time,
-                                                "fill '" + f.exec_id + "' of a child of order " + std::to_string(p.id)));
+// The exec id is the _id; Put replaces, so the duplicate check is a lookup.
+Status MongoTransaction::DoInsertFill(const Fill& f) {
+  SYSTORE_ASSIGN_OR_RAISE(bool exists, DoFillExists(f.exec_id));
+  if (exists) return Status::AlreadyExists("fill '" + f.exec_id + "' exists");
+  Json doc = FillToJson(f);
+  doc["_id"] = f.exec_id;
+  v_.Put(kFills, std::move(doc));
+  return Status::OK();
+}
+
+Status MongoTransaction::DoUpdateOrderFill(const Order& after) {
   StoreOrder(after);
-  SYSTORE_RETURN_NOT_OK(Audit("order.child_fill", "order", std::to_string(p.id), OrderToJson(p), OrderToJson(after)));
-  return after;
+  return Status::OK();
+}
+
+Result<int64_t> MongoTransaction::DoAddToStrategyPosition(const StrategyPosition& d) {
+  const std::string key = Key({d.strategy, d.instrument});
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kStrategyPositions, key));
+  const int64_t position = (doc ? Int(*doc, "net_position") : 0) + d.position;
+  v_.Put(kStrategyPositions, {{"_id", key},
+                              {"strategy", d.strategy},
+                              {"instrument", d.instrument},
+                              {"net_position", position},
+                              {"updated_at", d.updated_at}});
+  return position;
+}
+
+Result<int64_t> MongoTransaction::DoAddToContractPosition(const ContractPosition& d) {
+  const std::string key = Key({d.instrument, d.contract});
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kContractPositions, key));
+  const int64_t position = (doc ? Int(*doc, "net_position") : 0) + d.position;
+  v_.Put(kContractPositions, {{"_id", key},
+                              {"instrument", d.instrument},
+                              {"contract", d.contract},
+                              {"net_position", position},
+                              {"updated_at", d.updated_at}});
+  return position;
+}
+
+Status MongoTransaction::DoInsertTrade(const Trade& t) {
+  v_.Put(kTrades, {{"_id", t.exec_id},
+                   {"exec_id", t.exec_id},
+                   {"order_id", t.order_id},
+                   {"strategy", t.strategy},
+                   {"instrument", t.instrument},
+                   {"contract", t.contract},
+                   {"signed_quantity", t.signed_quantity},
+                   {"price", t.price},
+                   {"commission", t.commission},
+                   {"time", t.time}});
+  return Status::OK();
+}
+
+Status MongoTransaction::DoAddToDailyPnl(const DailyPnl& d) {
+  const std::string key = Key({std::to_string(d.day), d.strategy, d.instrument});
+  SYSTORE_ASSIGN_OR_RAISE(auto doc, v_.Get(kDailyPnl, key));
+  v_.Put(kDailyPnl, {{"_id", key},
+                     {"day", d.day},
+                     {"strategy", d.strategy},
+                     {"instrument", d.instrument},
+                     {"cash_flow", (doc ? Dbl(*doc, "cash_flow") : 0.0) + d.cash_flow},
+                     {"commission", (doc ? Dbl(*doc, "commission") : 0.0) + d.commission},
+                     {"traded_quantity", (doc ? Int(*doc, "traded_quantity") : 0) + d.traded_quantity}});
+  return Status::OK();
+}
+
+Status MongoTransaction::DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy,
+                                               int64_t quantity) {
+  SYSTORE_ASSIGN_OR_RAISE(auto limits, v_.Find(kTradeLimits, {{"instrument", instrument}, {"strategy", {{"$in", {strategy, ""}}}}},
+                                               {{"_id", 1}}));
+  for (Json& l : limits) {
+    l["traded_since_reset"] = Int(l, "traded_since_reset") + quantity;
+    v_.Put(kTradeLimits, std::move(l));
+  }
+  return Status::OK();
 }
 
 // ---- Queries ------------------------------------------------------------------------------

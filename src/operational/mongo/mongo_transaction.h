@@ -15,8 +15,6 @@ class MongoTransaction final : public Transaction {
       : Transaction(read_only), v_(view), actor_(actor) {}
 
  private:
-  Status Audit(std::string_view operation, std::string_view entity, std::string_view key, const Json& before,
-               const Json& after);
   Result<int64_t> NextCounter(const std::string& name);
   Result<Order> LoadOrder(OrderId id);
   void StoreOrder(const Order& o);
@@ -26,8 +24,15 @@ class MongoTransaction final : public Transaction {
   Result<Order> DoGetOrder(OrderId id) override;
   Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) override;
   Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) override;
-  Result<FillResult> DoApplyFill(const FillRequest& fill) override;
-  Result<Order> DoApplyChildFill(OrderId parent, const FillRequest& fill) override;
+  Result<Order> DoGetOrderForUpdate(OrderId id) override;
+  Result<bool> DoFillExists(std::string_view exec_id) override;
+  Status DoInsertFill(const Fill& fill) override;
+  Status DoUpdateOrderFill(const Order& after) override;
+  Result<int64_t> DoAddToStrategyPosition(const StrategyPosition& delta) override;
+  Result<int64_t> DoAddToContractPosition(const ContractPosition& delta) override;
+  Status DoInsertTrade(const Trade& trade) override;
+  Status DoAddToDailyPnl(const DailyPnl& delta) override;
+  Status DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy, int64_t quantity) override;
   Result<std::vector<Order>> DoFindOrders(const OrderQuery& query) override;
   Result<std::vector<Fill>> DoFillsOfOrder(OrderId id) override;
   Result<std::vector<StrategyPosition>> DoStrategyPositions(std::string_view strategy,
@@ -58,6 +63,7 @@ class MongoTransaction final : public Transaction {
   Result<std::optional<Override>> DoGetOverride(std::string_view scope, std::string_view key) override;
   Status DoSetTemporaryClose(std::string_view instrument, bool present, std::optional<int64_t> saved_limit) override;
   Result<std::optional<std::optional<int64_t>>> DoGetTemporaryClose(std::string_view instrument) override;
+  Status DoAudit(const std::vector<AuditRecord>& records) override;
 
   DocumentView& v_;
   std::string actor_;
