@@ -1,7 +1,7 @@
 // Reads of a hot series through DataBlob: L1 hit, L2 (Redis) hit, miss (store read
 // plus cache fill), and a direct TimeSeriesStore read; then hit rates for a zipf(1.0)
 // access pattern over 200 instruments with an L1 that holds 50 of them.
-// Starts its own redis-server on loopback (src/cache/redis_test_server_internal.h), or
+// Starts its own redis-server on loopback (src/testing/redis_server.h), or
 // with --cluster a 3-master Redis Cluster with one replica each
 // (src/cache/redis_test_cluster_internal.h) and runs the same through mode "cluster".
 //   blob_bench [--iterations N] [--cluster] [--no-invalidation]
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "cache/redis_test_cluster_internal.h"
-#include "cache/redis_test_server_internal.h"
+#include "testing/redis_server.h"
 #include "systore/data_blob.h"
 #include "timeseries/test_util_internal.h"
 

@@ -6,19 +6,19 @@
 // Workloads (each on a fresh database, synchronous=FULL / fsync on):
 //   fill/store        OperationalStore::ApplyFill (the 5-step atomic helper), group commit on
 //   fill/store-nogc   the same with group commit off (one SQLite transaction per fill)
-//   fill/sqlite-plain baseline: the same SQL statements through plain SQLite, one
-//                     connection per thread, BEGIN IMMEDIATE ... COMMIT per fill
 //   fill/store-nosync group commit with synchronous=NORMAL (not durable on power loss):
 //                     the engine's CPU ceiling, for comparison only
 //   fill/postgres     ApplyFill on a throwaway PostgreSQL 15 cluster (--postgres)
 //   fill/mongodb      ApplyFill through the MongoDB backend on a throwaway FerretDB 1.24
 //                     (SQLite storage; journal commits, since FerretDB has no
 //                     transactions) (--mongodb; scripts/ferretdb.sh builds the server)
-//   fill/mongodb-plain   baseline: the same reads and document writes straight to the
-//                     collections on that server (no journal: not atomic)
 //   query/order-mongodb  GetOrder(random id) on that server, one thread: p50/p99
 //   query/order       GetOrder(random id), one thread: p50/p99
 //   query/positions   StrategyPositions(strategy), one thread: p50/p99
+//
+// It uses the public API only. The baselines below the store (the same statements on
+// plain SQLite, the same documents without the journal) need the backends' internals and
+// live beside them: src/operational/fill_baseline_bench.cc.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -29,67 +29,22 @@
 #include <random>
 #include <thread>
 
-#include "core/file_util.h"
-#include "operational/mongo/document_view.h"
-#include "operational/mongo/ferretdb_server_internal.h"
-#include "operational/mongo/mongo_transaction.h"
-#include "operational/postgres/pg_session.h"
-#include "operational/postgres/test_server_internal.h"
-#include "operational/sql_transaction.h"
-#include "operational/sqlite/sqlite_session.h"
+#include <unistd.h>
+
+#include "testing/ferretdb_server.h"
+#include "testing/fill_workload.h"
+#include "testing/postgres_server.h"
 #include "systore/operational_store.h"
 
 namespace systore {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-[[noreturn]] void Die(const Status& st) {
-  std::fprintf(stderr, "error: %s\n", st.ToString().c_str());
-  std::exit(1);
-}
-template <typename T>
-T Must(Result<T> r) {
-  if (!r.ok()) Die(r.status());
-  return std::move(r).MoveValueUnsafe();
-}
-
-NewOrder BigOrder(int thread) {
-  NewOrder n;
-  n.strategy = "S" + std::to_string(thread % 4);
-  n.instrument = thread % 2 ? "SOFR" : "BUND";
-  n.contract = "20250300";
-  n.quantity = 1'000'000'000;
-  return n;
-}
-
-FillRequest OneLot(OrderId id, int thread, int i) {
-  FillRequest f;
-  f.order_id = id;
-  f.quantity = 1;
-  f.price = 95.0 + (i % 100) / 100.0;
-  f.commission = 0.5;
-  f.exec_id = "t" + std::to_string(thread) + "-" + std::to_string(i);
-  return f;
-}
-
-// Runs `threads` workers doing `per_thread` calls of work(thread, i); returns calls/s.
-template <typename F>
-double RunThreads(int threads, int per_thread, F&& work) {
-  std::vector<std::thread> ts;
-  std::atomic<bool> go{false};
-  for (int t = 0; t < threads; ++t) {
-    ts.emplace_back([&, t] {
-      while (!go.load()) std::this_thread::yield();
-      for (int i = 0; i < per_thread; ++i) work(t, i);
-    });
-  }
-  auto t0 = Clock::now();
-  go = true;
-  for (auto& th : ts) th.join();
-  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  return threads * per_thread / secs;
-}
+using testing::BigOrder;
+using testing::Clock;
+using testing::Die;
+using testing::Must;
+using testing::OneLot;
+using testing::RunThreads;
 
 double StoreFills(const std::string& uri, int threads, int per_thread, bool group_commit, bool durable = true) {
   OperationalStoreOptions o;
@@ -102,67 +57,6 @@ double StoreFills(const std::string& uri, int threads, int per_thread, bool grou
   double rate = RunThreads(threads, per_thread, [&](int t, int i) { Must(store->ApplyFill(OneLot(orders[t], t, i))); });
   auto rec = Must(store->Reconcile());
   if (!rec.ok()) Die(Status::Internal("positions do not reconcile after the benchmark"));
-  return rate;
-}
-
-// The baseline: the same statements (SqlTransaction::ApplyFill) through plain SQLite,
-// one connection per thread, one BEGIN IMMEDIATE ... COMMIT per fill.
-double PlainSqliteFills(const std::string& path, int threads, int per_thread) {
-  std::vector<OrderId> orders;
-  {
-    auto store = Must(OperationalStore::Open({.uri = "sqlite://" + path}));
-    for (int t = 0; t < threads; ++t) orders.push_back(Must(store->AddOrder(BigOrder(t))));
-  }
-  std::vector<std::unique_ptr<operational::SqliteSession>> sessions;
-  for (int t = 0; t < threads; ++t) {
-    operational::SqliteSession::Config c;
-    c.busy_timeout_ms = 60000;
-    sessions.push_back(Must(operational::SqliteSession::Open(path, c)));
-  }
-  return RunThreads(threads, per_thread, [&](int t, int i) {
-    auto& s = *sessions[t];
-    for (;;) {
-      Status st = s.Exec("BEGIN IMMEDIATE");
-      if (st.IsConflict()) continue;
-      if (!st.ok()) Die(st);
-      operational::SqlTransaction txn(s, "bench", false);
-      auto r = txn.ApplyFill(OneLot(orders[t], t, i));
-      if (!r.ok()) Die(r.status());
-      st = s.Exec("COMMIT");
-      if (!st.ok()) Die(st);
-      return;
-    }
-  });
-}
-
-// The MongoDB baseline: the same reads and document writes (MongoTransaction through a
-// DocumentView), written straight to the collections — no journal entry, no head, no
-// check for concurrent commits, so not atomic (concurrent fills can lose position
-// updates). What systore's commit protocol costs on top of the plain writes.
-double PlainMongoFills(const std::string& uri, int threads, int per_thread) {
-  std::vector<OrderId> orders;
-  {
-    auto store = Must(OperationalStore::Open({.uri = uri}));
-    for (int t = 0; t < threads; ++t) orders.push_back(Must(store->AddOrder(BigOrder(t))));
-  }
-  const std::string plain_uri = uri.substr(0, uri.find('?'));
-  const std::string db = plain_uri.substr(plain_uri.rfind('/') + 1);
-  std::vector<mongoc_client_t*> clients;
-  for (int t = 0; t < threads; ++t) {
-    clients.push_back(mongoc_client_new(plain_uri.c_str()));
-    if (!clients.back()) Die(Status::InvalidArgument("cannot connect to " + plain_uri));
-  }
-  std::atomic<int64_t> version{int64_t{1} << 40};  // newer than anything the journal wrote
-  double rate = RunThreads(threads, per_thread, [&](int t, int i) {
-    operational::MongoConnection conn(clients[t], db, nullptr);
-    operational::DocumentView view(conn);
-    operational::MongoTransaction txn(view, "bench", false);
-    auto r = txn.ApplyFill(OneLot(orders[t], t, i));
-    if (!r.ok()) Die(r.status());
-    Status st = conn.ApplyVersioned(view.Writes(), ++version);
-    if (!st.ok()) Die(st);
-  });
-  for (auto* c : clients) mongoc_client_destroy(c);
   return rate;
 }
 
@@ -191,7 +85,7 @@ int main(int argc, char** argv) {
   CLI::App app{"operational store benchmark"};
   int fills = 2000, queries = 20000, orders = 10000;
   std::vector<int> thread_counts = {1, 8};
-  std::string dir = "/tmp/systore-ops-bench-" + RandomHexId().substr(0, 8);
+  std::string dir = (std::filesystem::temp_directory_path() / ("systore-ops-bench-" + std::to_string(::getpid()))).string();
   bool postgres = false;
   app.add_option("--fills", fills, "Fill transactions per thread")->capture_default_str();
   app.add_option("--threads", thread_counts, "Thread counts")->delimiter(',');
@@ -223,10 +117,6 @@ int main(int argc, char** argv) {
       std::printf("%-20s %8d %14.0f\n", "fill/store-nogc", t, StoreFills("sqlite://" + fresh(), t, fills, false));
     }
     std::fflush(stdout);
-    if (want("fill/sqlite-plain")) {
-      std::printf("%-20s %8d %14.0f\n", "fill/sqlite-plain", t, PlainSqliteFills(fresh(), t, fills));
-    }
-    std::fflush(stdout);
     if (want("fill/store-nosync")) {
       std::printf("%-20s %8d %14.0f\n", "fill/store-nosync", t,
                   StoreFills("sqlite://" + fresh(), t, fills, true, /*durable=*/false));
@@ -238,11 +128,9 @@ int main(int argc, char** argv) {
     o.fsync = true;
     auto server = Must(testing::PgTestServer::Start(o));
     for (int t : thread_counts) {
-      const std::string schema = "bench_" + std::to_string(t);
-      auto admin = Must(operational::PgSession::Open(server->uri(), true));
-      if (Status cs = admin->ExecScript("CREATE SCHEMA " + schema); !cs.ok()) Die(cs);
-      std::printf("%-20s %8d %14.0f\n", "fill/postgres", t,
-                  StoreFills(server->uri() + "?options=-csearch_path%3D" + schema, t, fills, true));
+      const std::string db = "bench_" + std::to_string(t);
+      if (Status cs = server->CreateDatabase(db); !cs.ok()) Die(cs);
+      std::printf("%-20s %8d %14.0f\n", "fill/postgres", t, StoreFills(server->uri(db), t, fills, true));
       std::fflush(stdout);
     }
     (void)server->Stop();
@@ -257,9 +145,6 @@ int main(int argc, char** argv) {
       if (!want("fill/mongodb")) break;
       std::printf("%-20s %8d %14.0f\n", "fill/mongodb", t,
                   StoreFills(server->uri("bench_" + std::to_string(t)), t, mongo_fills, true));
-      std::fflush(stdout);
-      std::printf("%-20s %8d %14.0f\n", "fill/mongodb-plain", t,
-                  PlainMongoFills(server->uri("bench_plain_" + std::to_string(t)), t, mongo_fills));
       std::fflush(stdout);
     }
     if (want("query/order-mongodb")) {

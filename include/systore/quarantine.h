@@ -64,10 +64,15 @@ struct QuarantineDecision {
   int64_t rows_written = 0;
 };
 
+struct QuarantineOptions {
+  /// The time-series store's root; the quarantine lives in <root>/_quality/quarantine.
+  std::string root;
+};
+
 class Quarantine {
  public:
-  /// Opens (creating the folders) the quarantine of the store at `root`.
-  static Result<std::unique_ptr<Quarantine>> Open(const std::string& root);
+  /// Opens (creating the folders) the quarantine of the store at `options.root`.
+  static Result<std::unique_ptr<Quarantine>> Open(const QuarantineOptions& options);
   virtual ~Quarantine() = default;
 
   /// Keeps `rows` (ts + value columns; a "_row" int64 column is added from

@@ -15,10 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "operational/sql_transaction.h"
-#include "quality/finding_json_internal.h"
 #include "systore/data_blob.h"
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 #include "systore/operational_store.h"
 #include "systore/quality_gate.h"
 #include "systore/quarantine.h"
@@ -62,7 +60,7 @@ nb::object ToPython(const json& j) {
 
 json FindingsJson(const std::vector<Finding>& fs) {
   json a = json::array();
-  for (const auto& f : fs) a.push_back(quality_internal::FindingToJson(f));
+  for (const auto& f : fs) a.push_back(nlohmann::json::parse(FindingToJsonText(f)));
   return a;
 }
 
@@ -501,7 +499,7 @@ class PyOperational {
       nb::gil_scoped_release nogil;
       r = ::Check(store_->ApplyFill(f));
     }
-    return ToPython({{"order", operational::OrderToJson(r.order)},
+    return ToPython({{"order", nlohmann::json::parse(ToJson(r.order))},
                      {"strategy_position", r.strategy_position},
                      {"contract_position", r.contract_position}});
   }
@@ -522,7 +520,7 @@ class PyOperational {
       nb::gil_scoped_release nogil;
       o = ::Check(store_->GetOrder(id));
     }
-    return ToPython(operational::OrderToJson(o));
+    return ToPython(nlohmann::json::parse(ToJson(o)));
   }
 
   nb::object FindOrders(std::optional<std::string> status, std::optional<std::string> strategy,
@@ -539,7 +537,7 @@ class PyOperational {
       os = ::Check(store_->FindOrders(q));
     }
     json a = json::array();
-    for (const auto& o : os) a.push_back(operational::OrderToJson(o));
+    for (const auto& o : os) a.push_back(nlohmann::json::parse(ToJson(o)));
     return ToPython(a);
   }
 
@@ -550,7 +548,7 @@ class PyOperational {
       fs = ::Check(store_->FillsOfOrder(order_id));
     }
     json a = json::array();
-    for (const auto& f : fs) a.push_back(operational::FillToJson(f));
+    for (const auto& f : fs) a.push_back(nlohmann::json::parse(ToJson(f)));
     return ToPython(a);
   }
 
@@ -613,9 +611,9 @@ class PyOperational {
       nb::gil_scoped_release nogil;
       if (name.empty()) {
         out = json::array();
-        for (const auto& p : ::Check(store_->Processes())) out.push_back(operational::ProcessToJson(p));
+        for (const auto& p : ::Check(store_->Processes())) out.push_back(nlohmann::json::parse(ToJson(p)));
       } else {
-        out = operational::ProcessToJson(::Check(store_->GetProcess(name)));
+        out = nlohmann::json::parse(ToJson(::Check(store_->GetProcess(name))));
       }
     }
     return ToPython(out);

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "blob/blob_test_util_internal.h"
-#include "operational/postgres/test_server_internal.h"
+#include "testing/postgres_server.h"
 
 namespace systore::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "cache/redis_test_server_internal.h"
+#include "testing/redis_server.h"
 #include "systore/cache.h"
 
 namespace systore::testing {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "cache/redis_connection.h"
-#include "cache/redis_test_server_internal.h"
+#include "testing/redis_server.h"
 
 namespace systore::testing {
 

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "quality/quality_test_util.h"
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 #include "systore/quality_gate.h"
 
 namespace systore {

@@ -1,6 +1,6 @@
 // Batch ingest: parse in parallel, cut to the rows not stored yet, validate through the
 // gate with the stored tail as the seam, one commit per dataset.
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 
 #include <arrow/api.h>
 

@@ -1,4 +1,4 @@
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 
 #include <arrow/api.h>
 #include <arrow/io/file.h>

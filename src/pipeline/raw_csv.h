@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 #include "systore/quality.h"
 #include "systore/result.h"
 

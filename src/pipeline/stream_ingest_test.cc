@@ -117,7 +117,7 @@ TEST(StreamIngest, ProcessingErrorsGoToDeadLetterValidationErrorsToQuarantine) {
     EXPECT_EQ(d.rows, 10);
     EXPECT_TRUE(std::filesystem::exists(root.path() + "/_quality/deadletter/" + std::to_string(d.id) + ".arrow"));
   }
-  auto q = Quarantine::Open(root.path()).MoveValueUnsafe();
+  auto q = Quarantine::Open({.root = root.path()}).MoveValueUnsafe();
   auto entries = *q->List();
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].rows, 2);

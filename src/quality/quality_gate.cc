@@ -54,7 +54,7 @@ class QualityGateImpl : public QualityGate {
   QualityGateImpl(QualityGateOptions o, QualityConfig c) : options_(std::move(o)), config_(std::move(c)) {}
 
   Status Init() {
-    SYSTORE_ASSIGN_OR_RAISE(quarantine_, Quarantine::Open(options_.root));
+    SYSTORE_ASSIGN_OR_RAISE(quarantine_, Quarantine::Open({.root = options_.root}));
     if (PathExists(options_.root + "/reference")) {
       ReferenceStoreOptions ro;
       ro.root = options_.root;

@@ -216,7 +216,7 @@ TEST(Quarantine, ReleaseWritesRowsAndAuditRecordsDecisions) {
 
 TEST(Quarantine, ConcurrentPutsGetDistinctIds) {
   TempDir dir;
-  auto q = Quarantine::Open(dir.path()).MoveValueUnsafe();
+  auto q = Quarantine::Open({.root = dir.path()}).MoveValueUnsafe();
   std::vector<std::thread> threads;
   std::vector<int64_t> ids(8);
   for (int i = 0; i < 8; ++i) {

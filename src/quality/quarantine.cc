@@ -443,8 +443,8 @@ Result<std::shared_ptr<arrow::Array>> QuarantineImpl::TakeArray(const std::share
 }
 }  // namespace
 
-Result<std::unique_ptr<Quarantine>> Quarantine::Open(const std::string& root) {
-  auto q = std::make_unique<QuarantineImpl>(root);
+Result<std::unique_ptr<Quarantine>> Quarantine::Open(const QuarantineOptions& options) {
+  auto q = std::make_unique<QuarantineImpl>(options.root);
   SYSTORE_RETURN_NOT_OK(q->Init());
   return std::unique_ptr<Quarantine>(std::move(q));
 }

@@ -13,7 +13,7 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 #include "systore/operational_store.h"
 #include "systore/reference_store.h"
 #include "systore/series_csv.h"

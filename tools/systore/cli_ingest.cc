@@ -17,7 +17,7 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 #include "systore/ingest_stream.h"
 
 namespace systore::cli {

@@ -11,7 +11,7 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
-#include "systore/ingest_batch.h"
+#include "systore/batch_ingest.h"
 #include "systore/series_csv.h"
 
 namespace systore::cli {

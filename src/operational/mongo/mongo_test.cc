@@ -15,7 +15,7 @@
 
 #include "operational/conformance_internal.h"
 #include "operational/crash_harness_internal.h"
-#include "operational/mongo/ferretdb_server_internal.h"
+#include "testing/ferretdb_server.h"
 #include "operational/mongo/mongo_connection.h"
 
 namespace systore::testing {

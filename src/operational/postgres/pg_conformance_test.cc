@@ -5,7 +5,7 @@
 #include "core/file_util.h"
 #include "operational/conformance_internal.h"
 #include "operational/crash_harness_internal.h"
-#include "operational/postgres/test_server_internal.h"
+#include "testing/postgres_server.h"
 
 namespace systore::testing {
 namespace {

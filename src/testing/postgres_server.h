@@ -8,13 +8,7 @@
 // up in $SYSTORE_PG_BIN, else /usr/lib/postgresql/<newest>/bin.
 #pragma once
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -26,6 +20,7 @@
 #include <vector>
 
 #include "core/test_util_internal.h"
+#include "testing/child_process.h"
 #include "systore/result.h"
 
 namespace systore::testing {
@@ -80,6 +75,12 @@ class PgTestServer {
     return st;
   }
 
+  /// Creates database `name` (createdb) for a test that wants a fresh one.
+  Status CreateDatabase(const std::string& name) {
+    return Run({bin_ + "/createdb", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", name},
+               "createdb " + name);
+  }
+
   int port() const { return port_; }
   /// A libpq URI for `database` as the superuser.
   std::string uri(const std::string& database = "postgres") const {
@@ -102,35 +103,15 @@ class PgTestServer {
 
   static Result<int> FreePort() { return FreeLoopbackPort(); }
 
-  // Runs argv (as the postgres user when we are root), output to <dir>/<what>.log.
+  // Runs argv (as the postgres user when we are root), output to <dir>/<what>.out; on
+  // failure the error carries that output and the server log.
   Status Run(const std::vector<std::string>& args, const std::string& what) {
-    const std::string log = dir_ + "/" + what.substr(0, what.find(' ')) + ".out";
-    pid_t pid = ::fork();
-    if (pid < 0) return Status::IOError("fork failed");
-    if (pid == 0) {
-      if (uid_ != 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setgid(gid_) != 0 || ::setuid(uid_) != 0) std::_Exit(126);
-      }
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::OK();
-    std::ifstream in(log);
-    std::stringstream out;
-    out << in.rdbuf();
+    Status st = RunChild({args, dir_ + "/" + what.substr(0, what.find(' ')) + ".out", uid_, gid_});
+    if (st.ok()) return st;
     std::ifstream server_log(dir_ + "/server.log");
+    std::stringstream out;
     out << server_log.rdbuf();
-    return Status::Unavailable(what + " failed (status " + std::to_string(status) + "): " + out.str());
+    return Status::Unavailable(what + ": " + st.message() + out.str());
   }
 
   std::string bin_, dir_;

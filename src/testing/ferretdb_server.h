@@ -4,7 +4,6 @@
 #pragma once
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,10 +11,10 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "core/file_util.h"
 #include "core/test_util_internal.h"
+#include "testing/child_process.h"
 #include "systore/result.h"
 
 namespace systore::testing {
@@ -37,32 +36,17 @@ class FerretDbServer {
     s->dir_ = (std::filesystem::temp_directory_path() / ("systore-ferretdb-" + RandomHexId())).string();
     std::filesystem::create_directories(s->dir_);
     SYSTORE_ASSIGN_OR_RAISE(s->port_, FreeLoopbackPort());
-    pid_t pid = ::fork();
-    if (pid < 0) return Status::IOError("fork failed");
-    if (pid == 0) {
-      const std::string listen = "--listen-addr=127.0.0.1:" + std::to_string(s->port_);
-      const std::string sqlite = "--sqlite-url=file:" + s->dir_ + "/";
-      const std::string state = "--state-dir=" + s->dir_;
-      if (!::freopen((s->dir_ + "/ferretdb.log").c_str(), "w", stderr)) std::_Exit(126);
-      ::execl(binary.c_str(), binary.c_str(), "--handler=sqlite", sqlite.c_str(), listen.c_str(), state.c_str(),
-              "--telemetry=disable", "--debug-addr=-", "--log-level=warn", static_cast<char*>(nullptr));
-      std::_Exit(127);
-    }
-    s->pid_ = pid;
-    for (int i = 0; i < 400; ++i) {
-      if (LoopbackPortOpen(s->port_)) return s;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return Status::Unavailable("ferretdb did not listen on 127.0.0.1:" + std::to_string(s->port_) + " within 20 s; see " +
-                               s->dir_ + "/ferretdb.log");
+    SYSTORE_RETURN_NOT_OK(s->child_.Start(
+        {{binary, "--handler=sqlite", "--sqlite-url=file:" + s->dir_ + "/",
+          "--listen-addr=127.0.0.1:" + std::to_string(s->port_), "--state-dir=" + s->dir_, "--telemetry=disable",
+          "--debug-addr=-", "--log-level=warn"},
+         s->dir_ + "/ferretdb.log"}));
+    SYSTORE_RETURN_NOT_OK(s->child_.WaitForPort(s->port_, std::chrono::seconds(20)));
+    return s;
   }
 
   ~FerretDbServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    child_.Stop(SIGTERM);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -77,7 +61,7 @@ class FerretDbServer {
   FerretDbServer() = default;
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  ChildProcess child_;
 };
 
 }  // namespace systore::testing

@@ -3,22 +3,17 @@
 // destructor (also when a test fails). Stop()/Restart() simulate an outage.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/file_util.h"
 #include "core/test_util_internal.h"
+#include "testing/child_process.h"
 #include "systore/result.h"
 
 namespace systore::testing {
@@ -45,13 +40,7 @@ class RedisTestServer {
   }
 
   /// Kills the server (SIGKILL: an abrupt outage).
-  void Kill() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
+  void Kill() { child_.Stop(SIGKILL); }
   /// Starts it again on the same port.
   Status Restart() { return Launch(); }
 
@@ -76,33 +65,13 @@ class RedisTestServer {
                                      "--save", "", "--appendonly", "no", "--dir", dir_,
                                      "--logfile", dir_ + "/redis.log", "--daemonize", "no"};
     args.insert(args.end(), extra_.begin(), extra_.end());
-    pid_t pid = ::fork();
-    if (pid < 0) return Status::IOError("fork failed");
-    if (pid == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp("redis-server", argv.data());
-      std::_Exit(127);
-    }
-    pid_ = pid;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (LoopbackPortOpen(port_)) return Status::OK();
-      int st = 0;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return Status::Unavailable("redis-server exited at start (is it installed? see " + dir_ + "/redis.log)");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    Kill();
-    return Status::Unavailable("redis-server did not accept connections on port " + std::to_string(port_));
+    SYSTORE_RETURN_NOT_OK(child_.Start({args, dir_ + "/redis.log"}));
+    return child_.WaitForPort(port_, std::chrono::seconds(10));
   }
 
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  ChildProcess child_;
   std::vector<std::string> extra_;
 };
 
