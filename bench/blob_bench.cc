@@ -105,9 +105,10 @@ int main(int argc, char** argv) {
   });
   double direct = TimeUs(n / 4, [&](int i) { (void)ts->Read("prices/adjusted", keys[1 + i % 199]); });
   std::printf("read of one series (2500 rows), median:\n");
-  std::printf("  L1 hit          %10.2f us\n  L2 hit          %10.2f us\n  miss            %10.2f us\n"
-              "  direct store    %10.2f us\n",
-              l1, l2, miss, direct);
+  std::printf(
+      "  L1 hit          %10.2f us\n  L2 hit          %10.2f us\n  miss            %10.2f us\n"
+      "  direct store    %10.2f us\n",
+      l1, l2, miss, direct);
 
   // Zipf over 200 instruments; L1 of 4 MB (16 shards) holds about 45 of the 80 KB entries.
   (void)cache.Flush();

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   CLI::App app{"operational store benchmark"};
   int fills = 2000, queries = 20000, orders = 10000;
   std::vector<int> thread_counts = {1, 8};
-  std::string dir = (std::filesystem::temp_directory_path() / ("systore-ops-bench-" + std::to_string(::getpid()))).string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("systore-ops-bench-" + std::to_string(::getpid()))).string();
   bool postgres = false;
   app.add_option("--fills", fills, "Fill transactions per thread")->capture_default_str();
   app.add_option("--threads", thread_counts, "Thread counts")->delimiter(',');

@@ -70,8 +70,9 @@ std::vector<std::string> Keys(TimeSeriesStore& store, const std::string& dataset
 
 json Import(const std::string& root, const std::string& data) {
   auto store = OpenStore(root);
-  const std::pair<const char*, const char*> parts[] = {
-      {"adjusted_prices_csv", "prices/adjusted"}, {"multiple_prices_csv", "prices/multiple"}, {"fx_prices_csv", "fx/spot"}};
+  const std::pair<const char*, const char*> parts[] = {{"adjusted_prices_csv", "prices/adjusted"},
+                                                       {"multiple_prices_csv", "prices/multiple"},
+                                                       {"fx_prices_csv", "fx/spot"}};
   auto t0 = Clock::now();
   int64_t series = 0, rows = 0, dups = 0;
   for (const auto& [folder, dataset] : parts) {
@@ -117,7 +118,8 @@ json ReadAllAdjusted(const std::string& root, int repeat) {
     for (auto& tb : tables) rows += tb->num_rows();
     series = static_cast<int64_t>(keys.size());
   }
-  return {{"seconds", Percentile(cold, 0.5)}, {"seconds_warm", Percentile(warm, 0.5)}, {"series", series}, {"rows", rows}};
+  return {
+      {"seconds", Percentile(cold, 0.5)}, {"seconds_warm", Percentile(warm, 0.5)}, {"series", series}, {"rows", rows}};
 }
 
 json Last100(const std::string& root) {
@@ -141,8 +143,10 @@ json Last100(const std::string& root) {
     Check(uncached->Latest("prices/adjusted", k, 100));
     us_nocache.push_back(Since(t) * 1e6);
   }
-  return {{"p50_us", Percentile(us, 0.5)}, {"p99_us", Percentile(us, 0.99)},
-          {"p50_us_uncached", Percentile(us_nocache, 0.5)}, {"p99_us_uncached", Percentile(us_nocache, 0.99)}};
+  return {{"p50_us", Percentile(us, 0.5)},
+          {"p99_us", Percentile(us, 0.99)},
+          {"p50_us_uncached", Percentile(us_nocache, 0.5)},
+          {"p99_us_uncached", Percentile(us_nocache, 0.99)}};
 }
 
 json MergeOneDay(const std::string& root) {
@@ -206,8 +210,8 @@ std::shared_ptr<arrow::Table> MakeTicks(int64_t first, int64_t n, Timestamp t0, 
     pb.UnsafeAppend(price);
     sb.UnsafeAppend(size(rng));
   }
-  auto schema = arrow::schema({arrow::field("ts", tb.type()), arrow::field("price", arrow::float64()),
-                               arrow::field("size", arrow::float64())});
+  auto schema = arrow::schema(
+      {arrow::field("ts", tb.type()), arrow::field("price", arrow::float64()), arrow::field("size", arrow::float64())});
   return arrow::Table::Make(schema, {tb.Finish().ValueOrDie(), pb.Finish().ValueOrDie(), sb.Finish().ValueOrDie()});
 }
 
@@ -273,8 +277,12 @@ json DurableAppends(const std::string& root, int threads, int per_thread) {
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   int64_t rows = static_cast<int64_t>(threads) * per_thread;
-  return {{"threads", threads}, {"rows", rows}, {"seconds", s}, {"rows_per_second", rows / s},
-          {"p50_us", Percentile(all, 0.5)}, {"p99_us", Percentile(all, 0.99)}};
+  return {{"threads", threads},
+          {"rows", rows},
+          {"seconds", s},
+          {"rows_per_second", rows / s},
+          {"p50_us", Percentile(all, 0.5)},
+          {"p99_us", Percentile(all, 0.99)}};
 }
 
 // fdatasync calls per second on a preallocated file in the store root: the ceiling for
@@ -288,7 +296,8 @@ json FsyncProbe(const std::string& root) {
   const int n = 3000;
   auto t0 = Clock::now();
   for (int i = 0; i < n; ++i) {
-    if (::pwrite(fd, buf, sizeof buf, static_cast<off_t>(i) * 64) < 0 || ::fdatasync(fd) != 0) Check(Status::IOError("probe"));
+    if (::pwrite(fd, buf, sizeof buf, static_cast<off_t>(i) * 64) < 0 || ::fdatasync(fd) != 0)
+      Check(Status::IOError("probe"));
   }
   double s = Since(t0);
   ::close(fd);
@@ -340,7 +349,8 @@ json Mixed(const std::string& root, const std::string& self, double seconds) {
     writers.emplace_back([&, w] {
       for (int64_t i = 500; !stop; ++i) {
         for (int k = w; k < 200 && !stop; k += 4) {
-          Check(store->Append("prices/mixed", "M" + std::to_string(k), MakeSingle(i * kNanosPerSecond, 100 + i * 0.25)));
+          Check(
+              store->Append("prices/mixed", "M" + std::to_string(k), MakeSingle(i * kNanosPerSecond, 100 + i * 0.25)));
           ++appended;
         }
       }
@@ -354,7 +364,9 @@ json Mixed(const std::string& root, const std::string& self, double seconds) {
   ::pclose(reader);
   json r = json::parse(out, nullptr, false);
   if (r.is_discarded()) Check(Status::Internal("reader printed: " + out));
-  return {{"reader_p50_us", r["p50_us"]}, {"reader_p99_us", r["p99_us"]}, {"reads", r["reads"]},
+  return {{"reader_p50_us", r["p50_us"]},
+          {"reader_p99_us", r["p99_us"]},
+          {"reads", r["reads"]},
           {"appends_per_second", appended.load() / seconds}};
 }
 
@@ -367,7 +379,9 @@ int main(int argc, char** argv) {
   int repeat = 5;
   int threads = 1, appends = 20000;
   double seconds = 5;
-  app.add_option("--workload", workload, "import, read_all_adjusted, last100, merge_one_day, size, ticks_write, ticks_range_read, durable_appends, fsync_probe, mixed")
+  app.add_option("--workload", workload,
+                 "import, read_all_adjusted, last100, merge_one_day, size, ticks_write, ticks_range_read, "
+                 "durable_appends, fsync_probe, mixed")
       ->required();
   app.add_option("--data", data, "pysystemtrade data folder")->capture_default_str();
   app.add_option("--root", root, "Store root")->required();
@@ -378,17 +392,28 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "Duration of the mixed workload")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   json out;
-  if (workload == "import") out = Import(root, data);
-  else if (workload == "read_all_adjusted") out = ReadAllAdjusted(root, repeat);
-  else if (workload == "last100") out = Last100(root);
-  else if (workload == "merge_one_day") out = MergeOneDay(root);
-  else if (workload == "size") out = Size(root);
-  else if (workload == "ticks_write") out = TicksWrite(root, tick_rows);
-  else if (workload == "ticks_range_read") out = TicksRangeRead(root);
-  else if (workload == "durable_appends") out = DurableAppends(root, threads, appends);
-  else if (workload == "fsync_probe") out = FsyncProbe(root);
-  else if (workload == "mixed") out = Mixed(root, fs::canonical("/proc/self/exe").string(), seconds);
-  else if (workload == "mixed_reader") out = MixedReader(root, seconds);
+  if (workload == "import")
+    out = Import(root, data);
+  else if (workload == "read_all_adjusted")
+    out = ReadAllAdjusted(root, repeat);
+  else if (workload == "last100")
+    out = Last100(root);
+  else if (workload == "merge_one_day")
+    out = MergeOneDay(root);
+  else if (workload == "size")
+    out = Size(root);
+  else if (workload == "ticks_write")
+    out = TicksWrite(root, tick_rows);
+  else if (workload == "ticks_range_read")
+    out = TicksRangeRead(root);
+  else if (workload == "durable_appends")
+    out = DurableAppends(root, threads, appends);
+  else if (workload == "fsync_probe")
+    out = FsyncProbe(root);
+  else if (workload == "mixed")
+    out = Mixed(root, fs::canonical("/proc/self/exe").string(), seconds);
+  else if (workload == "mixed_reader")
+    out = MixedReader(root, seconds);
   else {
     std::cerr << "unknown workload " << workload << std::endl;
     return 2;

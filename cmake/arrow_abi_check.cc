@@ -9,8 +9,7 @@
 int main() {
   const arrow::BuildInfo& info = arrow::GetBuildInfo();
   if (info.version != ARROW_VERSION) {
-    std::printf("header version %s but library version %s", ARROW_VERSION_STRING,
-                info.version_string.c_str());
+    std::printf("header version %s but library version %s", ARROW_VERSION_STRING, info.version_string.c_str());
     return 1;
   }
   std::printf("ok (library %s, headers %s)", info.version_string.c_str(), ARROW_VERSION_STRING);

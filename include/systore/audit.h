@@ -11,7 +11,7 @@
 namespace systore {
 
 struct AuditRecord {
-  int64_t seq = 0;        // increasing; assigned by the store
+  int64_t seq = 0;  // increasing; assigned by the store
   Timestamp time = 0;
   std::string actor;      // OperationalStoreOptions::actor of the writer
   std::string operation;  // "order.new", "order.fill", "position.update", "process.set", ...

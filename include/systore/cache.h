@@ -118,7 +118,7 @@ struct CacheClassStats {
   std::string data_class;
   CacheLevelStats l1;
   CacheLevelStats l2;
-  int64_t loads = 0;          // misses served by the loader (the store)
+  int64_t loads = 0;  // misses served by the loader (the store)
   int64_t load_p99_ns = 0;
   int64_t invalidations = 0;  // keys dropped by writes here or in other processes
 };
@@ -128,9 +128,9 @@ struct CacheStats {
   CacheClassStats total;                 // data_class "*"
   int64_t l1_entries = 0;
   int64_t l1_bytes = 0;
-  std::string l2_mode;         // "none", "redis", "cluster"
+  std::string l2_mode;  // "none", "redis", "cluster"
   bool l2_connected = false;
-  int64_t l2_outages = 0;      // times Redis was found down
+  int64_t l2_outages = 0;  // times Redis was found down
   int64_t write_behind_pending = 0;
   int64_t write_behind_failures = 0;
 };

@@ -61,11 +61,11 @@ struct DataClassInfo {
   std::string attribute;   // db_futures_adjusted_prices
   std::string class_name;  // parquetFuturesAdjustedPricesData (prefix from the backend)
   StoreKind kind = StoreKind::kTimeSeries;
-  std::string store;       // the named store serving it ("timeseries", "operational", ...)
-  std::string backend;     // parquet, sqlite, postgres, csv
-  std::string location;    // dataset (time series), table (reference); "" (operational)
-  std::string secondary;   // named store for read failover, or ""
-  CachePolicy cache;       // strategy and TTL
+  std::string store;      // the named store serving it ("timeseries", "operational", ...)
+  std::string backend;    // parquet, sqlite, postgres, csv
+  std::string location;   // dataset (time series), table (reference); "" (operational)
+  std::string secondary;  // named store for read failover, or ""
+  CachePolicy cache;      // strategy and TTL
 };
 
 /// The health of one named store.
@@ -76,7 +76,7 @@ struct StoreHealth {
   std::string location;  // root or URI (password removed)
   bool opened = false;   // a connection was opened (stores open lazily)
   bool healthy = false;
-  std::string error;     // why not healthy
+  std::string error;  // why not healthy
 };
 
 struct DataBlobOptions {

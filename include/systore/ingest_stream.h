@@ -82,8 +82,8 @@ struct StreamStats {
   int64_t rows_quarantined = 0;
   int64_t records_dead_lettered = 0;
   int64_t trigger_errors = 0;
-  int64_t appends = 0;            // Append calls (each a group of records)
-  int64_t push_waits = 0;         // pushes that blocked on a full queue
+  int64_t appends = 0;     // Append calls (each a group of records)
+  int64_t push_waits = 0;  // pushes that blocked on a full queue
 };
 
 class StreamIngest {

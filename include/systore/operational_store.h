@@ -59,9 +59,9 @@ struct OperationalStoreOptions {
 
 /// What ApplyFill() changed.
 struct FillResult {
-  Order order;                     // after the fill
-  int64_t strategy_position = 0;   // (strategy, instrument) after the fill
-  int64_t contract_position = 0;   // (instrument, contract) after the fill
+  Order order;                    // after the fill
+  int64_t strategy_position = 0;  // (strategy, instrument) after the fill
+  int64_t contract_position = 0;  // (instrument, contract) after the fill
 };
 
 /// Filters for FindOrders(); unset fields do not filter.
@@ -176,8 +176,8 @@ class Transaction {
  protected:
   explicit Transaction(bool read_only) : read_only_(read_only) {}
   /// One audit record through DoAudit(), for the backends' own mutations.
-  Status Audit(std::string_view operation, std::string_view entity, std::string_view key,
-               const nlohmann::json& before, const nlohmann::json& after);
+  Status Audit(std::string_view operation, std::string_view entity, std::string_view key, const nlohmann::json& before,
+               const nlohmann::json& after);
 
  private:
   Status CheckWritable(std::string_view op);

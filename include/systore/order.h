@@ -52,7 +52,7 @@ struct NewOrder {
   std::string instrument;  // non-empty
   std::string contract;    // e.g. "20250300"; may be empty for strategy-level orders
   Side side = Side::kBuy;
-  int64_t quantity = 0;    // > 0
+  int64_t quantity = 0;  // > 0
   OrderType type = OrderType::kMarket;
   /// Required (finite, > 0) for limit orders, must be unset for market orders.
   std::optional<double> limit_price;
@@ -78,8 +78,8 @@ struct Order {
   double commission = 0;          // sum over the fills
   nlohmann::json attributes = nlohmann::json::object();
   std::string reason;  // why it was rejected/cancelled, when given
-  Timestamp created_at = 0, submitted_at = 0, first_fill_at = 0, last_fill_at = 0,
-            filled_at = 0, cancelled_at = 0, rejected_at = 0;
+  Timestamp created_at = 0, submitted_at = 0, first_fill_at = 0, last_fill_at = 0, filled_at = 0, cancelled_at = 0,
+            rejected_at = 0;
 
   int64_t remaining() const { return quantity - filled_quantity; }
   /// +1 for a buy, -1 for a sell.
@@ -89,13 +89,13 @@ struct Order {
 /// An execution reported by a broker (or entered by hand).
 struct FillRequest {
   OrderId order_id = 0;
-  int64_t quantity = 0;  // > 0, at most the order's remaining quantity
-  double price = 0;      // finite
-  double commission = 0; // finite, >= 0
+  int64_t quantity = 0;   // > 0, at most the order's remaining quantity
+  double price = 0;       // finite
+  double commission = 0;  // finite, >= 0
   /// The broker's execution id; unique across the store. A fill reported twice is
   /// applied once: the second report fails with AlreadyExists and changes nothing.
   std::string exec_id;
-  Timestamp time = 0;    // 0 means "now"
+  Timestamp time = 0;  // 0 means "now"
 };
 
 /// A stored fill.

@@ -21,8 +21,8 @@ Result<RollState> ParseRollState(std::string_view name);
 /// means "all strategies".
 struct TradeLimit {
   std::string instrument, strategy;
-  int period_days = 1;          // > 0
-  int64_t limit = 0;            // >= 0
+  int period_days = 1;  // > 0
+  int64_t limit = 0;    // >= 0
   int64_t traded_since_reset = 0;
   Timestamp last_reset = 0;
   int64_t remaining() const { return limit - traded_since_reset; }

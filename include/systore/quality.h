@@ -36,7 +36,7 @@
 namespace arrow {
 class Schema;
 class Table;
-}
+}  // namespace arrow
 
 namespace systore {
 

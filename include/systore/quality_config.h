@@ -35,9 +35,9 @@ namespace systore {
 /// What error findings do to a batch. Critical findings always reject the batch; info and
 /// warning findings never stop anything (they are reported).
 enum class QualityPolicy {
-  kRejectBatch,       // nothing of the batch is written; the batch goes to quarantine
-  kQuarantineRows,    // offending rows go to quarantine, the rest is written
-  kAcceptWithWarning, // everything storable is written; findings are reported
+  kRejectBatch,        // nothing of the batch is written; the batch goes to quarantine
+  kQuarantineRows,     // offending rows go to quarantine, the rest is written
+  kAcceptWithWarning,  // everything storable is written; findings are reported
 };
 const char* QualityPolicyName(QualityPolicy p);  // "reject", "quarantine", "accept"
 

@@ -32,7 +32,7 @@
 namespace arrow {
 class Schema;
 class Table;
-}
+}  // namespace arrow
 
 namespace systore {
 
@@ -79,9 +79,9 @@ struct IngestBatch {
 };
 
 enum class GateDecision {
-  kAccepted,     // every row accepted (possibly with warnings)
-  kPartial,      // some rows quarantined, the rest accepted
-  kRejected,     // nothing accepted
+  kAccepted,  // every row accepted (possibly with warnings)
+  kPartial,   // some rows quarantined, the rest accepted
+  kRejected,  // nothing accepted
 };
 const char* GateDecisionName(GateDecision d);
 

@@ -12,7 +12,7 @@ namespace systore {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
   }
@@ -41,8 +41,7 @@ Status ToStatus(const Result<T>& r) {
 }  // namespace systore
 
 /// `SYSTORE_ASSIGN_OR_RAISE(auto x, F())`: assigns the value or returns the Status.
-#define SYSTORE_ASSIGN_OR_RAISE(lhs, rexpr) \
-  SYSTORE_ASSIGN_OR_RAISE_IMPL(SYSTORE_CONCAT(_res_, __COUNTER__), lhs, rexpr)
+#define SYSTORE_ASSIGN_OR_RAISE(lhs, rexpr) SYSTORE_ASSIGN_OR_RAISE_IMPL(SYSTORE_CONCAT(_res_, __COUNTER__), lhs, rexpr)
 #define SYSTORE_ASSIGN_OR_RAISE_IMPL(res, lhs, rexpr) \
   auto res = (rexpr);                                 \
   if (!res.ok()) return res.status();                 \

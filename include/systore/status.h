@@ -17,12 +17,12 @@ enum class StatusCode : int {
   kInvalidArgument = 1,  // the caller's input is wrong; fix the input
   kNotFound = 2,         // a dataset, series, version or file does not exist
   kAlreadyExists = 3,
-  kCorruption = 4,       // stored bytes fail a check; the store needs attention
-  kIOError = 5,          // the operating system refused a read/write
-  kConflict = 6,         // a concurrent writer won; retrying may succeed
-  kUnavailable = 7,      // a server or lock is unavailable right now
+  kCorruption = 4,   // stored bytes fail a check; the store needs attention
+  kIOError = 5,      // the operating system refused a read/write
+  kConflict = 6,     // a concurrent writer won; retrying may succeed
+  kUnavailable = 7,  // a server or lock is unavailable right now
   kNotImplemented = 8,
-  kInternal = 9,         // a bug in systore
+  kInternal = 9,  // a bug in systore
 };
 
 /// Returns the stable name of a code ("InvalidArgument", ...).
@@ -77,8 +77,8 @@ inline Status ToStatus(Status s) { return s; }
 #define SYSTORE_CONCAT(a, b) SYSTORE_CONCAT_IMPL(a, b)
 
 /// Returns the Status from the enclosing function if `expr` is not OK.
-#define SYSTORE_RETURN_NOT_OK(expr)                   \
-  do {                                                \
+#define SYSTORE_RETURN_NOT_OK(expr)                    \
+  do {                                                 \
     ::systore::Status _st = ::systore::ToStatus(expr); \
-    if (!_st.ok()) return _st;                        \
+    if (!_st.ok()) return _st;                         \
   } while (false)

@@ -208,8 +208,8 @@ class TimeSeriesStore {
   /// Removes a series (its history stays readable by version until vacuumed).
   virtual Result<WriteResult> Delete(const std::string& dataset, const std::string& key) = 0;
   /// Removes the rows with start <= ts <= end.
-  virtual Result<WriteResult> DeleteRange(const std::string& dataset, const std::string& key,
-                                          Timestamp start, Timestamp end) = 0;
+  virtual Result<WriteResult> DeleteRange(const std::string& dataset, const std::string& key, Timestamp start,
+                                          Timestamp end) = 0;
   /// Writes the dataset's in-memory tail (rows appended through the write-ahead log) to
   /// Parquet in one commit and truncates the log. Readers in other processes see rows
   /// only once flushed. Also recovers a dead writer's log. Unavailable if another
@@ -222,35 +222,29 @@ class TimeSeriesStore {
   virtual std::vector<RecoveryReport> RecoveryReports() = 0;
   /// Applies several updates to one dataset in a single commit: all or nothing.
   /// Each key may appear at most once.
-  virtual Result<std::vector<WriteResult>> Apply(const std::string& dataset,
-                                                 std::vector<SeriesUpdate> updates) = 0;
+  virtual Result<std::vector<WriteResult>> Apply(const std::string& dataset, std::vector<SeriesUpdate> updates) = 0;
 
   /// Reads a series, sorted by ts. NotFound when the series does not exist (at that version).
-  virtual Result<std::shared_ptr<arrow::Table>> Read(const std::string& dataset,
-                                                     const std::string& key,
+  virtual Result<std::shared_ptr<arrow::Table>> Read(const std::string& dataset, const std::string& key,
                                                      const ReadOptions& options = {}) = 0;
   /// Reads many series in parallel; results are in the order of `keys`.
-  virtual Result<std::vector<std::shared_ptr<arrow::Table>>> ReadMany(
-      const std::string& dataset, const std::vector<std::string>& keys,
-      const ReadOptions& options = {}) = 0;
+  virtual Result<std::vector<std::shared_ptr<arrow::Table>>> ReadMany(const std::string& dataset,
+                                                                      const std::vector<std::string>& keys,
+                                                                      const ReadOptions& options = {}) = 0;
   /// The last `n` rows (fewer if the series is shorter), within options' time range.
-  virtual Result<std::shared_ptr<arrow::Table>> Latest(const std::string& dataset,
-                                                       const std::string& key, int64_t n,
+  virtual Result<std::shared_ptr<arrow::Table>> Latest(const std::string& dataset, const std::string& key, int64_t n,
                                                        const ReadOptions& options = {}) = 0;
   /// Series whose key starts with `prefix`, sorted by key.
-  virtual Result<std::vector<SeriesInfo>> List(const std::string& dataset,
-                                               const std::string& prefix = "",
+  virtual Result<std::vector<SeriesInfo>> List(const std::string& dataset, const std::string& prefix = "",
                                                const ReadOptions& options = {}) = 0;
   /// Commits of the dataset, oldest first; only those touching `key` when it is not empty.
-  virtual Result<std::vector<VersionInfo>> Versions(const std::string& dataset,
-                                                    const std::string& key = "") = 0;
+  virtual Result<std::vector<VersionInfo>> Versions(const std::string& dataset, const std::string& key = "") = 0;
   /// pysystemtrade's merged per-contract prices: the higher-frequency series where it
   /// exists, the lower-frequency one before it. Returns the rows of `low_freq_dataset`
   /// (e.g. daily closes at 23:00) strictly before the first row of `high_freq_dataset`
   /// (e.g. hourly bars), followed by all of the latter. Either may be missing, not both.
   virtual Result<std::shared_ptr<arrow::Table>> ReadMerged(const std::string& low_freq_dataset,
-                                                           const std::string& high_freq_dataset,
-                                                           const std::string& key,
+                                                           const std::string& high_freq_dataset, const std::string& key,
                                                            const ReadOptions& options = {}) = 0;
   /// Current version of a dataset.
   virtual Result<int64_t> CurrentVersion(const std::string& dataset) = 0;
@@ -264,8 +258,7 @@ class TimeSeriesStore {
   /// once they have been unreferenced for at least `retention` ns (and orphan files left
   /// by interrupted writes older than that). Reads of versions older than the retention
   /// may then fail with NotFound.
-  virtual Result<VacuumResult> Vacuum(const std::string& dataset, int64_t retention_ns,
-                                      bool dry_run = false) = 0;
+  virtual Result<VacuumResult> Vacuum(const std::string& dataset, int64_t retention_ns, bool dry_run = false) = 0;
 };
 
 /// Canonical name of the timestamp column in every series table.

@@ -35,8 +35,7 @@ nb::handle g_status_error;  // owned by the module (leaked: see ToPython)
 
 [[noreturn]] void Raise(const Status& st) {
   nb::gil_scoped_acquire gil;
-  PyErr_SetObject(g_status_error.ptr(),
-                  nb::make_tuple(std::string(StatusCodeName(st.code())), st.message()).ptr());
+  PyErr_SetObject(g_status_error.ptr(), nb::make_tuple(std::string(StatusCodeName(st.code())), st.message()).ptr());
   throw nb::python_error();
 }
 
@@ -90,9 +89,8 @@ std::shared_ptr<arrow::Table> FromCapsule(nb::handle capsule) {
   return *table;
 }
 
-ReadOptions MakeReadOptions(std::optional<int64_t> start, std::optional<int64_t> end,
-                            std::vector<std::string> columns, std::optional<int64_t> as_of_version,
-                            std::optional<std::string> snapshot) {
+ReadOptions MakeReadOptions(std::optional<int64_t> start, std::optional<int64_t> end, std::vector<std::string> columns,
+                            std::optional<int64_t> as_of_version, std::optional<std::string> snapshot) {
   ReadOptions o;
   if (start) o.start = *start;
   if (end) o.end = *end;
@@ -122,25 +120,30 @@ class PyTimeSeries {
     store_ = Check(TimeSeriesStore::Open(o));
   }
 
-  nb::dict Write(const std::string& dataset, const std::string& key, nb::handle capsule,
-                 const std::string& mode) {
+  nb::dict Write(const std::string& dataset, const std::string& key, nb::handle capsule, const std::string& mode) {
     auto table = FromCapsule(capsule);
     WriteResult w;
     {
       nb::gil_scoped_release nogil;
-      if (mode == "write") w = Check(store_->Write(dataset, key, table));
-      else if (mode == "append") w = Check(store_->Append(dataset, key, table));
-      else if (mode == "newer") w = Check(store_->Merge(dataset, key, table, MergeMode::kNewerOnly));
-      else if (mode == "fill_gaps") w = Check(store_->Merge(dataset, key, table, MergeMode::kFillGaps));
-      else if (mode == "overwrite") w = Check(store_->Merge(dataset, key, table, MergeMode::kOverwrite));
-      else Raise(Status::InvalidArgument("mode '" + mode + "' is not write, append, newer, fill_gaps or overwrite"));
+      if (mode == "write")
+        w = Check(store_->Write(dataset, key, table));
+      else if (mode == "append")
+        w = Check(store_->Append(dataset, key, table));
+      else if (mode == "newer")
+        w = Check(store_->Merge(dataset, key, table, MergeMode::kNewerOnly));
+      else if (mode == "fill_gaps")
+        w = Check(store_->Merge(dataset, key, table, MergeMode::kFillGaps));
+      else if (mode == "overwrite")
+        w = Check(store_->Merge(dataset, key, table, MergeMode::kOverwrite));
+      else
+        Raise(Status::InvalidArgument("mode '" + mode + "' is not write, append, newer, fill_gaps or overwrite"));
     }
     return WriteResultDict(w);
   }
 
   nb::object Read(const std::string& dataset, const std::string& key, std::optional<int64_t> start,
-                  std::optional<int64_t> end, std::vector<std::string> columns,
-                  std::optional<int64_t> as_of_version, std::optional<std::string> snapshot) {
+                  std::optional<int64_t> end, std::vector<std::string> columns, std::optional<int64_t> as_of_version,
+                  std::optional<std::string> snapshot) {
     std::shared_ptr<arrow::Table> t;
     {
       nb::gil_scoped_release nogil;
@@ -323,9 +326,17 @@ class PyTimeSeries {
 };
 
 json EntryJson(const QuarantineEntry& e) {
-  json j = {{"id", e.id},           {"status", e.status}, {"scope", e.scope},     {"dataset", e.dataset},
-            {"key", e.key},         {"source", e.source}, {"created", e.created}, {"rows", e.rows},
-            {"reason", e.reason},   {"findings", FindingsJson(e.findings)},       {"raw_lines", e.raw_lines}};
+  json j = {{"id", e.id},
+            {"status", e.status},
+            {"scope", e.scope},
+            {"dataset", e.dataset},
+            {"key", e.key},
+            {"source", e.source},
+            {"created", e.created},
+            {"rows", e.rows},
+            {"reason", e.reason},
+            {"findings", FindingsJson(e.findings)},
+            {"raw_lines", e.raw_lines}};
   return j;
 }
 
@@ -364,8 +375,10 @@ class PyQuality {
         b.data = data;
         b.source = "check";
         auto latest = store->Latest(dataset, key, 600);
-        if (latest.ok() && (*latest)->num_rows() > 0) b.history = *latest;
-        else if (!latest.ok() && latest.status().code() != StatusCode::kNotFound) Raise(latest.status());
+        if (latest.ok() && (*latest)->num_rows() > 0)
+          b.history = *latest;
+        else if (!latest.ok() && latest.status().code() != StatusCode::kNotFound)
+          Raise(latest.status());
         auto r = ::Check(gate_->Check(b));
         j = {{"decision", GateDecisionName(r.decision)},
              {"rows", data->num_rows()},
@@ -431,8 +444,12 @@ class PyQuality {
     }
     json a = json::array();
     for (const auto& d : ds) {
-      a.push_back({{"time", d.time}, {"actor", d.actor}, {"action", d.action}, {"id", d.id},
-                   {"reason", d.reason}, {"rows_written", d.rows_written}});
+      a.push_back({{"time", d.time},
+                   {"actor", d.actor},
+                   {"action", d.action},
+                   {"id", d.id},
+                   {"reason", d.reason},
+                   {"rows_written", d.rows_written}});
     }
     return ToPython(a);
   }
@@ -485,8 +502,8 @@ class PyOperational {
     return ::Check(store_->AddOrder(n));
   }
 
-  nb::object ApplyFill(int64_t order_id, int64_t quantity, double price, double commission,
-                       const std::string& exec_id, int64_t time) {
+  nb::object ApplyFill(int64_t order_id, int64_t quantity, double price, double commission, const std::string& exec_id,
+                       int64_t time) {
     FillResult r;
     {
       FillRequest f;
@@ -558,12 +575,16 @@ class PyOperational {
       nb::gil_scoped_release nogil;
       if (level == "strategy") {
         for (const auto& p : ::Check(store_->StrategyPositions(a, b))) {
-          out.push_back({{"strategy", p.strategy}, {"instrument", p.instrument}, {"position", p.position},
+          out.push_back({{"strategy", p.strategy},
+                         {"instrument", p.instrument},
+                         {"position", p.position},
                          {"updated_at", p.updated_at}});
         }
       } else if (level == "contract") {
         for (const auto& p : ::Check(store_->ContractPositions(a, b))) {
-          out.push_back({{"instrument", p.instrument}, {"contract", p.contract}, {"position", p.position},
+          out.push_back({{"instrument", p.instrument},
+                         {"contract", p.contract},
+                         {"position", p.position},
                          {"updated_at", p.updated_at}});
         }
       } else {
@@ -580,10 +601,15 @@ class PyOperational {
       ::Check(store_->Read([&](Transaction& t) -> Status {
         SYSTORE_ASSIGN_OR_RAISE(auto ts, t.Trades(strategy, instrument));
         for (const auto& x : ts) {
-          out.push_back({{"exec_id", x.exec_id}, {"order_id", x.order_id}, {"strategy", x.strategy},
-                         {"instrument", x.instrument}, {"contract", x.contract},
-                         {"signed_quantity", x.signed_quantity}, {"price", x.price},
-                         {"commission", x.commission}, {"time", x.time}});
+          out.push_back({{"exec_id", x.exec_id},
+                         {"order_id", x.order_id},
+                         {"strategy", x.strategy},
+                         {"instrument", x.instrument},
+                         {"contract", x.contract},
+                         {"signed_quantity", x.signed_quantity},
+                         {"price", x.price},
+                         {"commission", x.commission},
+                         {"time", x.time}});
         }
         return Status::OK();
       }));
@@ -599,8 +625,8 @@ class PyOperational {
     }
     json d = json::array();
     for (const auto& x : r.differences) {
-      d.push_back({{"kind", x.kind}, {"key1", x.key1}, {"key2", x.key2}, {"stored", x.stored},
-                   {"from_fills", x.from_fills}});
+      d.push_back(
+          {{"kind", x.kind}, {"key1", x.key1}, {"key2", x.key2}, {"stored", x.stored}, {"from_fills", x.from_fills}});
     }
     return ToPython({{"ok", r.ok()}, {"positions_checked", r.positions_checked}, {"differences", d}});
   }
@@ -644,8 +670,14 @@ class PyOperational {
     }
     json a = json::array();
     for (const auto& r : rs) {
-      a.push_back({{"seq", r.seq}, {"time", r.time}, {"actor", r.actor}, {"operation", r.operation},
-                   {"entity", r.entity}, {"key", r.key}, {"before", r.before}, {"after", r.after}});
+      a.push_back({{"seq", r.seq},
+                   {"time", r.time},
+                   {"actor", r.actor},
+                   {"operation", r.operation},
+                   {"entity", r.entity},
+                   {"key", r.key},
+                   {"before", r.before},
+                   {"after", r.after}});
     }
     return ToPython(a);
   }
@@ -681,8 +713,9 @@ class PyReference {
     int64_t at = 0;
     {
       nb::gil_scoped_release nogil;
-      std::shared_ptr<const ReferenceSnapshot> snap =
-          version ? Check(store_->AsOfVersion(*version)) : time ? Check(store_->AsOfTime(*time)) : store_->Current();
+      std::shared_ptr<const ReferenceSnapshot> snap = version ? Check(store_->AsOfVersion(*version))
+                                                      : time  ? Check(store_->AsOfTime(*time))
+                                                              : store_->Current();
       at = snap->version();
       t = snap->shared_table(name);
       if (!t) Raise(Status::NotFound("reference table '" + name + "' does not exist at version " + std::to_string(at)));
@@ -728,17 +761,25 @@ class PyReference {
         for (const auto& tc : c.tables) {
           json rows = json::array();
           for (const auto& r : tc.rows) {
-            const char* kind = r.kind == RowChange::Kind::kAdded ? "added"
-                               : r.kind == RowChange::Kind::kRemoved ? "removed" : "modified";
+            const char* kind = r.kind == RowChange::Kind::kAdded     ? "added"
+                               : r.kind == RowChange::Kind::kRemoved ? "removed"
+                                                                     : "modified";
             json fields = json::array();
-            for (const auto& f : r.fields) fields.push_back({{"column", f.column}, {"old", f.old_value}, {"new", f.new_value}});
+            for (const auto& f : r.fields)
+              fields.push_back({{"column", f.column}, {"old", f.old_value}, {"new", f.new_value}});
             rows.push_back({{"kind", kind}, {"key", r.key}, {"values", r.values}, {"fields", fields}});
           }
-          tables.push_back({{"table", tc.table}, {"created", tc.created}, {"summary", SummarizeTableChange(tc)},
-                            {"rows", rows}});
+          tables.push_back(
+              {{"table", tc.table}, {"created", tc.created}, {"summary", SummarizeTableChange(tc)}, {"rows", rows}});
         }
-        a.push_back({{"version", c.version}, {"time", c.time}, {"actor", c.actor}, {"reason", c.reason},
-                     {"operation", c.operation}, {"tables", tables}, {"hash", c.hash}, {"prev_hash", c.prev_hash}});
+        a.push_back({{"version", c.version},
+                     {"time", c.time},
+                     {"actor", c.actor},
+                     {"reason", c.reason},
+                     {"operation", c.operation},
+                     {"tables", tables},
+                     {"hash", c.hash},
+                     {"prev_hash", c.prev_hash}});
       }
     }
     return ToPython(a);
@@ -750,8 +791,11 @@ class PyReference {
       nb::gil_scoped_release nogil;
       r = Check(store_->Verify());
     }
-    return ToPython({{"ok", r.ok}, {"entries", r.entries}, {"head_hash", r.head_hash},
-                     {"first_bad_version", r.first_bad_version}, {"first_bad_line", r.first_bad_line},
+    return ToPython({{"ok", r.ok},
+                     {"entries", r.entries},
+                     {"head_hash", r.head_hash},
+                     {"first_bad_version", r.first_bad_version},
+                     {"first_bad_line", r.first_bad_line},
                      {"problems", r.problems}});
   }
 

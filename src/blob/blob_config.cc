@@ -77,7 +77,6 @@ const Builtin kBuiltins[] = {
     {"db_config", StoreKind::kReference, "config", "reference"},
 };
 
-
 Status Bad(const std::string& source, const YAML::Node& n, const std::string& what) {
   std::string where = source;
   if (n.Mark().line >= 0) where += " line " + std::to_string(n.Mark().line + 1);
@@ -166,11 +165,11 @@ Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& te
   BlobConfig c;
   c.source = source;
   c.stores["timeseries"] = {"timeseries", StoreKind::kTimeSeries, root, "", 16};
-  c.stores["operational"] = {"operational", StoreKind::kOperational, "",
-                             "sqlite://" + root + "/operational/ops.sqlite", 16};
+  c.stores["operational"] = {"operational", StoreKind::kOperational, "", "sqlite://" + root + "/operational/ops.sqlite",
+                             16};
   c.stores["reference"] = {"reference", StoreKind::kReference, root, "", 1};
-  std::map<std::string, int64_t> ttl_s = {{"prices", 300}, {"analytics", 3600}, {"reference", 86400},
-                                          {"operational", 5}};
+  std::map<std::string, int64_t> ttl_s = {
+      {"prices", 300}, {"analytics", 3600}, {"reference", 86400}, {"operational", 5}};
   std::map<std::string, std::string> group_of;
   for (const auto& b : kBuiltins) {
     DataClassInfo d;
@@ -263,9 +262,8 @@ Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& te
       for (const auto& kv : classes) {
         std::string attr = AttributeNameOf(kv.first.as<std::string>());
         const YAML::Node& n = kv.second;
-        SYSTORE_RETURN_NOT_OK(CheckKeys(source, n,
-                                        {"store", "dataset", "table", "secondary", "strategy", "ttl_s", "group"},
-                                        "classes." + attr));
+        SYSTORE_RETURN_NOT_OK(CheckKeys(
+            source, n, {"store", "dataset", "table", "secondary", "strategy", "ttl_s", "group"}, "classes." + attr));
         DataClassInfo d;
         bool known = c.classes.count(attr);
         if (known) d = c.classes[attr];
@@ -298,7 +296,8 @@ Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& te
   // Resolve kinds, backends, class names and TTLs; check references between sections.
   for (auto& [attr, d] : c.classes) {
     auto it = c.stores.find(d.store);
-    if (it == c.stores.end()) return Status::InvalidArgument(source + ": class " + attr + " names unknown store '" + d.store + "'");
+    if (it == c.stores.end())
+      return Status::InvalidArgument(source + ": class " + attr + " names unknown store '" + d.store + "'");
     d.kind = it->second.kind;
     if (d.kind == StoreKind::kOperational) d.cache.strategy = CacheStrategy::kNone;  // ACID data is not cached
     if (d.kind != StoreKind::kOperational && d.location.empty()) {
@@ -307,13 +306,19 @@ Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& te
     }
     if (!d.secondary.empty()) {
       auto s = c.stores.find(d.secondary);
-      if (s == c.stores.end()) return Status::InvalidArgument(source + ": class " + attr + " names unknown secondary store '" + d.secondary + "'");
-      if (s->second.kind != d.kind) return Status::InvalidArgument(source + ": class " + attr + ": secondary store '" + d.secondary + "' is not a " + std::string(StoreKindName(d.kind)) + " store");
-      if (d.secondary == d.store) return Status::InvalidArgument(source + ": class " + attr + ": secondary is the primary");
+      if (s == c.stores.end())
+        return Status::InvalidArgument(source + ": class " + attr + " names unknown secondary store '" + d.secondary +
+                                       "'");
+      if (s->second.kind != d.kind)
+        return Status::InvalidArgument(source + ": class " + attr + ": secondary store '" + d.secondary +
+                                       "' is not a " + std::string(StoreKindName(d.kind)) + " store");
+      if (d.secondary == d.store)
+        return Status::InvalidArgument(source + ": class " + attr + ": secondary is the primary");
     }
     d.backend = BackendOf(it->second);
     d.class_name = ClassNameOf(attr, d.backend);
-    int64_t t = class_ttl_s.count(attr) ? class_ttl_s[attr] : (ttl_s.count(group_of[attr]) ? ttl_s[group_of[attr]] : 300);
+    int64_t t =
+        class_ttl_s.count(attr) ? class_ttl_s[attr] : (ttl_s.count(group_of[attr]) ? ttl_s[group_of[attr]] : 300);
     d.cache.ttl_ms = t * 1000;
     c.cache.classes.push_back(d.cache);
   }
@@ -342,13 +347,12 @@ std::string ToYaml(const BlobConfig& c) {
   e << YAML::Key << "l1" << YAML::Value << YAML::BeginMap << YAML::Key << "capacity_mb" << YAML::Value
     << (c.cache.l1.capacity_bytes >> 20) << YAML::Key << "shards" << YAML::Value << c.cache.l1.shards << YAML::EndMap;
   const auto& l2 = c.cache.l2;
-  e << YAML::Key << "l2" << YAML::Value << YAML::BeginMap << YAML::Key << "mode" << YAML::Value << l2.mode
-    << YAML::Key << "nodes" << YAML::Value << YAML::Flow << l2.nodes << YAML::Key << "key_prefix" << YAML::Value
-    << l2.key_prefix << YAML::Key << "connect_timeout_ms" << YAML::Value << l2.connect_timeout_ms << YAML::Key
-    << "command_timeout_ms" << YAML::Value << l2.command_timeout_ms << YAML::Key << "retry_interval_ms"
-    << YAML::Value << l2.retry_interval_ms << YAML::Key << "pool_size" << YAML::Value << l2.pool_size << YAML::Key
-    << "invalidation" << YAML::Value << l2.invalidation << YAML::Key << "channel" << YAML::Value << l2.channel
-    << YAML::EndMap;
+  e << YAML::Key << "l2" << YAML::Value << YAML::BeginMap << YAML::Key << "mode" << YAML::Value << l2.mode << YAML::Key
+    << "nodes" << YAML::Value << YAML::Flow << l2.nodes << YAML::Key << "key_prefix" << YAML::Value << l2.key_prefix
+    << YAML::Key << "connect_timeout_ms" << YAML::Value << l2.connect_timeout_ms << YAML::Key << "command_timeout_ms"
+    << YAML::Value << l2.command_timeout_ms << YAML::Key << "retry_interval_ms" << YAML::Value << l2.retry_interval_ms
+    << YAML::Key << "pool_size" << YAML::Value << l2.pool_size << YAML::Key << "invalidation" << YAML::Value
+    << l2.invalidation << YAML::Key << "channel" << YAML::Value << l2.channel << YAML::EndMap;
   e << YAML::Key << "write_behind_queue" << YAML::Value << c.cache.write_behind_queue;
   e << YAML::EndMap;
   e << YAML::Key << "classes" << YAML::Value << YAML::BeginMap;

@@ -70,7 +70,8 @@ Result<std::shared_ptr<const void>> DecodeReferenceTable(const std::string& name
   size_t nl = bytes.find('\n');
   if (nl == std::string::npos) return Status::Corruption("cached reference table " + name);
   int key_columns = std::atoi(bytes.substr(0, nl).c_str());
-  SYSTORE_ASSIGN_OR_RAISE(auto csv, reference_internal::ParseCsv(std::string_view(bytes).substr(nl + 1), "cache:" + name));
+  SYSTORE_ASSIGN_OR_RAISE(auto csv,
+                          reference_internal::ParseCsv(std::string_view(bytes).substr(nl + 1), "cache:" + name));
   SYSTORE_ASSIGN_OR_RAISE(auto t, ReferenceTable::Make(name, std::move(csv.columns), std::move(csv.rows), key_columns));
   return std::shared_ptr<const void>(t);
 }
@@ -165,7 +166,8 @@ class DataBlob::Impl {
     SYSTORE_RETURN_NOT_OK(EnsureOpen(s));
     switch (s.config.kind) {
       case StoreKind::kTimeSeries:
-        if (!std::filesystem::is_directory(s.config.root)) return Status::IOError(s.config.root + " is not a directory");
+        if (!std::filesystem::is_directory(s.config.root))
+          return Status::IOError(s.config.root + " is not a directory");
         return s.ts->ListDatasets().status();
       case StoreKind::kOperational:
         return s.ops->Processes().status();
@@ -197,7 +199,8 @@ class DataBlob::Impl {
     std::lock_guard lock(failover_mu_);
     bool& on_secondary = on_secondary_[d.attribute];
     if (ok) {
-      if (on_secondary) Warn("data class " + d.attribute + ": primary store '" + d.store + "' is healthy again; reads are back on it");
+      if (on_secondary)
+        Warn("data class " + d.attribute + ": primary store '" + d.store + "' is healthy again; reads are back on it");
       on_secondary = false;
       return OpenSlot(d.store);
     }
@@ -220,7 +223,8 @@ class DataBlob::Impl {
     if (it == slots_.end()) {
       std::string known;
       for (const auto& [n, s] : slots_) known += (known.empty() ? "" : ", ") + n;
-      return Status::NotFound("no store named '" + std::string(name) + "' in the configuration (stores: " + known + ")");
+      return Status::NotFound("no store named '" + std::string(name) + "' in the configuration (stores: " + known +
+                              ")");
     }
     if (it->second->config.kind != kind) {
       return Status::InvalidArgument("store '" + std::string(name) + "' is a " +

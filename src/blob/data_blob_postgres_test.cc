@@ -9,7 +9,8 @@
 namespace systore::testing {
 namespace {
 
-std::unique_ptr<DataBlob> Open(const std::string& root, const std::string& yaml, std::vector<std::string>* w = nullptr) {
+std::unique_ptr<DataBlob> Open(const std::string& root, const std::string& yaml,
+                               std::vector<std::string>* w = nullptr) {
   DataBlobOptions o;
   o.root = root;
   o.config_text = yaml;

@@ -45,7 +45,8 @@ TEST(DataBlob, EmbeddedSetupNeedsNoFileAndOpensNothingUntilUsed) {
 
 TEST(DataBlob, ConfigFileUnderTheRootIsRead) {
   TempDir dir;
-  std::ofstream(dir.path() + "/systore.yaml") << "classes:\n  parquetSignalsData: {store: timeseries, dataset: signals/ewmac}\n";
+  std::ofstream(dir.path() + "/systore.yaml")
+      << "classes:\n  parquetSignalsData: {store: timeseries, dataset: signals/ewmac}\n";
   DataBlobOptions o;
   o.root = dir.path();
   auto blob = DataBlob::Open(o);
@@ -73,8 +74,8 @@ TEST(DataBlob, UnknownClassAndWrongKindAreClearErrors) {
 // The commands open their stores by name: the configuration decides which backend.
 TEST(DataBlob, StoresByNameAreTheConfiguredOnes) {
   TempDir dir, other;
-  auto blob = OpenBlob(dir.path(), "stores:\n  standby: {kind: operational, uri: \"sqlite://" + other.path() +
-                                       "/standby.sqlite\"}\n");
+  auto blob = OpenBlob(
+      dir.path(), "stores:\n  standby: {kind: operational, uri: \"sqlite://" + other.path() + "/standby.sqlite\"}\n");
   auto ts = blob->TimeSeriesStoreNamed("timeseries");
   ASSERT_TRUE(ts.ok()) << ts.status().ToString();
   EXPECT_EQ(*ts, *blob->TimeSeries("db_futures_adjusted_prices")) << "one handle per named store";
@@ -143,7 +144,10 @@ TEST(DataBlob, ReferenceTablesThroughTheCache) {
   TempDir dir;
   auto blob = OpenBlob(dir.path());
   auto ref = *blob->Reference("db_instruments");
-  auto set = ref->Set("instruments", "SOFR", {{"Pointsize", "2500"}, {"Currency", "USD"}, {"PerBlock", "0"}, {"Percentage", "0"}, {"PerTrade", "0"}}, {"test", "setup"});
+  auto set =
+      ref->Set("instruments", "SOFR",
+               {{"Pointsize", "2500"}, {"Currency", "USD"}, {"PerBlock", "0"}, {"Percentage", "0"}, {"PerTrade", "0"}},
+               {"test", "setup"});
   ASSERT_TRUE(set.ok()) << set.status().ToString();
   auto t = blob->ReadReferenceTable("db_instruments");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
@@ -197,8 +201,8 @@ classes:
 TEST(DataBlob, SwitchingStoreRootIsAConfigChangeOnly) {
   TempDir a, b;
   for (const auto* dir : {&a, &b}) {
-    auto blob = OpenBlob(a.path(), "stores:\n  timeseries: {root: " + dir->path() + "}\n  operational: {uri: \"sqlite://" +
-                                       dir->path() + "/ops.sqlite\"}\n");
+    auto blob = OpenBlob(a.path(), "stores:\n  timeseries: {root: " + dir->path() +
+                                       "}\n  operational: {uri: \"sqlite://" + dir->path() + "/ops.sqlite\"}\n");
     RunTradingDay(*blob);
   }
   EXPECT_TRUE(std::filesystem::exists(b.path() + "/ops.sqlite"));

@@ -363,8 +363,9 @@ class Cache::Impl {
         return Status::OK();
       }
       case CacheStrategy::kWriteBehind: {
-        if (!value) return Status::InvalidArgument("write-behind class '" + cs->policy.data_class +
-                                                   "' needs the key's new value");
+        if (!value)
+          return Status::InvalidArgument("write-behind class '" + cs->policy.data_class +
+                                         "' needs the key's new value");
         PutL1(cs, key, value);
         if (l2_) L2Set(cs, key, *value);
         Publish(cs, key);
@@ -389,7 +390,8 @@ class Cache::Impl {
       return write();  // closing: write synchronously
     }
     if (!wb_thread_.joinable()) wb_thread_ = std::thread([this] { WriteBehindLoop(); });
-    wb_space_.wait(lock, [&] { return wb_queue_.size() < static_cast<size_t>(std::max(options_.write_behind_queue, 1)); });
+    wb_space_.wait(lock,
+                   [&] { return wb_queue_.size() < static_cast<size_t>(std::max(options_.write_behind_queue, 1)); });
     wb_queue_.push_back(Task{cs, std::move(key), write});
     wb_work_.notify_one();
     return Status::OK();
@@ -623,12 +625,11 @@ CachePolicy Cache::PolicyOf(std::string_view data_class) const { return impl_->P
 
 namespace {
 nlohmann::json LevelJson(const CacheLevelStats& l) {
-  return {{"hits", l.hits},     {"misses", l.misses},           {"hit_rate", l.hit_rate()},
-          {"puts", l.puts},     {"evictions", l.evictions},     {"errors", l.errors},
-          {"p50_ns", l.p50_ns}, {"p99_ns", l.p99_ns}};
+  return {{"hits", l.hits},           {"misses", l.misses}, {"hit_rate", l.hit_rate()}, {"puts", l.puts},
+          {"evictions", l.evictions}, {"errors", l.errors}, {"p50_ns", l.p50_ns},       {"p99_ns", l.p99_ns}};
 }
 nlohmann::json ClassJson(const CacheClassStats& c) {
-  return {{"data_class", c.data_class}, {"l1", LevelJson(c.l1)},         {"l2", LevelJson(c.l2)},
+  return {{"data_class", c.data_class}, {"l1", LevelJson(c.l1)},        {"l2", LevelJson(c.l2)},
           {"loads", c.loads},           {"load_p99_ns", c.load_p99_ns}, {"invalidations", c.invalidations}};
 }
 }  // namespace

@@ -92,10 +92,13 @@ TEST(Cache, ReadThroughWriteInvalidates) {
   std::string store = "old";
   auto loader = [&]() -> Result<std::shared_ptr<const CachedValue>> { return V(store); };
   EXPECT_EQ((*cache->Get("prices", "k", loader))->bytes, "old");
-  ASSERT_TRUE(cache->Write("prices", "k", nullptr, [&] {
-                      store = "new";
-                      return Status::OK();
-                    }).ok());
+  ASSERT_TRUE(cache
+                  ->Write("prices", "k", nullptr,
+                          [&] {
+                            store = "new";
+                            return Status::OK();
+                          })
+                  .ok());
   EXPECT_EQ(cache->Peek("prices", "k"), nullptr);
   EXPECT_EQ((*cache->Get("prices", "k", loader))->bytes, "new");
 }
@@ -103,10 +106,13 @@ TEST(Cache, ReadThroughWriteInvalidates) {
 TEST(Cache, WriteThroughPutsTheNewValueAfterTheStoreWrite) {
   auto cache = OpenCache({{"prices", CacheStrategy::kWriteThrough, 60'000}});
   std::string store;
-  ASSERT_TRUE(cache->Write("prices", "k", V("v2"), [&] {
-                      store = "v2";
-                      return Status::OK();
-                    }).ok());
+  ASSERT_TRUE(cache
+                  ->Write("prices", "k", V("v2"),
+                          [&] {
+                            store = "v2";
+                            return Status::OK();
+                          })
+                  .ok());
   EXPECT_EQ(store, "v2");
   auto hit = cache->Peek("prices", "k");
   ASSERT_NE(hit, nullptr);
@@ -121,11 +127,14 @@ TEST(Cache, WriteBehindServesAtOnceAndFlushesOnClose) {
   auto cache = OpenCache({{"analytics", CacheStrategy::kWriteBehind, 60'000}});
   std::atomic<int> stored{0};
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(cache->Write("analytics", "k" + std::to_string(i), V(std::to_string(i)), [&] {
-                        std::this_thread::sleep_for(std::chrono::microseconds(50));
-                        stored.fetch_add(1);
-                        return Status::OK();
-                      }).ok());
+    ASSERT_TRUE(cache
+                    ->Write("analytics", "k" + std::to_string(i), V(std::to_string(i)),
+                            [&] {
+                              std::this_thread::sleep_for(std::chrono::microseconds(50));
+                              stored.fetch_add(1);
+                              return Status::OK();
+                            })
+                    .ok());
     EXPECT_EQ(cache->Peek("analytics", "k" + std::to_string(i))->bytes, std::to_string(i));
   }
   ASSERT_TRUE(cache->Close().ok());

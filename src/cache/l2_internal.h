@@ -29,8 +29,7 @@ class L2Backend {
   /// stop() returns true (checked at least every 100 ms; returns OK) or the connection
   /// fails (returns Unavailable). on_subscribed runs once the subscription is live.
   virtual Status Subscribe(const std::string& channel, const std::function<void()>& on_subscribed,
-                           const std::function<void(std::string)>& on_message,
-                           const std::function<bool()>& stop) = 0;
+                           const std::function<void(std::string)>& on_message, const std::function<bool()>& stop) = 0;
   /// PING every server this backend uses.
   virtual Status Ping() = 0;
   /// Server facts for `systore cache stats`: (name, value) pairs.

@@ -19,8 +19,7 @@ void LruCache::EraseNode(Shard& s, List::iterator it) {
   s.lru.erase(it);
 }
 
-std::shared_ptr<const CachedValue> LruCache::Get(uint32_t class_id, std::string_view key, int64_t now_ns,
-                                                 Counters* c) {
+std::shared_ptr<const CachedValue> LruCache::Get(uint32_t class_id, std::string_view key, int64_t now_ns, Counters* c) {
   KeyView k{class_id, key};
   size_t h = Hash{}(k);
   Shard& s = ShardOf(h);

@@ -70,7 +70,7 @@ TEST(RedisCache, L2HitIsPromotedToL1) {
     return V("series-bytes");
   };
   ASSERT_TRUE(a->Get("prices", "SOFR", loader).ok());  // loads, fills L1 of a and L2
-  auto r = b->Get("prices", "SOFR", loader);            // L1 miss, L2 hit
+  auto r = b->Get("prices", "SOFR", loader);           // L1 miss, L2 hit
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)->bytes, "series-bytes");
   EXPECT_EQ(loads, 1);
@@ -91,10 +91,13 @@ TEST(RedisCache, WriterInvalidatesOtherCachesThroughPubSub) {
   auto loader = [&]() -> Result<std::shared_ptr<const CachedValue>> { return V(store); };
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscriptions live
   EXPECT_EQ((*reader->Get("prices", "ES", loader))->bytes, "v1");
-  ASSERT_TRUE(writer->Write("prices", "ES", nullptr, [&] {
-                      store = "v2";
-                      return Status::OK();
-                    }).ok());
+  ASSERT_TRUE(writer
+                  ->Write("prices", "ES", nullptr,
+                          [&] {
+                            store = "v2";
+                            return Status::OK();
+                          })
+                  .ok());
   ASSERT_TRUE(WaitFor([&] { return reader->Peek("prices", "ES") == nullptr; })) << "reader's L1 copy dropped";
   EXPECT_EQ((*reader->Get("prices", "ES", loader))->bytes, "v2");
 }

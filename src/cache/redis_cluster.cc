@@ -106,10 +106,13 @@ class RedisClusterL2 : public L2Backend {
     Status last = Status::Unavailable("Redis Cluster: no node known");
     for (const auto& [host, port] : Candidates(/*all_nodes=*/true)) {
       bool subscribed = false;
-      last = SubscribeOn(host, port, options_.connect_timeout_ms, channel, [&] {
-        subscribed = true;
-        on_subscribed();
-      }, on_message, stop);
+      last = SubscribeOn(
+          host, port, options_.connect_timeout_ms, channel,
+          [&] {
+            subscribed = true;
+            on_subscribed();
+          },
+          on_message, stop);
       // Once subscribed, a lost node ends the subscription: the caller resubscribes
       // (and drops its L1, since invalidations may have been missed).
       if (subscribed || stop()) return last;
@@ -328,7 +331,7 @@ class RedisClusterL2 : public L2Backend {
 }  // namespace
 
 Result<std::unique_ptr<L2Backend>> MakeRedisClusterL2(const CacheOptions::L2& options,
-                                                       std::vector<std::pair<std::string, int>> seeds) {
+                                                      std::vector<std::pair<std::string, int>> seeds) {
   if (seeds.empty()) return Status::InvalidArgument("cache.l2.nodes is empty");
   return std::unique_ptr<L2Backend>(new RedisClusterL2(options, std::move(seeds)));
 }

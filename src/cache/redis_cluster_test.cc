@@ -213,10 +213,13 @@ TEST_F(RedisClusterTest, WriterInvalidatesOtherCachesAcrossNodes) {
     return r.ok() && r->elements.size() == 2 && r->elements[1].integer >= 2;
   }));
   EXPECT_EQ((*reader->Get("prices", "ES", loader))->bytes, "v1");
-  ASSERT_TRUE(writer->Write("prices", "ES", nullptr, [&] {
-                      store = "v2";
-                      return Status::OK();
-                    }).ok());
+  ASSERT_TRUE(writer
+                  ->Write("prices", "ES", nullptr,
+                          [&] {
+                            store = "v2";
+                            return Status::OK();
+                          })
+                  .ok());
   ASSERT_TRUE(WaitFor([&] { return reader->Peek("prices", "ES") == nullptr; })) << "reader's L1 copy dropped";
   EXPECT_EQ((*reader->Get("prices", "ES", loader))->bytes, "v2");
   EXPECT_GE(reader->Stats().total.invalidations, 1);
@@ -243,8 +246,8 @@ TEST_F(RedisClusterTest, FollowsAskDuringASlotMigrationAndMovedAfterIt) {
   // Migration half done: one key moved, one still on the source.
   ASSERT_TRUE(ok(cluster_->Command(dst, {"CLUSTER", "SETSLOT", s, "IMPORTING", *src_id})));
   ASSERT_TRUE(ok(cluster_->Command(*src, {"CLUSTER", "SETSLOT", s, "MIGRATING", *dst_id})));
-  auto mig = cluster_->Command(*src, {"MIGRATE", "127.0.0.1", std::to_string(cluster_->server(dst).port()),
-                                      moved_key, "0", "5000"});
+  auto mig = cluster_->Command(
+      *src, {"MIGRATE", "127.0.0.1", std::to_string(cluster_->server(dst).port()), moved_key, "0", "5000"});
   ASSERT_TRUE(ok(mig)) << (mig.ok() ? mig->str : mig.status().ToString());
 
   auto v = l2.Get(moved_key);  // source answers ASK; ASKING + GET on the target
@@ -268,8 +271,8 @@ TEST_F(RedisClusterTest, FollowsAskDuringASlotMigrationAndMovedAfterIt) {
   }
 
   // Finish: move the last key, hand the slot to the target everywhere.
-  ASSERT_TRUE(ok(cluster_->Command(*src, {"MIGRATE", "127.0.0.1", std::to_string(cluster_->server(dst).port()),
-                                          staying_key, "0", "5000"})));
+  ASSERT_TRUE(ok(cluster_->Command(
+      *src, {"MIGRATE", "127.0.0.1", std::to_string(cluster_->server(dst).port()), staying_key, "0", "5000"})));
   ASSERT_TRUE(ok(cluster_->Command(dst, {"CLUSTER", "SETSLOT", s, "NODE", *dst_id})));
   ASSERT_TRUE(ok(cluster_->Command(*src, {"CLUSTER", "SETSLOT", s, "NODE", *dst_id})));
   for (int m : *masters) {

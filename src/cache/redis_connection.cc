@@ -62,7 +62,7 @@ RedisReply Convert(const redisReply* r) {
 }  // namespace
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const std::string& host, int port,
-                                                                   int connect_timeout_ms, int command_timeout_ms) {
+                                                                  int connect_timeout_ms, int command_timeout_ms) {
   std::unique_ptr<RedisConnection> c(new RedisConnection());
   c->address_ = host + ":" + std::to_string(port);
   c->ctx_ = redisConnectWithTimeout(host.c_str(), port, Tv(connect_timeout_ms));

@@ -64,7 +64,10 @@ class RedisConnection {
 class RedisPool {
  public:
   RedisPool(std::string host, int port, int size, int connect_timeout_ms, int command_timeout_ms)
-      : host_(std::move(host)), port_(port), size_(size), connect_ms_(connect_timeout_ms),
+      : host_(std::move(host)),
+        port_(port),
+        size_(size),
+        connect_ms_(connect_timeout_ms),
         command_ms_(command_timeout_ms) {}
 
   /// Runs fn on a connection (returned to the pool unless it broke).

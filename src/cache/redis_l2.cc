@@ -94,8 +94,8 @@ Result<std::vector<std::pair<std::string, std::string>>> InfoOf(RedisPool& pool,
   SYSTORE_ASSIGN_OR_RAISE(auto r, pool.Command({"INFO"}));
   if (r.is_error()) return ReplyError(pool.address(), r);
   std::string_view text = r.str;
-  for (const char* want : {"redis_version", "used_memory_human", "keyspace_hits", "keyspace_misses",
-                           "evicted_keys", "expired_keys", "connected_clients", "role"}) {
+  for (const char* want : {"redis_version", "used_memory_human", "keyspace_hits", "keyspace_misses", "evicted_keys",
+                           "expired_keys", "connected_clients", "role"}) {
     std::string needle = std::string(want) + ":";
     size_t p = text.find(needle);
     if (p == std::string_view::npos) continue;

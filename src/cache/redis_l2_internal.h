@@ -21,6 +21,6 @@ Status SubscribeOn(const std::string& host, int port, int connect_timeout_ms, co
 Result<std::vector<std::pair<std::string, std::string>>> InfoOf(RedisPool& pool, const std::string& prefix);
 /// Mode "cluster": slot routing with MOVED/ASK handling (redis_cluster.cc).
 Result<std::unique_ptr<L2Backend>> MakeRedisClusterL2(const CacheOptions::L2& options,
-                                                       std::vector<std::pair<std::string, int>> seeds);
+                                                      std::vector<std::pair<std::string, int>> seeds);
 
 }  // namespace systore::cache_internal

@@ -27,9 +27,9 @@ class RedisTestCluster {
     std::unique_ptr<RedisTestCluster> c(new RedisTestCluster());
     const int n = masters * (1 + replicas);
     for (int i = 0; i < n; ++i) {
-      SYSTORE_ASSIGN_OR_RAISE(auto s, RedisTestServer::Start({"--cluster-enabled", "yes", "--cluster-config-file",
-                                                              "nodes.conf", "--cluster-node-timeout",
-                                                              std::to_string(node_timeout_ms)}));
+      SYSTORE_ASSIGN_OR_RAISE(auto s,
+                              RedisTestServer::Start({"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                                                      "--cluster-node-timeout", std::to_string(node_timeout_ms)}));
       c->servers_.push_back(std::move(s));
     }
     std::string cmd = "timeout 60 redis-cli --cluster create";
@@ -61,8 +61,8 @@ class RedisTestCluster {
 
   /// One command to node i on a fresh connection.
   Result<cache_internal::RedisReply> Command(size_t i, const std::vector<std::string_view>& argv) {
-    SYSTORE_ASSIGN_OR_RAISE(auto conn, cache_internal::RedisConnection::Connect("127.0.0.1", servers_[i]->port(),
-                                                                                 1000, 10000));
+    SYSTORE_ASSIGN_OR_RAISE(auto conn,
+                            cache_internal::RedisConnection::Connect("127.0.0.1", servers_[i]->port(), 1000, 10000));
     return conn->Command(argv);
   }
   /// Index of the node with this port, or -1.

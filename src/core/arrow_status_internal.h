@@ -29,15 +29,15 @@ inline Status FromArrow(const arrow::Status& st, std::string_view context = {}) 
 
 }  // namespace systore
 
-#define SYSTORE_RETURN_NOT_OK_ARROW(expr, ctx)                 \
-  do {                                                         \
-    ::arrow::Status _ast = (expr);                             \
-    if (!_ast.ok()) return ::systore::FromArrow(_ast, (ctx));  \
+#define SYSTORE_RETURN_NOT_OK_ARROW(expr, ctx)                \
+  do {                                                        \
+    ::arrow::Status _ast = (expr);                            \
+    if (!_ast.ok()) return ::systore::FromArrow(_ast, (ctx)); \
   } while (false)
 
 #define SYSTORE_ASSIGN_OR_RAISE_ARROW(lhs, rexpr, ctx) \
   SYSTORE_ASSIGN_OR_RAISE_ARROW_IMPL(SYSTORE_CONCAT(_ares_, __COUNTER__), lhs, rexpr, ctx)
-#define SYSTORE_ASSIGN_OR_RAISE_ARROW_IMPL(res, lhs, rexpr, ctx)      \
-  auto res = (rexpr);                                                 \
-  if (!res.ok()) return ::systore::FromArrow(res.status(), (ctx));    \
+#define SYSTORE_ASSIGN_OR_RAISE_ARROW_IMPL(res, lhs, rexpr, ctx)   \
+  auto res = (rexpr);                                              \
+  if (!res.ok()) return ::systore::FromArrow(res.status(), (ctx)); \
   lhs = std::move(res).MoveValueUnsafe();

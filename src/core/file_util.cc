@@ -134,8 +134,7 @@ Status RemoveFile(const std::string& path) {
 }
 
 std::string RandomHexId() {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                   (static_cast<uint64_t>(::getpid()) << 32)};
+  thread_local std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(::getpid()) << 32)};
   static const char* kHex = "0123456789abcdef";
   std::string out(32, '0');
   uint64_t a = rng(), b = rng();

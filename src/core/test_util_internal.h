@@ -100,8 +100,8 @@ inline pid_t SpawnSelf(const std::vector<std::pair<std::string, std::string>>& e
 /// more, SIGKILLs it and returns every byte it wrote. Fails when the child could not
 /// start, died before its first acknowledgement, or exited by itself.
 inline Result<std::string> KillChildMidWrite(
-    const std::function<std::vector<std::pair<std::string, std::string>>(int ack_fd)>& make_env,
-    size_t first_ack_bytes, int delay_us) {
+    const std::function<std::vector<std::pair<std::string, std::string>>(int ack_fd)>& make_env, size_t first_ack_bytes,
+    int delay_us) {
   int fds[2];
   if (::pipe(fds) != 0) return Status::IOError("pipe failed");
   const pid_t pid = SpawnSelf(make_env(fds[1]), fds[0]);
@@ -125,9 +125,9 @@ inline Result<std::string> KillChildMidWrite(
   for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) acks.append(buf, static_cast<size_t>(n));
   ::close(fds[0]);
   if (!WIFSIGNALED(status)) {
-    return Status::Internal(std::string(died_early ? "the child died before its first acknowledgement"
-                                                   : "the child exited by itself") +
-                            " with status " + std::to_string(WEXITSTATUS(status)));
+    return Status::Internal(
+        std::string(died_early ? "the child died before its first acknowledgement" : "the child exited by itself") +
+        " with status " + std::to_string(WEXITSTATUS(status)));
   }
   return acks;
 }

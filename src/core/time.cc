@@ -55,8 +55,7 @@ CivilDate ToCivilDate(Timestamp ts) { return CivilFromDays(FloorDiv(ts, kNanosPe
 
 Result<Timestamp> ParseTimestamp(std::string_view text) {
   auto bad = [&](const char* why) {
-    return Status::InvalidArgument("not a timestamp (" + std::string(why) + "): '" +
-                                   std::string(text) + "'");
+    return Status::InvalidArgument("not a timestamp (" + std::string(why) + "): '" + std::string(text) + "'");
   };
   std::string_view s = text;
   while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.remove_prefix(1);
@@ -106,8 +105,7 @@ std::string FormatTimestamp(Timestamp ts) {
   int64_t secs = rem / kNanosPerSecond, frac = rem % kNanosPerSecond;
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02d:%02d:%02d", c.year, c.month, c.day,
-                        static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
-                        static_cast<int>(secs % 60));
+                        static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
   std::string out(buf, n);
   if (frac != 0) {
     char fb[16];
@@ -120,8 +118,7 @@ std::string FormatTimestamp(Timestamp ts) {
 }
 
 Timestamp Now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

@@ -20,13 +20,11 @@ TEST(TimeTest, KeepsNanoseconds) {
   EXPECT_EQ(FormatTimestamp(*t), "1970-01-01 00:00:01.000000007");
 }
 
-TEST(TimeTest, DateOnlyIsMidnight) {
-  EXPECT_EQ(*ParseTimestamp("2024-02-29"), FromCivilDate(2024, 2, 29));
-}
+TEST(TimeTest, DateOnlyIsMidnight) { EXPECT_EQ(*ParseTimestamp("2024-02-29"), FromCivilDate(2024, 2, 29)); }
 
 TEST(TimeTest, RejectsInvalidDates) {
-  for (const char* bad : {"2023-02-29", "2024-13-01", "2024-01-01 24:00:00", "20240101", "2024-01-01 10:00:00x",
-                          "", "2024-01-01 10:00:00.1234567891"}) {
+  for (const char* bad : {"2023-02-29", "2024-13-01", "2024-01-01 24:00:00", "20240101", "2024-01-01 10:00:00x", "",
+                          "2024-01-01 10:00:00.1234567891"}) {
     EXPECT_FALSE(ParseTimestamp(bad).ok()) << bad;
   }
 }

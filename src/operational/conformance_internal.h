@@ -16,7 +16,6 @@
 
 namespace systore::testing {
 
-
 /// An empty store location (a temp file, a PostgreSQL schema), removed on destruction.
 class BackendInstance {
  public:

@@ -32,10 +32,10 @@ FillRequest MakeFill(OrderId id, int64_t qty, double price, std::string exec_id,
   return f;
 }
 
-#define ASSERT_OK(expr)                                \
-  do {                                                 \
-    auto _st = ::systore::ToStatus(expr);              \
-    ASSERT_TRUE(_st.ok()) << _st.ToString();           \
+#define ASSERT_OK(expr)                      \
+  do {                                       \
+    auto _st = ::systore::ToStatus(expr);    \
+    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
   } while (false)
 
 template <typename T>
@@ -257,9 +257,7 @@ TEST_P(OperationalConformance, LifecycleStampsEveryTransition) {
 }
 
 TEST_P(OperationalConformance, ApplyFillWritesEveryRecord) {
-  ASSERT_OK(store_->Transact([&](Transaction& t) {
-    return t.SetTradeLimit(TradeLimit{"SOFR", "", 1, 100, 0, 0});
-  }));
+  ASSERT_OK(store_->Transact([&](Transaction& t) { return t.SetTradeLimit(TradeLimit{"SOFR", "", 1, 100, 0, 0}); }));
   OrderId id = Must(store_->AddOrder(MakeOrder("S1", "SOFR", "20250300", Side::kSell, 5)));
   const Timestamp t = *ParseTimestamp("2024-03-05 14:30:00");
   Must(store_->ApplyFill(MakeFill(id, 3, 100.0, "X1", t)));
@@ -392,7 +390,8 @@ TEST_P(OperationalConformance, TransactIsAllOrNothing) {
 }
 
 TEST_P(OperationalConformance, ReadOnlyTransactionRefusesMutations) {
-  Status st = store_->Read([&](Transaction& t) { return t.AddOrder(MakeOrder("S", "I", "C", Side::kBuy, 1)).status(); });
+  Status st =
+      store_->Read([&](Transaction& t) { return t.AddOrder(MakeOrder("S", "I", "C", Side::kBuy, 1)).status(); });
   EXPECT_TRUE(st.IsInvalidArgument());
   EXPECT_NE(st.message().find("read-only"), std::string::npos);
 }
@@ -478,8 +477,9 @@ TEST_P(OperationalConformance, ProcessControlFollowsPysystemtradeRules) {
     SYSTORE_RETURN_NOT_OK(t.FinishMethod("run_capital_update", "update_total_capital", day + 62 * kNanosPerSecond));
     return t.FinishProcess("run_capital_update", day + 120 * kNanosPerSecond);
   }));
-  ASSERT_OK(store_->Transact(
-      [&](Transaction& t) { return t.StartProcess("run_strategy_order_generator", 42, day + 3600 * kNanosPerSecond); }));
+  ASSERT_OK(store_->Transact([&](Transaction& t) {
+    return t.StartProcess("run_strategy_order_generator", 42, day + 3600 * kNanosPerSecond);
+  }));
   // Already running.
   st = store_->Transact([&](Transaction& t) { return t.StartProcess("run_strategy_order_generator", 43, day + 3700); });
   EXPECT_EQ(st.code(), StatusCode::kUnavailable);
@@ -494,7 +494,8 @@ TEST_P(OperationalConformance, ProcessControlFollowsPysystemtradeRules) {
   ProcessState cap = Must(store_->GetProcess("run_capital_update"));
   EXPECT_EQ(cap.methods["update_total_capital"].last_end, day + 62 * kNanosPerSecond);
   // NO-RUN refuses to start; STOP/PAUSE are stored.
-  ASSERT_OK(store_->Transact([&](Transaction& t) { return t.SetProcessControl("run_capital_update", ControlStatus::kNoRun); }));
+  ASSERT_OK(store_->Transact(
+      [&](Transaction& t) { return t.SetProcessControl("run_capital_update", ControlStatus::kNoRun); }));
   st = store_->Transact([&](Transaction& t) { return t.StartProcess("run_capital_update", 8, day + kNanosPerDay); });
   EXPECT_EQ(st.code(), StatusCode::kUnavailable);
   EXPECT_NE(st.message().find("NO-RUN"), std::string::npos);
@@ -560,10 +561,18 @@ TEST_P(OperationalConformance, ProductionControls) {
     return t.UnlockInstrument("SOFR");
   }));
   // Bad control input.
-  EXPECT_TRUE(store_->Transact([&](Transaction& t) { return t.SetOverride({"planet", "X", 0.5}); }).IsInvalidArgument());
-  EXPECT_TRUE(store_->Transact([&](Transaction& t) { return t.SetOverride({"strategy", "X", 2}); }).IsInvalidArgument());
-  EXPECT_TRUE(
-      store_->Transact([&](Transaction& t) { return t.SetTradeLimit({"SOFR", "", 0, 1, 0, 0}); }).IsInvalidArgument());
+  EXPECT_TRUE(store_->Transact([&](Transaction& t) {
+                      return t.SetOverride({"planet", "X", 0.5});
+                    })
+                  .IsInvalidArgument());
+  EXPECT_TRUE(store_->Transact([&](Transaction& t) {
+                      return t.SetOverride({"strategy", "X", 2});
+                    })
+                  .IsInvalidArgument());
+  EXPECT_TRUE(store_->Transact([&](Transaction& t) {
+                      return t.SetTradeLimit({"SOFR", "", 0, 1, 0, 0});
+                    })
+                  .IsInvalidArgument());
   EXPECT_TRUE(store_->Transact([&](Transaction& t) { return t.RemoveTemporaryClose("BUND"); }).IsNotFound());
 }
 
@@ -592,8 +601,8 @@ TEST_P(OperationalConformance, ConcurrentFillsKeepPositionsConsistent) {
   constexpr int kThreads = 8, kFills = 30;
   std::vector<OrderId> orders;
   for (int t = 0; t < kThreads; ++t) {
-    orders.push_back(Must(store_->AddOrder(MakeOrder("S1", "SOFR", "C" + std::to_string(t % 2),
-                                                     t % 3 == 0 ? Side::kSell : Side::kBuy, kFills))));
+    orders.push_back(Must(store_->AddOrder(
+        MakeOrder("S1", "SOFR", "C" + std::to_string(t % 2), t % 3 == 0 ? Side::kSell : Side::kBuy, kFills))));
   }
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;

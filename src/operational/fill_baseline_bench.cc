@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   CLI::App app{"fill_baseline_bench: fills/s of the baselines below the operational store"};
   int fills = 2000;
   std::vector<int> thread_counts = {1, 8};
-  std::string dir = (std::filesystem::temp_directory_path() / ("systore-fill-baseline-" + std::to_string(::getpid()))).string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("systore-fill-baseline-" + std::to_string(::getpid()))).string();
   bool mongodb = false;
   int mongo_fills = 150;
   app.add_option("--fills", fills, "Fill transactions per thread")->capture_default_str();

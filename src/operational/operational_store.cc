@@ -29,7 +29,7 @@ constexpr std::string_view kSideNames[] = {"buy", "sell"};
 constexpr std::string_view kTypeNames[] = {"market", "limit"};
 constexpr std::string_view kLevelNames[] = {"strategy", "contract", "broker"};
 constexpr std::string_view kControlNames[] = {"GO", "NO-RUN", "STOP", "PAUSE"};
-constexpr std::string_view kRollNames[] = {"No_Roll", "Passive", "Force", "Force_Outright",
+constexpr std::string_view kRollNames[] = {"No_Roll", "Passive", "Force",        "Force_Outright",
                                            "Close",   "No_Open", "Roll_Adjusted"};
 
 Timestamp NowIfZero(Timestamp t) { return t == 0 ? Now() : t; }
@@ -59,7 +59,9 @@ Result<nlohmann::json> ParseAttributes(std::string_view text) {
 }  // namespace
 
 std::string_view OrderStatusName(OrderStatus s) { return kStatusNames[static_cast<int>(s)]; }
-Result<OrderStatus> ParseOrderStatus(std::string_view n) { return ParseName<OrderStatus>(n, kStatusNames, "order status"); }
+Result<OrderStatus> ParseOrderStatus(std::string_view n) {
+  return ParseName<OrderStatus>(n, kStatusNames, "order status");
+}
 bool IsTerminal(OrderStatus s) {
   return s == OrderStatus::kFilled || s == OrderStatus::kCancelled || s == OrderStatus::kRejected;
 }
@@ -90,10 +92,10 @@ Status Transaction::Doom(Status st) {
   return st;
 }
 
-#define SYSTORE_DOOM_NOT_OK(expr)        \
-  do {                                   \
-    Status _s = (expr);                  \
-    if (!_s.ok()) return Doom(_s);       \
+#define SYSTORE_DOOM_NOT_OK(expr)  \
+  do {                             \
+    Status _s = (expr);            \
+    if (!_s.ok()) return Doom(_s); \
   } while (false)
 
 Result<OrderId> Transaction::AllocateOrderId() {
@@ -168,8 +170,8 @@ Result<FillResult> Transaction::ApplyFill(const FillRequest& f) {
   }
   if (!std::isfinite(f.price)) return Doom(Status::InvalidArgument(where + ": price is not finite"));
   if (!std::isfinite(f.commission) || f.commission < 0) {
-    return Doom(Status::InvalidArgument(where + ": commission must be finite and >= 0, got " +
-                                        std::to_string(f.commission)));
+    return Doom(
+        Status::InvalidArgument(where + ": commission must be finite and >= 0, got " + std::to_string(f.commission)));
   }
   FillRequest copy = f;
   copy.time = NowIfZero(f.time);
@@ -203,11 +205,11 @@ Result<std::vector<Fill>> Transaction::FillsOfOrder(OrderId id) {
 }
 
 Result<std::vector<StrategyPosition>> Transaction::StrategyPositions(std::string_view strategy,
-                                                                    std::string_view instrument) {
+                                                                     std::string_view instrument) {
   return DoStrategyPositions(strategy, instrument);
 }
 Result<std::vector<ContractPosition>> Transaction::ContractPositions(std::string_view instrument,
-                                                                    std::string_view contract) {
+                                                                     std::string_view contract) {
   return DoContractPositions(instrument, contract);
 }
 Result<std::vector<Trade>> Transaction::Trades(std::string_view strategy, std::string_view instrument) {
@@ -217,7 +219,7 @@ Result<std::vector<DailyPnl>> Transaction::DailyPnlRecords(std::string_view stra
   return DoDailyPnlRecords(strategy);
 }
 Result<std::vector<PositionPoint>> Transaction::PositionHistory(std::string_view strategy,
-                                                               std::string_view instrument) {
+                                                                std::string_view instrument) {
   SYSTORE_RETURN_NOT_OK(RequireName(strategy, "strategy"));
   SYSTORE_RETURN_NOT_OK(RequireName(instrument, "instrument"));
   return DoPositionHistory(strategy, instrument);
@@ -284,7 +286,8 @@ Status Transaction::StartProcess(std::string_view name, int64_t pid, Timestamp a
   for (const auto& dep : s->depends_on) {
     SYSTORE_ASSIGN_OR_RAISE(auto d, DoProcesses(dep));
     if (d.empty() || d.front().running || d.front().last_end < today || d.front().last_end < d.front().last_start) {
-      return Doom(Status::Unavailable(who + " may not start: it depends on '" + dep + "', which has not finished today"));
+      return Doom(
+          Status::Unavailable(who + " may not start: it depends on '" + dep + "', which has not finished today"));
     }
   }
   s->running = true;
@@ -457,7 +460,8 @@ Result<std::unique_ptr<OperationalStore>> OperationalStore::Open(const Operation
     if (path.rfind("//", 0) == 0) path = path.substr(2);
     if (path.empty()) return Status::InvalidArgument("sqlite URI without a path: '" + uri + "'");
     if (path == ":memory:") {
-      return Status::InvalidArgument("sqlite://:memory: is not supported (readers use their own connections); use a file");
+      return Status::InvalidArgument(
+          "sqlite://:memory: is not supported (readers use their own connections); use a file");
     }
     return operational::OpenSqliteStore(options, path);
   }
@@ -544,14 +548,14 @@ Result<std::vector<Fill>> OperationalStore::FillsOfOrder(OrderId id) {
   return ReadValue<std::vector<Fill>>(*this, [&](Transaction& t) { return t.FillsOfOrder(id); });
 }
 Result<std::vector<StrategyPosition>> OperationalStore::StrategyPositions(std::string_view strategy,
-                                                                         std::string_view instrument) {
-  return ReadValue<std::vector<StrategyPosition>>(*this,
-                                                  [&](Transaction& t) { return t.StrategyPositions(strategy, instrument); });
+                                                                          std::string_view instrument) {
+  return ReadValue<std::vector<StrategyPosition>>(
+      *this, [&](Transaction& t) { return t.StrategyPositions(strategy, instrument); });
 }
 Result<std::vector<ContractPosition>> OperationalStore::ContractPositions(std::string_view instrument,
-                                                                         std::string_view contract) {
-  return ReadValue<std::vector<ContractPosition>>(*this,
-                                                  [&](Transaction& t) { return t.ContractPositions(instrument, contract); });
+                                                                          std::string_view contract) {
+  return ReadValue<std::vector<ContractPosition>>(
+      *this, [&](Transaction& t) { return t.ContractPositions(instrument, contract); });
 }
 Result<ReconcileReport> OperationalStore::Reconcile() {
   return ReadValue<ReconcileReport>(*this, [&](Transaction& t) { return t.Reconcile(); });

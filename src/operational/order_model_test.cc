@@ -115,10 +115,11 @@ TEST_P(OperationalConformance, OrderLifecycleMatchesModel) {
     } else {
       OrderId id = some_id();
       int64_t remaining = 3;
-      if (auto it = model.orders.find(id); it != model.orders.end()) remaining = it->second.quantity - it->second.filled;
+      if (auto it = model.orders.find(id); it != model.orders.end())
+        remaining = it->second.quantity - it->second.filled;
       int64_t qty = pick(static_cast<int>(remaining) + 3) - 1;  // -1 .. remaining+1
       std::string exec = (!used_execs.empty() && pick(8) == 0) ? used_execs[pick(static_cast<int>(used_execs.size()))]
-                                                                 : "M" + std::to_string(++exec_counter);
+                                                               : "M" + std::to_string(++exec_counter);
       expected = model.Fill(id, qty, exec);
       FillRequest f;
       f.order_id = id;

@@ -85,14 +85,14 @@ inline Result<Order> WithFill(const Order& o, int64_t quantity, double price, do
   if (quantity > o.remaining()) {
     return Status::InvalidArgument(who + ": quantity " + std::to_string(quantity) + " would overfill order " +
                                    std::to_string(o.id) + " (quantity " + std::to_string(o.quantity) + ", filled " +
-                                   std::to_string(o.filled_quantity) + ", remaining " +
-                                   std::to_string(o.remaining()) + "); nothing applied");
+                                   std::to_string(o.filled_quantity) + ", remaining " + std::to_string(o.remaining()) +
+                                   "); nothing applied");
   }
   Order after = o;
   after.filled_quantity += quantity;
-  after.average_fill_price = (o.average_fill_price * static_cast<double>(o.filled_quantity) +
-                              price * static_cast<double>(quantity)) /
-                             static_cast<double>(after.filled_quantity);
+  after.average_fill_price =
+      (o.average_fill_price * static_cast<double>(o.filled_quantity) + price * static_cast<double>(quantity)) /
+      static_cast<double>(after.filled_quantity);
   after.commission += commission;
   if (!IsTerminal(o.status)) {
     after.status = after.filled_quantity == o.quantity ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;

@@ -49,9 +49,12 @@ nlohmann::json ProcessToJson(const ProcessState& p) {
 }
 
 nlohmann::json TradeLimitJson(const TradeLimit& l) {
-  return {{"instrument", l.instrument},   {"strategy", l.strategy},
-          {"period_days", l.period_days}, {"limit", l.limit},
-          {"traded_since_reset", l.traded_since_reset}, {"last_reset", l.last_reset}};
+  return {{"instrument", l.instrument},
+          {"strategy", l.strategy},
+          {"period_days", l.period_days},
+          {"limit", l.limit},
+          {"traded_since_reset", l.traded_since_reset},
+          {"last_reset", l.last_reset}};
 }
 
 }  // namespace systore::operational

@@ -8,8 +8,7 @@
 namespace systore::operational {
 
 std::string Schema(Dialect d) {
-  const std::string autoid =
-      d == Dialect::kSqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
+  const std::string autoid = d == Dialect::kSqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
   return R"(
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 INSERT INTO counters (name, value) VALUES ('order_id', 0) ON CONFLICT (name) DO NOTHING;
@@ -88,7 +87,8 @@ CREATE TABLE IF NOT EXISTS overrides (
   PRIMARY KEY (scope, override_key));
 CREATE TABLE IF NOT EXISTS temporary_closes (instrument TEXT PRIMARY KEY, saved_limit BIGINT, created_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log (
-  seq )" + autoid + R"(,
+  seq )" +
+         autoid + R"(,
   at BIGINT NOT NULL, actor TEXT NOT NULL, operation TEXT NOT NULL, entity TEXT NOT NULL,
   record_key TEXT NOT NULL, before_json TEXT, after_json TEXT);
 )";

@@ -86,8 +86,8 @@ Status SqlTransaction::DoAudit(const std::vector<AuditRecord>& records) {
 
 Result<OrderId> SqlTransaction::DoAllocateOrderId() {
   SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("UPDATE counters SET value = value + 1 WHERE name = 'order_id' "
-                                               "RETURNING value",
-                                               {}));
+                                              "RETURNING value",
+                                              {}));
   if (rows.empty()) return Status::Corruption("order id counter is missing");
   return rows[0].Int(0);
 }
@@ -100,9 +100,9 @@ Result<Order> SqlTransaction::DoGetOrder(OrderId id) {
 }
 
 Result<Order> SqlTransaction::DoGetOrderForUpdate(OrderId id) {
-  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(std::string("SELECT ") + kOrderColumns +
-                                                  " FROM orders WHERE order_id = ?" + ForUpdate(d_),
-                                              {id}));
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto rows,
+      s_.Query(std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id = ?" + ForUpdate(d_), {id}));
   if (rows.empty()) return Status::NotFound(OrderWho(id) + " not found");
   return RowToOrder(rows[0]);
 }
@@ -114,13 +114,12 @@ Result<OrderId> SqlTransaction::DoAddOrder(const NewOrder& n, const nlohmann::js
   }
   SYSTORE_ASSIGN_OR_RAISE(OrderId id, DoAllocateOrderId());
   const Order o = NewOrderRecord(id, n, attributes);
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
-      std::string("INSERT INTO orders (") + kOrderColumns +
-          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, '', ?, 0, 0, 0, 0, 0, 0)",
-      {id, Str(OrderLevelName(n.level)), n.parent_id ? SqlValue(*n.parent_id) : SqlNull(), n.strategy, n.instrument,
-       n.contract, Str(SideName(n.side)), n.quantity, Str(OrderTypeName(n.type)),
-       n.limit_price ? SqlValue(*n.limit_price) : SqlNull(), Str(OrderStatusName(OrderStatus::kCreated)),
-       attributes.dump(), n.created_at}));
+  SYSTORE_RETURN_NOT_OK(s_.Exec(std::string("INSERT INTO orders (") + kOrderColumns +
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, '', ?, 0, 0, 0, 0, 0, 0)",
+                                {id, Str(OrderLevelName(n.level)), n.parent_id ? SqlValue(*n.parent_id) : SqlNull(),
+                                 n.strategy, n.instrument, n.contract, Str(SideName(n.side)), n.quantity,
+                                 Str(OrderTypeName(n.type)), n.limit_price ? SqlValue(*n.limit_price) : SqlNull(),
+                                 Str(OrderStatusName(OrderStatus::kCreated)), attributes.dump(), n.created_at}));
   SYSTORE_RETURN_NOT_OK(Audit("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
   return id;
 }
@@ -132,9 +131,9 @@ Status SqlTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view
   const char* column = to == OrderStatus::kSubmitted   ? "submitted_at"
                        : to == OrderStatus::kCancelled ? "cancelled_at"
                                                        : "rejected_at";
-  SYSTORE_RETURN_NOT_OK(s_.Exec(std::string("UPDATE orders SET status = ?, reason = ?, ") + column +
-                                    " = ? WHERE order_id = ?",
-                                {Str(OrderStatusName(to)), Str(reason), at, id}));
+  SYSTORE_RETURN_NOT_OK(
+      s_.Exec(std::string("UPDATE orders SET status = ?, reason = ?, ") + column + " = ? WHERE order_id = ?",
+              {Str(OrderStatusName(to)), Str(reason), at, id}));
   return Audit("order." + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
@@ -142,8 +141,7 @@ Status SqlTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& at
   SYSTORE_ASSIGN_OR_RAISE(Order o, DoGetOrderForUpdate(id));
   Order after = o;
   after.attributes = attributes;
-  SYSTORE_RETURN_NOT_OK(
-      s_.Exec("UPDATE orders SET attributes = ? WHERE order_id = ?", {attributes.dump(), id}));
+  SYSTORE_RETURN_NOT_OK(s_.Exec("UPDATE orders SET attributes = ? WHERE order_id = ?", {attributes.dump(), id}));
   return Audit("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
@@ -170,23 +168,23 @@ Status SqlTransaction::DoUpdateOrderFill(const Order& after) {
 }
 
 Result<int64_t> SqlTransaction::DoAddToStrategyPosition(const StrategyPosition& d) {
-  SYSTORE_ASSIGN_OR_RAISE(
-      auto rows, s_.Query("INSERT INTO strategy_positions (strategy, instrument, net_position, updated_at) "
-                          "VALUES (?, ?, ?, ?) ON CONFLICT (strategy, instrument) DO UPDATE SET "
-                          "net_position = strategy_positions.net_position + excluded.net_position, "
-                          "updated_at = excluded.updated_at RETURNING net_position",
-                          {d.strategy, d.instrument, d.position, d.updated_at}));
+  SYSTORE_ASSIGN_OR_RAISE(auto rows,
+                          s_.Query("INSERT INTO strategy_positions (strategy, instrument, net_position, updated_at) "
+                                   "VALUES (?, ?, ?, ?) ON CONFLICT (strategy, instrument) DO UPDATE SET "
+                                   "net_position = strategy_positions.net_position + excluded.net_position, "
+                                   "updated_at = excluded.updated_at RETURNING net_position",
+                                   {d.strategy, d.instrument, d.position, d.updated_at}));
   if (rows.empty()) return Status::Internal("strategy position upsert returned no row");
   return rows[0].Int(0);
 }
 
 Result<int64_t> SqlTransaction::DoAddToContractPosition(const ContractPosition& d) {
-  SYSTORE_ASSIGN_OR_RAISE(
-      auto rows, s_.Query("INSERT INTO contract_positions (instrument, contract, net_position, updated_at) "
-                          "VALUES (?, ?, ?, ?) ON CONFLICT (instrument, contract) DO UPDATE SET "
-                          "net_position = contract_positions.net_position + excluded.net_position, "
-                          "updated_at = excluded.updated_at RETURNING net_position",
-                          {d.instrument, d.contract, d.position, d.updated_at}));
+  SYSTORE_ASSIGN_OR_RAISE(auto rows,
+                          s_.Query("INSERT INTO contract_positions (instrument, contract, net_position, updated_at) "
+                                   "VALUES (?, ?, ?, ?) ON CONFLICT (instrument, contract) DO UPDATE SET "
+                                   "net_position = contract_positions.net_position + excluded.net_position, "
+                                   "updated_at = excluded.updated_at RETURNING net_position",
+                                   {d.instrument, d.contract, d.position, d.updated_at}));
   if (rows.empty()) return Status::Internal("contract position upsert returned no row");
   return rows[0].Int(0);
 }
@@ -207,8 +205,7 @@ Status SqlTransaction::DoAddToDailyPnl(const DailyPnl& d) {
       {d.day, d.strategy, d.instrument, d.cash_flow, d.commission, d.traded_quantity});
 }
 
-Status SqlTransaction::DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy,
-                                             int64_t quantity) {
+Status SqlTransaction::DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy, int64_t quantity) {
   return s_.Exec(
       "UPDATE trade_limits SET traded_since_reset = traded_since_reset + ? "
       "WHERE instrument = ? AND (strategy = ? OR strategy = '')",
@@ -323,11 +320,11 @@ Result<std::vector<DailyPnl>> SqlTransaction::DoDailyPnlRecords(std::string_view
 
 Result<std::vector<PositionPoint>> SqlTransaction::DoPositionHistory(std::string_view strategy,
                                                                      std::string_view instrument) {
-  SYSTORE_ASSIGN_OR_RAISE(
-      auto rows, s_.Query("SELECT f.fill_time, CASE WHEN o.side = 'buy' THEN f.quantity ELSE -f.quantity END "
-                          "FROM fills f JOIN orders o ON o.order_id = f.order_id "
-                          "WHERE o.strategy = ? AND o.instrument = ? ORDER BY f.fill_time, f.exec_id",
-                          {Str(strategy), Str(instrument)}));
+  SYSTORE_ASSIGN_OR_RAISE(auto rows,
+                          s_.Query("SELECT f.fill_time, CASE WHEN o.side = 'buy' THEN f.quantity ELSE -f.quantity END "
+                                   "FROM fills f JOIN orders o ON o.order_id = f.order_id "
+                                   "WHERE o.strategy = ? AND o.instrument = ? ORDER BY f.fill_time, f.exec_id",
+                                   {Str(strategy), Str(instrument)}));
   std::vector<PositionPoint> out;
   int64_t pos = 0;
   for (const auto& r : rows) {
@@ -464,16 +461,17 @@ Status SqlTransaction::DoSetLock(std::string_view instrument, bool locked) {
 }
 
 Result<bool> SqlTransaction::DoIsLocked(std::string_view instrument) {
-  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query("SELECT 1 FROM instrument_locks WHERE instrument = ?", {Str(instrument)}));
+  SYSTORE_ASSIGN_OR_RAISE(auto rows,
+                          s_.Query("SELECT 1 FROM instrument_locks WHERE instrument = ?", {Str(instrument)}));
   return !rows.empty();
 }
 
 Status SqlTransaction::DoSetRollState(std::string_view instrument, RollState state) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetRollState(instrument));
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
-      "INSERT INTO roll_states (instrument, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (instrument) "
-      "DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-      {Str(instrument), Str(RollStateName(state)), Now()}));
+  SYSTORE_RETURN_NOT_OK(
+      s_.Exec("INSERT INTO roll_states (instrument, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (instrument) "
+              "DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+              {Str(instrument), Str(RollStateName(state)), Now()}));
   return Audit("control.roll_state", "roll_state", instrument,
                before ? nlohmann::json({{"state", RollStateName(*before)}}) : nlohmann::json(nullptr),
                {{"state", RollStateName(state)}});
@@ -512,13 +510,14 @@ Status SqlTransaction::DoSetTradeLimit(const TradeLimit& l) {
 
 Status SqlTransaction::DoResetTradeLimit(std::string_view instrument, std::string_view strategy, int period_days,
                                          Timestamp at) {
-  SYSTORE_ASSIGN_OR_RAISE(
-      auto rows, s_.Query("UPDATE trade_limits SET traded_since_reset = 0, last_reset = ? "
-                          "WHERE instrument = ? AND strategy = ? AND period_days = ? RETURNING trade_limit",
-                          {at, Str(instrument), Str(strategy), int64_t{period_days}}));
+  SYSTORE_ASSIGN_OR_RAISE(auto rows,
+                          s_.Query("UPDATE trade_limits SET traded_since_reset = 0, last_reset = ? "
+                                   "WHERE instrument = ? AND strategy = ? AND period_days = ? RETURNING trade_limit",
+                                   {at, Str(instrument), Str(strategy), int64_t{period_days}}));
   const std::string key = Str(instrument) + "/" + Str(strategy) + "/" + std::to_string(period_days);
   if (rows.empty()) return Status::NotFound("no trade limit " + key);
-  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr, {{"traded_since_reset", 0}, {"last_reset", at}});
+  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr,
+               {{"traded_since_reset", 0}, {"last_reset", at}});
 }
 
 Result<std::vector<TradeLimit>> SqlTransaction::DoTradeLimits(std::string_view instrument) {
@@ -540,10 +539,10 @@ Result<std::vector<TradeLimit>> SqlTransaction::DoTradeLimits(std::string_view i
 
 Status SqlTransaction::DoSetPositionLimit(const PositionLimit& l) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(l.instrument, l.strategy));
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
-      "INSERT INTO position_limits (instrument, strategy, position_limit) VALUES (?, ?, ?) "
-      "ON CONFLICT (instrument, strategy) DO UPDATE SET position_limit = excluded.position_limit",
-      {l.instrument, l.strategy, l.limit}));
+  SYSTORE_RETURN_NOT_OK(
+      s_.Exec("INSERT INTO position_limits (instrument, strategy, position_limit) VALUES (?, ?, ?) "
+              "ON CONFLICT (instrument, strategy) DO UPDATE SET position_limit = excluded.position_limit",
+              {l.instrument, l.strategy, l.limit}));
   return Audit("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
                before ? nlohmann::json({{"limit", before->limit}}) : nlohmann::json(nullptr), {{"limit", l.limit}});
 }
@@ -551,8 +550,8 @@ Status SqlTransaction::DoSetPositionLimit(const PositionLimit& l) {
 Status SqlTransaction::DoRemovePositionLimit(std::string_view instrument, std::string_view strategy) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(instrument, strategy));
   if (!before) return Status::OK();
-  SYSTORE_RETURN_NOT_OK(s_.Exec("DELETE FROM position_limits WHERE instrument = ? AND strategy = ?",
-                                {Str(instrument), Str(strategy)}));
+  SYSTORE_RETURN_NOT_OK(
+      s_.Exec("DELETE FROM position_limits WHERE instrument = ? AND strategy = ?", {Str(instrument), Str(strategy)}));
   return Audit("control.position_limit_remove", "position_limit", Str(instrument) + "/" + Str(strategy),
                {{"limit", before->limit}}, nullptr);
 }
@@ -568,10 +567,10 @@ Result<std::optional<PositionLimit>> SqlTransaction::DoGetPositionLimit(std::str
 
 Status SqlTransaction::DoSetOverride(const Override& o) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetOverride(o.scope, o.key));
-  SYSTORE_RETURN_NOT_OK(s_.Exec(
-      "INSERT INTO overrides (scope, override_key, multiplier) VALUES (?, ?, ?) "
-      "ON CONFLICT (scope, override_key) DO UPDATE SET multiplier = excluded.multiplier",
-      {o.scope, o.key, o.multiplier}));
+  SYSTORE_RETURN_NOT_OK(
+      s_.Exec("INSERT INTO overrides (scope, override_key, multiplier) VALUES (?, ?, ?) "
+              "ON CONFLICT (scope, override_key) DO UPDATE SET multiplier = excluded.multiplier",
+              {o.scope, o.key, o.multiplier}));
   return Audit("control.override", "override", o.scope + "/" + o.key,
                before ? nlohmann::json({{"multiplier", before->multiplier}}) : nlohmann::json(nullptr),
                {{"multiplier", o.multiplier}});

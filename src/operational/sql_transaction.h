@@ -38,8 +38,7 @@ class SqlTransaction final : public Transaction {
                                                             std::string_view contract) override;
   Result<std::vector<Trade>> DoTrades(std::string_view strategy, std::string_view instrument) override;
   Result<std::vector<DailyPnl>> DoDailyPnlRecords(std::string_view strategy) override;
-  Result<std::vector<PositionPoint>> DoPositionHistory(std::string_view strategy,
-                                                       std::string_view instrument) override;
+  Result<std::vector<PositionPoint>> DoPositionHistory(std::string_view strategy, std::string_view instrument) override;
   Result<ReconcileReport> DoReconcile() override;
   Result<std::vector<AuditRecord>> DoAuditLog(int64_t after_seq, int64_t limit) override;
   Result<std::vector<ProcessState>> DoProcesses(std::string_view name) override;

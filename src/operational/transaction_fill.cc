@@ -91,9 +91,9 @@ Result<FillResult> Transaction::FillOrder(const FillRequest& f, const std::strin
 // positions moved once, with the child). InvalidArgument when it would overfill it.
 Result<Order> Transaction::FillParent(OrderId parent_id, const FillRequest& f) {
   SYSTORE_ASSIGN_OR_RAISE(Order p, DoGetOrderForUpdate(parent_id));
-  SYSTORE_ASSIGN_OR_RAISE(Order after,
-                          operational::WithFill(p, f.quantity, f.price, f.commission, f.time,
-                                                "fill '" + f.exec_id + "' of a child of order " + std::to_string(p.id)));
+  SYSTORE_ASSIGN_OR_RAISE(
+      Order after, operational::WithFill(p, f.quantity, f.price, f.commission, f.time,
+                                         "fill '" + f.exec_id + "' of a child of order " + std::to_string(p.id)));
   SYSTORE_RETURN_NOT_OK(DoUpdateOrderFill(after));
   SYSTORE_RETURN_NOT_OK(Audit("order.child_fill", "order", std::to_string(p.id), operational::OrderToJson(p),
                               operational::OrderToJson(after)));

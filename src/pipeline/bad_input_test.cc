@@ -24,9 +24,9 @@ struct Expected {
   const char* dataset;
   int64_t rows_added;
   int64_t rows_quarantined;
-  const char* rule;        // a finding of this rule is reported
-  bool rejected;           // the whole file was rejected (nothing written)
-  size_t raw_lines;        // unparsable lines kept in the quarantine entry
+  const char* rule;  // a finding of this rule is reported
+  bool rejected;     // the whole file was rejected (nothing written)
+  size_t raw_lines;  // unparsable lines kept in the quarantine entry
 };
 
 const Expected kCorpus[] = {
@@ -63,7 +63,8 @@ TEST_P(BadInput, GetsItsDocumentedOutcomeAndLeavesTheRestUnchanged) {
   auto base = testing::WeekdayWalk(Day(2023, 1, 2), 30, 100, 9);
   ASSERT_TRUE(ingest->store()->Write("bad/prices", "BASE", base).ok());
   ASSERT_TRUE(ingest->store()->Write("other/prices", "BASE", base).ok());
-  auto contract = testing::MakeTable({"OPEN", "HIGH", "LOW", "CLOSE", "VOLUME"}, {Day(2023, 1, 2)}, {{1}, {2}, {0.5}, {1}, {5}});
+  auto contract =
+      testing::MakeTable({"OPEN", "HIGH", "LOW", "CLOSE", "VOLUME"}, {Day(2023, 1, 2)}, {{1}, {2}, {0.5}, {1}, {5}});
   ASSERT_TRUE(ingest->store()->Write("prices/contract_daily", "BASE", contract).ok());
   int64_t v_same = *ingest->store()->CurrentVersion(e.dataset);
   int64_t v_other = *ingest->store()->CurrentVersion("other/prices");
@@ -85,9 +86,12 @@ TEST_P(BadInput, GetsItsDocumentedOutcomeAndLeavesTheRestUnchanged) {
     EXPECT_EQ(*ingest->store()->CurrentVersion(e.dataset), v_same + 1);  // one commit
   }
   // Untouched: the other series and the other dataset.
-  EXPECT_TRUE(ingest->store()->Read(e.dataset, "BASE").ValueOrDie()->Equals(
-      *ingest->store()->Read(e.dataset, "BASE").ValueOrDie()));
-  EXPECT_EQ(ingest->store()->Read(e.dataset, "BASE").ValueOrDie()->num_rows(), e.dataset == std::string("bad/prices") ? 30 : 1);
+  EXPECT_TRUE(ingest->store()
+                  ->Read(e.dataset, "BASE")
+                  .ValueOrDie()
+                  ->Equals(*ingest->store()->Read(e.dataset, "BASE").ValueOrDie()));
+  EXPECT_EQ(ingest->store()->Read(e.dataset, "BASE").ValueOrDie()->num_rows(),
+            e.dataset == std::string("bad/prices") ? 30 : 1);
   EXPECT_EQ(*ingest->store()->CurrentVersion("other/prices"), v_other);
   // Whatever was kept out is in the quarantine, with its findings (nothing silently lost).
   auto entries = *ingest->gate()->quarantine()->List();

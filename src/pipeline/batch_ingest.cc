@@ -151,20 +151,24 @@ class BatchIngestImpl : public BatchIngest {
       ro.root = options_.root;
       SYSTORE_ASSIGN_OR_RAISE(auto ref, ReferenceStore::Open(ro));
       auto v = ref->ImportFolder(dir + "/csvconfig", {options_.actor, "systore ingest pysystemtrade " + dir});
-      if (v.ok()) sum.reference_version = *v;
-      else sum.reference_error = v.status().ToString();
+      if (v.ok())
+        sum.reference_version = *v;
+      else
+        sum.reference_error = v.status().ToString();
       Progress(1);
     }
     for (const auto& f : kFolders) {
       std::string sub = dir + "/" + f.folder;
       if (!fs::is_directory(sub)) continue;
       any = true;
-      SYSTORE_ASSIGN_OR_RAISE(auto d, ImportDataset(f.dataset, FileInputs(ExpandPaths({sub}), ColumnMapping{}, f.contract_keys),
-                                                    ColumnMapping{}, ImportMode{}));
+      SYSTORE_ASSIGN_OR_RAISE(auto d,
+                              ImportDataset(f.dataset, FileInputs(ExpandPaths({sub}), ColumnMapping{}, f.contract_keys),
+                                            ColumnMapping{}, ImportMode{}));
       sum.datasets.push_back(std::move(d));
     }
     if (!any) {
-      return Status::InvalidArgument(dir + ": no pysystemtrade data (adjusted_prices_csv, multiple_prices_csv, "
+      return Status::InvalidArgument(dir +
+                                     ": no pysystemtrade data (adjusted_prices_csv, multiple_prices_csv, "
                                      "fx_prices_csv, contract_prices_csv, csvconfig)");
     }
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -179,7 +183,8 @@ class BatchIngestImpl : public BatchIngest {
     auto files = ExpandPaths(paths, mapping.format);
     if (files.empty()) return Status::InvalidArgument("no input files");
     if (!mapping.key.empty() && files.size() > 1) {
-      return Status::InvalidArgument("mapping key names one series but " + std::to_string(files.size()) + " files were given");
+      return Status::InvalidArgument("mapping key names one series but " + std::to_string(files.size()) +
+                                     " files were given");
     }
     total_ = static_cast<int64_t>(files.size());
     done_ = 0;
@@ -293,7 +298,8 @@ class BatchIngestImpl : public BatchIngest {
     }
     SYSTORE_RETURN_NOT_OK(ParallelFor(static_cast<int>(work.size()), options_.threads, [&](int i) -> Status {
       FileWork& w = work[i];
-      bool parquet = mapping.format == "parquet" || (mapping.format.empty() && fs::path(w.path).extension() == ".parquet");
+      bool parquet =
+          mapping.format == "parquet" || (mapping.format.empty() && fs::path(w.path).extension() == ".parquet");
       if (w.path.empty()) {
         SYSTORE_ASSIGN_OR_RAISE(w.raw, TableAsRaw(inputs[i].table));
       } else if (parquet) {
@@ -334,8 +340,10 @@ class BatchIngestImpl : public BatchIngest {
             std::string text = RowText(*b.data, r);
             for (auto x = lo; x != hi && !seen; ++x) seen = x->second == text;
           }
-          if (seen) ++w.already_quarantined;
-          else fresh.push_back(r);
+          if (seen)
+            ++w.already_quarantined;
+          else
+            fresh.push_back(r);
         }
         keep = std::move(fresh);
       }
@@ -396,7 +404,8 @@ class BatchIngestImpl : public BatchIngest {
             break;
           }
         }
-        if (o.kind == SeriesKind::kOhlcv && updates[0].data->schema()->GetFieldIndex("FINAL") >= 0) o.csv_aliases["CLOSE"] = "FINAL";
+        if (o.kind == SeriesKind::kOhlcv && updates[0].data->schema()->GetFieldIndex("FINAL") >= 0)
+          o.csv_aliases["CLOSE"] = "FINAL";
         Status st = store_->CreateDataset(dataset, o);
         if (!st.ok() && st.code() != StatusCode::kAlreadyExists) return st;
       }

@@ -107,7 +107,8 @@ TEST(BatchIngest, PerContractPricesGetContractKeys) {
   {
     std::ofstream f(src.path() + "/contract_prices_csv/SOFR_20240300.csv");
     f << "DATETIME,OPEN,HIGH,LOW,FINAL,VOLUME\n";
-    for (int d = 1; d <= 5; ++d) f << "2024-01-0" << d << " 23:00:00," << 95 << "," << 95.5 << "," << 94.5 << "," << 95.1 << ",10\n";
+    for (int d = 1; d <= 5; ++d)
+      f << "2024-01-0" << d << " 23:00:00," << 95 << "," << 95.5 << "," << 94.5 << "," << 95.1 << ",10\n";
     f << "2024-01-08 23:00:00,95,94,96,95,10\n";  // low > high
   }
   auto ingest = Open(root.path());
@@ -251,13 +252,16 @@ TEST(BatchIngest, ImportModesReplaceAppendOverwriteAndOverrideDuplicates) {
   ImportMode append;
   append.op = SeriesUpdate::Op::kAppend;
   Timestamp next = ts.back() + kNanosPerDay;
-  EXPECT_EQ(ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({next}, {p.back()}), ""}}, append)->rows_added, 1);
+  EXPECT_EQ(
+      ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({next}, {p.back()}), ""}}, append)->rows_added,
+      1);
   EXPECT_FALSE(ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({ts[5]}, {p[5]}), ""}}, append).ok());
 
   // Replace: a new history (no seam; value findings of a first import are warnings).
   ImportMode write;
   write.op = SeriesUpdate::Op::kWrite;
-  auto w = ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({ts[0], ts[1], ts[2]}, {1, 50, 1}), ""}}, write);
+  auto w = ingest->ImportTables("prices/adjusted", {{"X", testing::PriceTable({ts[0], ts[1], ts[2]}, {1, 50, 1}), ""}},
+                                write);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->rows_quarantined, 0);
   EXPECT_EQ((*ingest->store()->Read("prices/adjusted", "X"))->num_rows(), 3);

@@ -95,17 +95,19 @@ Result<RawCsvResult> ParseRawCsv(std::string_view content, const std::string& so
     return finish_empty();
   }
   if (static_cast<int64_t>(header.size()) > max_line_bytes) {
-    res.findings.push_back(ParseFinding(Severity::kCritical, source, line_no,
-                                        "header line of " + std::to_string(header.size()) + " bytes exceeds " +
-                                            std::to_string(max_line_bytes)));
+    res.findings.push_back(ParseFinding(
+        Severity::kCritical, source, line_no,
+        "header line of " + std::to_string(header.size()) + " bytes exceeds " + std::to_string(max_line_bytes)));
     return finish_empty();
   }
   std::vector<std::string> names;
   for (auto f : Split(Trim(header), ',')) names.emplace_back(Trim(f));
   if (names.size() < 2) {
     std::string hint;
-    if (header.find(';') != std::string_view::npos) hint = " (found ';': wrong delimiter, expected ',')";
-    else if (header.find('\t') != std::string_view::npos) hint = " (found a tab: wrong delimiter, expected ',')";
+    if (header.find(';') != std::string_view::npos)
+      hint = " (found ';': wrong delimiter, expected ',')";
+    else if (header.find('\t') != std::string_view::npos)
+      hint = " (found a tab: wrong delimiter, expected ',')";
     res.findings.push_back(ParseFinding(Severity::kCritical, source, line_no,
                                         "no value column in header '" + Excerpt(header) + "'" + hint));
     return finish_empty();
@@ -132,14 +134,15 @@ Result<RawCsvResult> ParseRawCsv(std::string_view content, const std::string& so
   for (int i = 0; i < static_cast<int>(names.size()); ++i) {
     if (i == ts_col) continue;
     std::string stored = StoredName(mapping, names[i]);
-    if (!mapping.columns.empty() && std::find(mapping.columns.begin(), mapping.columns.end(), stored) == mapping.columns.end())
+    if (!mapping.columns.empty() &&
+        std::find(mapping.columns.begin(), mapping.columns.end(), stored) == mapping.columns.end())
       continue;
     auto c = std::make_unique<Col>();
     c->src = i;
     c->name = stored;
-    c->is_string = (stored.size() >= 9 && stored.compare(stored.size() - 9, 9, "_CONTRACT") == 0) ||
-                   std::find(mapping.string_columns.begin(), mapping.string_columns.end(), stored) !=
-                       mapping.string_columns.end();
+    c->is_string =
+        (stored.size() >= 9 && stored.compare(stored.size() - 9, 9, "_CONTRACT") == 0) ||
+        std::find(mapping.string_columns.begin(), mapping.string_columns.end(), stored) != mapping.string_columns.end();
     cols.push_back(std::move(c));
   }
   arrow::TimestampBuilder tb(ts_type, arrow::default_memory_pool());
@@ -151,9 +154,9 @@ Result<RawCsvResult> ParseRawCsv(std::string_view content, const std::string& so
   std::string_view line;
   while (next_line(&line)) {
     if (static_cast<int64_t>(line.size()) > max_line_bytes) {
-      res.findings.push_back(ParseFinding(Severity::kError, source, line_no,
-                                          "line of " + std::to_string(line.size()) + " bytes exceeds the limit of " +
-                                              std::to_string(max_line_bytes)));
+      res.findings.push_back(ParseFinding(
+          Severity::kError, source, line_no,
+          "line of " + std::to_string(line.size()) + " bytes exceeds the limit of " + std::to_string(max_line_bytes)));
       res.bad_lines.push_back("line " + std::to_string(line_no) + ": " + std::string(line));
       continue;
     }
@@ -251,12 +254,15 @@ Result<RawCsvResult> ReadParquetDrop(const std::string& path, const ColumnMappin
   int ts_col = -1;
   for (int i = 0; i < t->num_columns(); ++i) {
     const auto& f = t->field(i);
-    if (mapping.timestamp_column.empty() ? f->type()->id() == arrow::Type::TIMESTAMP : f->name() == mapping.timestamp_column) {
+    if (mapping.timestamp_column.empty() ? f->type()->id() == arrow::Type::TIMESTAMP
+                                         : f->name() == mapping.timestamp_column) {
       ts_col = i;
       break;
     }
   }
-  if (ts_col < 0) return critical("no timestamp column" + (mapping.timestamp_column.empty() ? "" : " '" + mapping.timestamp_column + "'"));
+  if (ts_col < 0)
+    return critical("no timestamp column" +
+                    (mapping.timestamp_column.empty() ? "" : " '" + mapping.timestamp_column + "'"));
   auto tsa = t->column(ts_col)->chunk(0);
   if (tsa->type()->id() != arrow::Type::TIMESTAMP && tsa->type()->id() != arrow::Type::INT64) {
     return critical("timestamp column has type " + tsa->type()->ToString());
@@ -268,10 +274,18 @@ Result<RawCsvResult> ReadParquetDrop(const std::string& path, const ColumnMappin
     int64_t mult = 1;
     if (tsa->type()->id() == arrow::Type::TIMESTAMP) {
       switch (static_cast<const arrow::TimestampType&>(*tsa->type()).unit()) {
-        case arrow::TimeUnit::SECOND: mult = kNanosPerSecond; break;
-        case arrow::TimeUnit::MILLI: mult = 1'000'000; break;
-        case arrow::TimeUnit::MICRO: mult = 1'000; break;
-        case arrow::TimeUnit::NANO: mult = 1; break;
+        case arrow::TimeUnit::SECOND:
+          mult = kNanosPerSecond;
+          break;
+        case arrow::TimeUnit::MILLI:
+          mult = 1'000'000;
+          break;
+        case arrow::TimeUnit::MICRO:
+          mult = 1'000;
+          break;
+        case arrow::TimeUnit::NANO:
+          mult = 1;
+          break;
       }
     }
     arrow::TimestampBuilder tb(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"), arrow::default_memory_pool());
@@ -287,7 +301,8 @@ Result<RawCsvResult> ReadParquetDrop(const std::string& path, const ColumnMappin
   for (int i = 0; i < t->num_columns(); ++i) {
     if (i == ts_col || t->field(i)->name().rfind("__index_level_", 0) == 0) continue;
     std::string stored = StoredName(mapping, t->field(i)->name());
-    if (!mapping.columns.empty() && std::find(mapping.columns.begin(), mapping.columns.end(), stored) == mapping.columns.end())
+    if (!mapping.columns.empty() &&
+        std::find(mapping.columns.begin(), mapping.columns.end(), stored) == mapping.columns.end())
       continue;
     auto a = t->column(i)->chunk(0);
     fields.push_back(arrow::field(stored, a->type()));

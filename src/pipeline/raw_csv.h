@@ -22,8 +22,8 @@ namespace systore::pipeline_internal {
 struct RawCsvResult {
   /// ts + value columns in file order; rows that could not be read are absent.
   std::shared_ptr<arrow::Table> table;
-  std::string index_name;            // header of the first column
-  std::vector<int64_t> source_lines; // 1-based line of each row
+  std::string index_name;             // header of the first column
+  std::vector<int64_t> source_lines;  // 1-based line of each row
   /// One finding per unreadable line (rule "parse", severity error) and per file-level
   /// problem (empty file, no value column: severity critical). Row is -1.
   std::vector<Finding> findings;

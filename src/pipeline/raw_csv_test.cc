@@ -17,9 +17,10 @@ TEST(RawCsv, KeepsFileOrderAndLineNumbers) {
 }
 
 TEST(RawCsv, BadLinesBecomeFindingsNamingLineColumnAndValue) {
-  auto r = ParseRawCsv("DATETIME,price,PRICE_CONTRACT\n2024-01-02 23:00:00,abc,20240300\n2024-13-01,1,x\n"
-                       "2024-01-03 23:00:00,3\n2024-01-04 23:00:00,,20240300\n",
-                       "m.csv", {}, 1 << 20);
+  auto r = ParseRawCsv(
+      "DATETIME,price,PRICE_CONTRACT\n2024-01-02 23:00:00,abc,20240300\n2024-13-01,1,x\n"
+      "2024-01-03 23:00:00,3\n2024-01-04 23:00:00,,20240300\n",
+      "m.csv", {}, 1 << 20);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->table->num_rows(), 1);  // the empty price is a missing value (null)
   EXPECT_EQ(r->table->column(1)->null_count(), 1);

@@ -38,7 +38,7 @@ Status WriteDeadLetter(const std::string& root, const StreamRecord& rec, const s
     auto names = ListDirectory(dir);
     if (names.ok())
       for (const auto& n : *names) id = std::max<int64_t>(id, std::atoll(n.c_str()) + 1);
-    json j = {{"id", id},       {"dataset", rec.dataset}, {"key", rec.key},
+    json j = {{"id", id},       {"dataset", rec.dataset},    {"key", rec.key},
               {"stage", stage}, {"error", error.ToString()}, {"time", FormatTimestamp(Now())},
               {"rows", rows_n}};
     std::string base = dir + "/" + std::to_string(id);
@@ -149,7 +149,8 @@ class StreamIngestImpl : public StreamIngest {
   };
 
   Status Enqueue(StreamRecord r, bool block) {
-    if (r.key.empty() || r.dataset.empty() || !r.rows) return Status::InvalidArgument("stream record needs dataset, key and rows");
+    if (r.key.empty() || r.dataset.empty() || !r.rows)
+      return Status::InvalidArgument("stream record needs dataset, key and rows");
     if (closed_) return Status::Unavailable("stream ingest is closed");
     size_t h = std::hash<std::string>{}(r.dataset + '\0' + r.key) % workers_.size();
     Worker& w = *workers_[h];
@@ -158,7 +159,8 @@ class StreamIngestImpl : public StreamIngest {
       std::unique_lock<std::mutex> l(w.mu);
       if (w.stop) return Status::Unavailable("stream ingest is closed");
       if (static_cast<int64_t>(w.queue.size()) >= options_.queue_capacity) {
-        if (!block) return Status::Unavailable("stream queue full (" + std::to_string(options_.queue_capacity) + " records)");
+        if (!block)
+          return Status::Unavailable("stream queue full (" + std::to_string(options_.queue_capacity) + " records)");
         ++push_waits_;
         w.not_full.wait(l, [&] { return w.stop || static_cast<int64_t>(w.queue.size()) < options_.queue_capacity; });
         if (w.stop) return Status::Unavailable("stream ingest is closed");
@@ -178,7 +180,8 @@ class StreamIngestImpl : public StreamIngest {
     if (!st.ok()) {
       // Nowhere left to keep the record: losing it silently is not an option.
       std::fprintf(stderr, "systore: FATAL: cannot write dead letter (%s) for %s/%s after %s error: %s\n",
-                   st.ToString().c_str(), rec.dataset.c_str(), rec.key.c_str(), stage.c_str(), error.ToString().c_str());
+                   st.ToString().c_str(), rec.dataset.c_str(), rec.key.c_str(), stage.c_str(),
+                   error.ToString().c_str());
       std::abort();
     }
   }

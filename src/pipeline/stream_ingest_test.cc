@@ -90,16 +90,16 @@ TEST(StreamIngest, ProcessingErrorsGoToDeadLetterValidationErrorsToQuarantine) {
     if (r.key == "BAD") return Status::InvalidArgument("cannot transform BAD");
     return r.rows;
   });
-  s->AddTrigger("", [](const TriggerEvent& ev) {
-    return ev.key == "T" ? Status::Internal("trigger failed") : Status::OK();
-  });
+  s->AddTrigger(
+      "", [](const TriggerEvent& ev) { return ev.key == "T" ? Status::Internal("trigger failed") : Status::OK(); });
   ASSERT_TRUE(s->Push(Rec("BAD", kT0, 10)).ok());
   ASSERT_TRUE(s->Push(Rec("T", kT0, 10)).ok());
   ASSERT_TRUE(s->Push(Rec("OK", kT0, 30)).ok());
   ASSERT_TRUE(s->Drain().ok());
   // A zero price and a row before the last appended one: validation, so quarantine.
   auto z = Rec("OK", kT0 + 100 * kNanosPerSecond, 3);
-  auto bad = PriceTable({kT0 + 5 * kNanosPerSecond, kT0 + 100 * kNanosPerSecond, kT0 + 101 * kNanosPerSecond}, {100, 0, 100});
+  auto bad =
+      PriceTable({kT0 + 5 * kNanosPerSecond, kT0 + 100 * kNanosPerSecond, kT0 + 101 * kNanosPerSecond}, {100, 0, 100});
   z.rows = bad;
   ASSERT_TRUE(s->Push(z).ok());
   ASSERT_TRUE(s->Drain().ok());

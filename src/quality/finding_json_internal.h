@@ -21,6 +21,4 @@ namespace systore {
 std::string RowText(const arrow::Table& t, int64_t row);
 }  // namespace systore
 
-namespace systore::quality_internal {
-
-}  // namespace systore::quality_internal
+namespace systore::quality_internal {}  // namespace systore::quality_internal

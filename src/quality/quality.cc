@@ -15,10 +15,14 @@ using json = nlohmann::json;
 
 const char* SeverityName(Severity s) {
   switch (s) {
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kError: return "error";
-    case Severity::kCritical: return "critical";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kError:
+      return "error";
+    case Severity::kCritical:
+      return "critical";
   }
   return "?";
 }
@@ -144,7 +148,7 @@ Status ValidatorRegistry::Register(const std::string& name, ValidatorFactory fac
 }
 
 Result<std::unique_ptr<Validator>> ValidatorRegistry::Make(const std::string& name,
-                                                            const ValidatorParams& params) const {
+                                                           const ValidatorParams& params) const {
   ValidatorFactory f;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
@@ -169,7 +173,8 @@ std::vector<std::string> ValidatorRegistry::Names() const {
 bool IsPriceColumnName(const std::string& name) {
   std::string l = name;
   for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  static const char* kNames[] = {"price", "open", "high", "low", "close", "final", "carry", "forward", "bid", "ask", "mid"};
+  static const char* kNames[] = {"price", "open",    "high", "low", "close", "final",
+                                 "carry", "forward", "bid",  "ask", "mid"};
   return std::find_if(std::begin(kNames), std::end(kNames), [&](const char* n) { return l == n; }) != std::end(kNames);
 }
 

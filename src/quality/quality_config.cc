@@ -12,18 +12,24 @@ using json = nlohmann::json;
 
 const char* QualityPolicyName(QualityPolicy p) {
   switch (p) {
-    case QualityPolicy::kRejectBatch: return "reject";
-    case QualityPolicy::kQuarantineRows: return "quarantine";
-    case QualityPolicy::kAcceptWithWarning: return "accept";
+    case QualityPolicy::kRejectBatch:
+      return "reject";
+    case QualityPolicy::kQuarantineRows:
+      return "quarantine";
+    case QualityPolicy::kAcceptWithWarning:
+      return "accept";
   }
   return "?";
 }
 
 const char* DuplicatePolicyName(DuplicatePolicy p) {
   switch (p) {
-    case DuplicatePolicy::kError: return "error";
-    case DuplicatePolicy::kKeepFirst: return "keep-first";
-    case DuplicatePolicy::kKeepLast: return "keep-last";
+    case DuplicatePolicy::kError:
+      return "error";
+    case DuplicatePolicy::kKeepFirst:
+      return "keep-first";
+    case DuplicatePolicy::kKeepLast:
+      return "keep-last";
   }
   return "?";
 }
@@ -60,7 +66,8 @@ Status CheckSettings(const json& s, const std::string& where) {
         return Status::InvalidArgument(where + ".policy: '" + it->dump() + "' is not reject, quarantine or accept");
     } else if (k == "duplicates") {
       if (!it->is_string() || (*it != "error" && *it != "keep-first" && *it != "keep-last"))
-        return Status::InvalidArgument(where + ".duplicates: '" + it->dump() + "' is not error, keep-first or keep-last");
+        return Status::InvalidArgument(where + ".duplicates: '" + it->dump() +
+                                       "' is not error, keep-first or keep-last");
     } else if (k == "calendar") {
       if (!it->is_string()) return Status::InvalidArgument(where + ".calendar: must be a string");
     } else if (k == "first_import") {
@@ -75,7 +82,8 @@ Status CheckSettings(const json& s, const std::string& where) {
         if (!v->is_object()) return Status::InvalidArgument(where + ".validators." + v.key() + ": must be an object");
       }
     } else {
-      return Status::InvalidArgument(where + "." + k + ": unknown key (policy, duplicates, calendar, first_import, validators)");
+      return Status::InvalidArgument(where + "." + k +
+                                     ": unknown key (policy, duplicates, calendar, first_import, validators)");
     }
   }
   return Status::OK();
@@ -154,8 +162,8 @@ DatasetQualityConfig QualityConfig::ForDataset(const std::string& dataset) const
   const json& ds = J(json_)["datasets"];
   for (auto it = ds.begin(); it != ds.end(); ++it) {
     const std::string& pat = it.key();
-    bool match = !pat.empty() && pat.back() == '*' ? dataset.rfind(pat.substr(0, pat.size() - 1), 0) == 0
-                                                   : pat == dataset;
+    bool match =
+        !pat.empty() && pat.back() == '*' ? dataset.rfind(pat.substr(0, pat.size() - 1), 0) == 0 : pat == dataset;
     if (match) matches.emplace_back(pat, &*it);
   }
   std::sort(matches.begin(), matches.end(), [](const auto& a, const auto& b) {
@@ -167,11 +175,11 @@ DatasetQualityConfig QualityConfig::ForDataset(const std::string& dataset) const
 
   DatasetQualityConfig out;
   std::string pol = eff.value("policy", "quarantine");
-  out.policy = pol == "reject" ? QualityPolicy::kRejectBatch
+  out.policy = pol == "reject"   ? QualityPolicy::kRejectBatch
                : pol == "accept" ? QualityPolicy::kAcceptWithWarning
                                  : QualityPolicy::kQuarantineRows;
   std::string dup = eff.value("duplicates", "keep-last");
-  out.duplicates = dup == "error" ? DuplicatePolicy::kError
+  out.duplicates = dup == "error"        ? DuplicatePolicy::kError
                    : dup == "keep-first" ? DuplicatePolicy::kKeepFirst
                                          : DuplicatePolicy::kKeepLast;
   out.calendar = eff.value("calendar", "");

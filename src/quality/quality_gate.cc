@@ -20,9 +20,12 @@ using quality_internal::TakeRows;
 
 const char* GateDecisionName(GateDecision d) {
   switch (d) {
-    case GateDecision::kAccepted: return "accepted";
-    case GateDecision::kPartial: return "partial";
-    case GateDecision::kRejected: return "rejected";
+    case GateDecision::kAccepted:
+      return "accepted";
+    case GateDecision::kPartial:
+      return "partial";
+    case GateDecision::kRejected:
+      return "rejected";
   }
   return "?";
 }
@@ -32,9 +35,9 @@ namespace {
 // Findings about a row's values, as opposed to what makes a batch unstorable (schema,
 // parse errors, repeated timestamps, order).
 bool IsValueRule(const std::string& rule) {
-  static const std::set<std::string> kRules = {
-      "nan_price", "non_positive_price", "price_range", "ohlc", "negative_volume",
-      "spike", "future_dated", "zero_price", "zero_volume_bar"};
+  static const std::set<std::string> kRules = {"nan_price",    "non_positive_price", "price_range",
+                                               "ohlc",         "negative_volume",    "spike",
+                                               "future_dated", "zero_price",         "zero_volume_bar"};
   return kRules.count(rule) > 0;
 }
 
@@ -94,8 +97,10 @@ class QualityGateImpl : public QualityGate {
       bool row_ok = f.row >= 0 && f.row < n;
       if (row_ok && f.removes_row) removes[f.row] = 1;
       if (f.severity >= Severity::kError) {
-        if (row_ok) errors[f.row] = 1;
-        else ++batch_errors;
+        if (row_ok)
+          errors[f.row] = 1;
+        else
+          ++batch_errors;
       }
     }
     auto reject_all = [&](std::string reason) -> Result<GateResult> {
@@ -113,8 +118,7 @@ class QualityGateImpl : public QualityGate {
       return reject_all("policy reject: " + std::to_string(error_rows + batch_errors) + " error finding(s)");
     }
     std::vector<char> out(n, 0);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = removes[i] || (dc.policy == QualityPolicy::kQuarantineRows && errors[i]);
+    for (int64_t i = 0; i < n; ++i) out[i] = removes[i] || (dc.policy == QualityPolicy::kQuarantineRows && errors[i]);
     // Accepted rows sorted by ts; any timestamp still repeated keeps its last row (only
     // reachable under policy accept with duplicates=error), the others are kept out.
     std::vector<int64_t> keep;
@@ -124,8 +128,10 @@ class QualityGateImpl : public QualityGate {
     if (!std::is_sorted(keep.begin(), keep.end(), by_ts)) std::stable_sort(keep.begin(), keep.end(), by_ts);
     std::vector<int64_t> unique;
     for (size_t i = 0; i < keep.size(); ++i) {
-      if (i + 1 < keep.size() && v.ts()[keep[i + 1]] == v.ts()[keep[i]]) out[keep[i]] = 1;
-      else unique.push_back(keep[i]);
+      if (i + 1 < keep.size() && v.ts()[keep[i + 1]] == v.ts()[keep[i]])
+        out[keep[i]] = 1;
+      else
+        unique.push_back(keep[i]);
     }
     for (int64_t i = 0; i < n; ++i)
       if (out[i]) res.quarantined_rows.push_back(i);
@@ -157,7 +163,8 @@ class QualityGateImpl : public QualityGate {
     e.key = batch.key;
     e.source = batch.source;
     e.created = Now();
-    bool whole = res.decision == GateDecision::kRejected && !res.reason.empty() && res.reason != "every row was kept out";
+    bool whole =
+        res.decision == GateDecision::kRejected && !res.reason.empty() && res.reason != "every row was kept out";
     e.scope = whole ? "batch" : "rows";
     DatasetQualityConfig dc = config_.ForDataset(batch.dataset);
     e.reason = whole ? res.reason
@@ -183,9 +190,9 @@ class QualityGateImpl : public QualityGate {
     DatasetQualityConfig dc = config_.ForDataset(batch.dataset);
     if (batch.duplicates && dc.validators.count("duplicates")) {
       dc.duplicates = *batch.duplicates;
-      SYSTORE_ASSIGN_OR_RAISE(dc.validators["duplicates"],
-                              ValidatorParams::FromJson(std::string("{\"policy\": \"") +
-                                                        DuplicatePolicyName(*batch.duplicates) + "\"}"));
+      SYSTORE_ASSIGN_OR_RAISE(
+          dc.validators["duplicates"],
+          ValidatorParams::FromJson(std::string("{\"policy\": \"") + DuplicatePolicyName(*batch.duplicates) + "\"}"));
     }
     return dc;
   }
@@ -195,7 +202,8 @@ class QualityGateImpl : public QualityGate {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = calendars_.find(name);
     if (it != calendars_.end()) return it->second;
-    if (!reference_) return Status::InvalidArgument("calendar '" + name + "' configured but the store has no reference data");
+    if (!reference_)
+      return Status::InvalidArgument("calendar '" + name + "' configured but the store has no reference data");
     SYSTORE_ASSIGN_OR_RAISE(auto holidays, reference_->GetTable("holidays"));
     SYSTORE_ASSIGN_OR_RAISE(BusinessCalendar cal, BusinessCalendar::FromHolidays(*holidays, name));
     auto p = std::make_shared<const BusinessCalendar>(std::move(cal));

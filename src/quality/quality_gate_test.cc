@@ -163,8 +163,7 @@ TEST(QualityGate, RowsAfterStoredHistoryAreJudgedByDefault) {
 TEST(QualityConfig, FirstImportMustBeWarnOrJudge) {
   auto bad = QualityConfig::Parse(R"({"datasets": {"fx/spot": {"first_import": "maybe"}}})", "q.json");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("datasets.fx/spot.first_import"), std::string::npos)
-      << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("datasets.fx/spot.first_import"), std::string::npos) << bad.status().ToString();
   auto c = QualityConfig::Parse(R"({"datasets": {"fx/*": {"first_import": "judge"}}})", "q.json");
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->ForDataset("fx/spot").judge_first_import);

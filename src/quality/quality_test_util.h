@@ -60,5 +60,4 @@ inline std::shared_ptr<arrow::Table> WeekdayWalk(Timestamp first_day, int n, dou
   return PriceTable(ts, p);
 }
 
-
 }  // namespace systore::testing

@@ -28,16 +28,22 @@ using json = nlohmann::json;
 namespace quality_internal {
 
 json FindingToJson(const Finding& f) {
-  json j = {{"severity", SeverityName(f.severity)}, {"rule", f.rule}, {"dataset", f.dataset}, {"key", f.key},
-            {"row", f.row}, {"message", f.message}};
+  json j = {{"severity", SeverityName(f.severity)},
+            {"rule", f.rule},
+            {"dataset", f.dataset},
+            {"key", f.key},
+            {"row", f.row},
+            {"message", f.message}};
   if (!f.source.empty()) j["source"] = f.source;
   json ts = json::array();
   for (Timestamp t : f.timestamps) ts.push_back(FormatTimestamp(t));
   j["timestamps"] = ts;
   json vals = json::array();
   for (const auto& [n, v] : f.values) {
-    if (std::isfinite(v)) vals.push_back({n, v});
-    else vals.push_back({n, std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf")});
+    if (std::isfinite(v))
+      vals.push_back({n, v});
+    else
+      vals.push_back({n, std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf")});
   }
   j["values"] = vals;
   if (f.removes_row) j["removes_row"] = true;
@@ -139,13 +145,15 @@ class QuarantineImpl : public Quarantine {
       SYSTORE_RETURN_NOT_OK_ARROW(b.AppendValues(idx), "quarantine _row");
       std::shared_ptr<arrow::Array> a;
       SYSTORE_RETURN_NOT_OK_ARROW(b.Finish(&a), "quarantine _row");
-      SYSTORE_ASSIGN_OR_RAISE_ARROW(t, t->AddColumn(t->num_columns(), arrow::field("_row", arrow::int64()),
-                                                    std::make_shared<arrow::ChunkedArray>(a)),
+      SYSTORE_ASSIGN_OR_RAISE_ARROW(t,
+                                    t->AddColumn(t->num_columns(), arrow::field("_row", arrow::int64()),
+                                                 std::make_shared<arrow::ChunkedArray>(a)),
                                     "quarantine _row");
     }
     // Fingerprint: the series, the rows' timestamps and the rules, so re-running an
     // import finds the entry it made last time instead of piling up copies.
-    std::string fp = entry.dataset + "\n" + entry.key + "\n" + entry.scope + "\n" + std::to_string(t->num_rows()) + "\n";
+    std::string fp =
+        entry.dataset + "\n" + entry.key + "\n" + entry.scope + "\n" + std::to_string(t->num_rows()) + "\n";
     if (t->num_rows() > 0) {
       SYSTORE_ASSIGN_OR_RAISE_ARROW(auto ct, t->CombineChunks(), "combine");
       auto ts = ct->column(0)->chunk(0);
@@ -268,7 +276,8 @@ class QuarantineImpl : public Quarantine {
     SYSTORE_ASSIGN_OR_RAISE(FileLock lock, FileLock::Acquire(lock_));
     SYSTORE_ASSIGN_OR_RAISE(auto statuses, Statuses());
     SYSTORE_ASSIGN_OR_RAISE(QuarantineEntry e, ReadEntry(id, statuses));
-    if (e.status != "pending") return Status::Conflict("quarantine entry " + std::to_string(id) + " is already " + e.status);
+    if (e.status != "pending")
+      return Status::Conflict("quarantine entry " + std::to_string(id) + " is already " + e.status);
     SYSTORE_ASSIGN_OR_RAISE(auto rows, ReadRows(id));
     int ri = rows->schema()->GetFieldIndex("_row");
     if (ri >= 0) {
@@ -297,18 +306,21 @@ class QuarantineImpl : public Quarantine {
       rows = arrow::Table::Make(rows->schema(), cols);
       SYSTORE_ASSIGN_OR_RAISE(wr, store->Merge(e.dataset, e.key, rows, mode));
     }
-    QuarantineDecision dec{Now(), DefaultActor(actor), "release", id,
-                           mode == MergeMode::kOverwrite ? "overwrite" : "fill-gaps", wr.rows_added};
+    QuarantineDecision dec{
+        Now(),        DefaultActor(actor), "release", id, mode == MergeMode::kOverwrite ? "overwrite" : "fill-gaps",
+        wr.rows_added};
     SYSTORE_RETURN_NOT_OK(AppendAudit(dec));
     return wr;
   }
 
   Status Drop(int64_t id, const std::string& actor, const std::string& reason) override {
-    if (reason.empty()) return Status::InvalidArgument("dropping quarantine entry " + std::to_string(id) + " needs a reason");
+    if (reason.empty())
+      return Status::InvalidArgument("dropping quarantine entry " + std::to_string(id) + " needs a reason");
     SYSTORE_ASSIGN_OR_RAISE(FileLock lock, FileLock::Acquire(lock_));
     SYSTORE_ASSIGN_OR_RAISE(auto statuses, Statuses());
     SYSTORE_ASSIGN_OR_RAISE(QuarantineEntry e, ReadEntry(id, statuses));
-    if (e.status != "pending") return Status::Conflict("quarantine entry " + std::to_string(id) + " is already " + e.status);
+    if (e.status != "pending")
+      return Status::Conflict("quarantine entry " + std::to_string(id) + " is already " + e.status);
     return AppendAudit({Now(), DefaultActor(actor), "drop", id, reason, 0});
   }
 
@@ -354,8 +366,9 @@ class QuarantineImpl : public Quarantine {
                                                          const std::shared_ptr<arrow::Array>& idx);
 
   Status AppendAudit(const QuarantineDecision& d) {
-    json j = {{"time", FormatTimestamp(d.time)}, {"actor", d.actor}, {"action", d.action},
-              {"id", d.id},                       {"reason", d.reason}, {"rows_written", d.rows_written}};
+    json j = {
+        {"time", FormatTimestamp(d.time)}, {"actor", d.actor}, {"action", d.action}, {"id", d.id}, {"reason", d.reason},
+        {"rows_written", d.rows_written}};
     std::string line = j.dump() + "\n";
     int fd = ::open(audit_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return Status::IOError("open " + audit_ + ": " + std::strerror(errno));
@@ -371,8 +384,10 @@ class QuarantineImpl : public Quarantine {
     SYSTORE_ASSIGN_OR_RAISE(auto audit, Audit());
     std::map<int64_t, std::string> out;
     for (const auto& d : audit) {
-      if (d.action == "release") out[d.id] = "released";
-      else if (d.action == "drop") out[d.id] = "dropped";
+      if (d.action == "release")
+        out[d.id] = "released";
+      else if (d.action == "drop")
+        out[d.id] = "dropped";
     }
     return out;
   }
@@ -381,7 +396,8 @@ class QuarantineImpl : public Quarantine {
     std::string path = dir_ + "/" + std::to_string(id) + "/entry.json";
     auto text = ReadFileToString(path);
     if (!text.ok()) {
-      if (text.status().IsNotFound()) return Status::NotFound("quarantine entry " + std::to_string(id) + " does not exist");
+      if (text.status().IsNotFound())
+        return Status::NotFound("quarantine entry " + std::to_string(id) + " does not exist");
       return text.status();
     }
     QuarantineEntry e;

@@ -76,8 +76,7 @@ int SeriesView::FindAnyCase(const std::vector<std::string>& names) const {
 
 bool SeriesView::IsNumeric(int c) const {
   auto id = arrays_[c]->type_id();
-  return id == arrow::Type::DOUBLE || id == arrow::Type::FLOAT || id == arrow::Type::INT64 ||
-         id == arrow::Type::INT32;
+  return id == arrow::Type::DOUBLE || id == arrow::Type::FLOAT || id == arrow::Type::INT64 || id == arrow::Type::INT32;
 }
 
 bool SeriesView::IsInteger(int c) const {
@@ -89,11 +88,16 @@ double SeriesView::Value(int c, int64_t row) const {
   const auto& a = *arrays_[c];
   if (a.IsNull(row)) return std::numeric_limits<double>::quiet_NaN();
   switch (a.type_id()) {
-    case arrow::Type::DOUBLE: return static_cast<const arrow::DoubleArray&>(a).Value(row);
-    case arrow::Type::FLOAT: return static_cast<const arrow::FloatArray&>(a).Value(row);
-    case arrow::Type::INT64: return static_cast<double>(static_cast<const arrow::Int64Array&>(a).Value(row));
-    case arrow::Type::INT32: return static_cast<const arrow::Int32Array&>(a).Value(row);
-    default: return std::numeric_limits<double>::quiet_NaN();
+    case arrow::Type::DOUBLE:
+      return static_cast<const arrow::DoubleArray&>(a).Value(row);
+    case arrow::Type::FLOAT:
+      return static_cast<const arrow::FloatArray&>(a).Value(row);
+    case arrow::Type::INT64:
+      return static_cast<double>(static_cast<const arrow::Int64Array&>(a).Value(row));
+    case arrow::Type::INT32:
+      return static_cast<const arrow::Int32Array&>(a).Value(row);
+    default:
+      return std::numeric_limits<double>::quiet_NaN();
   }
 }
 

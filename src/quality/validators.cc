@@ -221,9 +221,12 @@ class OhlcValidator : public Validator {
       double hi = v.Value(h, r), lo = v.Value(l, r);
       double op = o >= 0 ? v.Value(o, r) : kNaN, cl = c >= 0 ? v.Value(c, r) : kNaN;
       std::string what;
-      if (lo > hi) what = "low > high";
-      else if (!std::isnan(op) && (op < lo || op > hi)) what = "open outside [low, high]";
-      else if (!std::isnan(cl) && (cl < lo || cl > hi)) what = "close outside [low, high]";
+      if (lo > hi)
+        what = "low > high";
+      else if (!std::isnan(op) && (op < lo || op > hi))
+        what = "open outside [low, high]";
+      else if (!std::isnan(cl) && (cl < lo || cl > hi))
+        what = "close outside [low, high]";
       if (what.empty()) continue;
       Finding f = MakeFinding(Severity::kError, "ohlc", r, v.ts()[r], what);
       f.values = {{"open", op}, {"high", hi}, {"low", lo}, {"close", cl}};
@@ -271,7 +274,8 @@ class VolumeValidator : public Validator {
       if (std::isnan(x) || x < 0) {
         f = MakeFinding(Severity::kError, "negative_volume", r, v.ts()[r], col + " = " + Num(x));
       } else if (integer && x != std::floor(x)) {
-        f = MakeFinding(Severity::kWarning, "fractional_volume", r, v.ts()[r], col + " = " + Num(x) + " is not a whole number");
+        f = MakeFinding(Severity::kWarning, "fractional_volume", r, v.ts()[r],
+                        col + " = " + Num(x) + " is not a whole number");
       } else if (!std::isnan(median) && factor > 0 && x > factor * median) {
         f = MakeFinding(Severity::kWarning, "volume_outlier", r, v.ts()[r],
                         col + " = " + Num(x) + " > " + Num(factor) + " x median " + Num(median));
@@ -320,9 +324,10 @@ class GapsValidator : public Validator {
       if (bar > 0 && prev != kMinTimestamp && t > prev && t / kNanosPerDay == prev / kNanosPerDay) {
         int64_t missing_bars = (t - prev) / bar - 1;
         if (missing_bars > max_missing_bars) {
-          Finding f = MakeFinding(Severity::kWarning, "missing_bars", r, t,
-                                  std::to_string(missing_bars) + " intraday bars of " +
-                                      std::to_string(bar / kNanosPerSecond) + " s missing since " + FormatTimestamp(prev));
+          Finding f =
+              MakeFinding(Severity::kWarning, "missing_bars", r, t,
+                          std::to_string(missing_bars) + " intraday bars of " + std::to_string(bar / kNanosPerSecond) +
+                              " s missing since " + FormatTimestamp(prev));
           f.timestamps = {prev, t};
           f.values = {{"missing_bars", static_cast<double>(missing_bars)}};
           sink->Add(std::move(f));
@@ -331,9 +336,9 @@ class GapsValidator : public Validator {
       if (prev != kMinTimestamp && t > prev) {
         int64_t missing = cal->BusinessDaysBetween(prev, t) - 1;
         if (missing > max_missing) {
-          Finding f = MakeFinding(Severity::kWarning, "gap", r, t,
-                                  std::to_string(missing) + " business days (" + cal->name() + ") missing since " +
-                                      FormatTimestamp(prev));
+          Finding f = MakeFinding(
+              Severity::kWarning, "gap", r, t,
+              std::to_string(missing) + " business days (" + cal->name() + ") missing since " + FormatTimestamp(prev));
           f.timestamps = {prev, t};
           f.values = {{"missing_business_days", static_cast<double>(missing)}};
           sink->Add(std::move(f));
@@ -401,10 +406,11 @@ class SpikeValidator : public Validator {
         double ratio = std::abs(change) / avg;
         if (ratio > threshold) {
           spike = true;
-          Finding f = MakeFinding(Severity::kError, "spike", row, t,
-                                  v.names()[c] + " moved " + Num(p - ok_p) + " from " + Num(ok_p) + " (" +
-                                      FormatTimestamp(ok_t) + "): " + Num(ratio) + " x its average move (threshold " +
-                                      Num(threshold) + ")" + (row == first_row_ ? " at the seam with stored history" : ""));
+          Finding f =
+              MakeFinding(Severity::kError, "spike", row, t,
+                          v.names()[c] + " moved " + Num(p - ok_p) + " from " + Num(ok_p) + " (" +
+                              FormatTimestamp(ok_t) + "): " + Num(ratio) + " x its average move (threshold " +
+                              Num(threshold) + ")" + (row == first_row_ ? " at the seam with stored history" : ""));
           f.timestamps = {ok_t, t};
           f.values = {{"previous", ok_p}, {"price", p}, {"ratio", ratio}, {"threshold", threshold}};
           sink->Add(std::move(f));
@@ -456,13 +462,13 @@ class CleaningValidator : public Validator {
         std::sort(ts.begin(), ts.end());
         spacing = MedianSpacing(ts);
       }
-      intraday = in.dataset_options.kind == SeriesKind::kTicks ||
-                 (spacing > 0 && spacing < 20 * 3600 * kNanosPerSecond);
+      intraday =
+          in.dataset_options.kind == SeriesKind::kTicks || (spacing > 0 && spacing < 20 * 3600 * kNanosPerSecond);
     }
     const bool check_future = p_.GetBool("future_dated", true);
     const bool check_zero = p_.GetBool("zero_prices", true);
-    const bool check_zero_volume = p_.GetBool("zero_volume_bars", true) && intraday && vol >= 0 &&
-                                   in.dataset_options.kind != SeriesKind::kTicks;
+    const bool check_zero_volume =
+        p_.GetBool("zero_volume_bars", true) && intraday && vol >= 0 && in.dataset_options.kind != SeriesKind::kTicks;
     for (int64_t r = 0; r < v.num_rows(); ++r) {
       Timestamp t = v.ts()[r];
       if (check_future && t > now + tolerance) {
@@ -564,8 +570,8 @@ class TimestampsValidator : public Validator {
     for (int64_t r = 0; r < v.num_rows(); ++r) {
       Timestamp t = v.ts()[r];
       if (t < running) {
-        Finding f = MakeFinding(Severity::kError, "unsorted", r, t,
-                                "timestamp goes back from " + FormatTimestamp(running));
+        Finding f =
+            MakeFinding(Severity::kError, "unsorted", r, t, "timestamp goes back from " + FormatTimestamp(running));
         f.timestamps = {running, t};
         sink->Add(std::move(f));
         continue;

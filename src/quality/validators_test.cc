@@ -15,7 +15,8 @@ using testing::MakeTable;
 using testing::PriceTable;
 using testing::WeekdayWalk;
 
-std::vector<Finding> RunValidator(const std::string& validator, const ValidationInput& in, const std::string& params = "{}") {
+std::vector<Finding> RunValidator(const std::string& validator, const ValidationInput& in,
+                                  const std::string& params = "{}") {
   auto p = ValidatorParams::FromJson(params);
   EXPECT_TRUE(p.ok());
   auto v = ValidatorRegistry::Global().Make(validator, *p);
@@ -199,7 +200,8 @@ TEST(TimestampsValidator, UnsortedRowsAndTradingHours) {
 }
 
 TEST(PriceValidator, NanNegativeAndBounds) {
-  auto t = PriceTable({Day(2024, 1, 1), Day(2024, 1, 2), Day(2024, 1, 3), Day(2024, 1, 4)}, {std::nan(""), -1, 500, 50});
+  auto t =
+      PriceTable({Day(2024, 1, 1), Day(2024, 1, 2), Day(2024, 1, 3), Day(2024, 1, 4)}, {std::nan(""), -1, 500, 50});
   auto f = RunValidator("price", Input(t), R"({"max_by_key": {"K": 100}})");
   ASSERT_EQ(f.size(), 3u);
   EXPECT_EQ(f[0].rule, "nan_price");
@@ -247,10 +249,11 @@ TEST(ValidatorRegistry, RegistersCustomValidatorsAndRejectsDuplicates) {
                  return std::unique_ptr<Validator>(new AlwaysInfo());
                }).ok());
   EXPECT_EQ(r.Register("spike", nullptr).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.Register("always_info", [](const ValidatorParams&) -> Result<std::unique_ptr<Validator>> {
-               return Status::Internal("x");
-             }).code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      r.Register("always_info",
+                 [](const ValidatorParams&) -> Result<std::unique_ptr<Validator>> { return Status::Internal("x"); })
+          .code(),
+      StatusCode::kAlreadyExists);
   auto f = RunValidator("always_info", Input(PriceTable({Day(2024, 1, 1)}, {1})));
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].dataset, "prices/test");

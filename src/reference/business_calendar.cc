@@ -56,8 +56,7 @@ Result<BusinessCalendar> BusinessCalendar::FromHolidays(const ReferenceTable& ho
   if (!names.count(calendar)) {
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    return Status::NotFound("no holiday calendar '" + calendar + "' (known: " + (known.empty() ? "none" : known) +
-                            ")");
+    return Status::NotFound("no holiday calendar '" + calendar + "' (known: " + (known.empty() ? "none" : known) + ")");
   }
   return BusinessCalendar(calendar, days);
 }

@@ -47,7 +47,8 @@ int KeyColumnsOf(std::string_view table) {
 
 // Key order after removals and positioned insertions, as ApplyTableChange produces it.
 void InsertAdded(std::vector<std::vector<std::string>>* rows, std::vector<const RowChange*> added) {
-  std::sort(added.begin(), added.end(), [](const RowChange* a, const RowChange* b) { return a->position < b->position; });
+  std::sort(added.begin(), added.end(),
+            [](const RowChange* a, const RowChange* b) { return a->position < b->position; });
   for (const RowChange* a : added) {
     size_t pos = std::min<size_t>(static_cast<size_t>(std::max<int64_t>(a->position, 0)), rows->size());
     rows->insert(rows->begin() + static_cast<std::ptrdiff_t>(pos), a->values);
@@ -125,7 +126,9 @@ TableChange ComputeTableChange(const ReferenceTable* before, const ReferenceTabl
 
 Result<std::shared_ptr<const ReferenceTable>> ApplyTableChange(const ReferenceTable* before, const TableChange& change,
                                                                const std::string& where, bool check_hash) {
-  auto bad = [&](const std::string& msg) { return Status::Corruption(where + ", table '" + change.table + "': " + msg); };
+  auto bad = [&](const std::string& msg) {
+    return Status::Corruption(where + ", table '" + change.table + "': " + msg);
+  };
   if (change.created != (before == nullptr)) {
     return bad(change.created ? "creates a table that already exists" : "changes a table that does not exist");
   }
@@ -215,7 +218,8 @@ json EncodeTableChange(const TableChange& ch) {
       case RowChange::Kind::kModified: {
         r["op"] = "modify";
         json fields = json::array();
-        for (const auto& f : rc.fields) fields.push_back({{"column", f.column}, {"old", f.old_value}, {"new", f.new_value}});
+        for (const auto& f : rc.fields)
+          fields.push_back({{"column", f.column}, {"old", f.old_value}, {"new", f.new_value}});
         r["fields"] = std::move(fields);
         break;
       }
@@ -239,7 +243,9 @@ TableChange DecodeTableChange(const json& j) {
   ch.table = j.at("table").get<std::string>();
   ch.created = j.at("created").get<bool>();
   ch.columns_after = j.at("columns").get<std::vector<std::string>>();
-  if (!ch.created) ch.columns_before = j.contains("columns_before") ? j["columns_before"].get<std::vector<std::string>>() : ch.columns_after;
+  if (!ch.created)
+    ch.columns_before =
+        j.contains("columns_before") ? j["columns_before"].get<std::vector<std::string>>() : ch.columns_after;
   for (const auto& r : j.at("rows")) {
     RowChange rc;
     rc.key = r.at("key").get<std::string>();
@@ -254,7 +260,8 @@ TableChange DecodeTableChange(const json& j) {
     } else if (op == "modify") {
       rc.kind = RowChange::Kind::kModified;
       for (const auto& f : r.at("fields")) {
-        rc.fields.push_back({f.at("column").get<std::string>(), f.at("old").get<std::string>(), f.at("new").get<std::string>()});
+        rc.fields.push_back(
+            {f.at("column").get<std::string>(), f.at("old").get<std::string>(), f.at("new").get<std::string>()});
       }
     } else {
       throw std::runtime_error("unknown row op '" + op + "'");
@@ -326,8 +333,8 @@ Status ApplyEntry(LogState* state, const ReferenceChange& entry, const std::stri
   for (const auto& ch : entry.tables) {
     auto it = state->tables.find(ch.table);
     const ReferenceTable* before = it == state->tables.end() ? nullptr : it->second.get();
-    SYSTORE_ASSIGN_OR_RAISE(auto t, ApplyTableChange(before, ch, where + " (version " + std::to_string(entry.version) + ")",
-                                                     check_hash));
+    SYSTORE_ASSIGN_OR_RAISE(
+        auto t, ApplyTableChange(before, ch, where + " (version " + std::to_string(entry.version) + ")", check_hash));
     updated[ch.table] = std::move(t);
   }
   for (auto& [name, t] : updated) {

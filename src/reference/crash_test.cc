@@ -60,8 +60,8 @@ TEST(ReferenceCrashTest, AcknowledgedChangesSurviveSigkill) {
     std::uniform_int_distribution<int> delay_ms(5, 60);
     auto acks = testing::KillChildMidWrite(
         [&](int fd) {
-          return std::vector<std::pair<std::string, std::string>>{
-              {kChildEnv, dir.path() + ":" + std::to_string(fd)}, {"ARROW_DEFAULT_MEMORY_POOL", "system"}};
+          return std::vector<std::pair<std::string, std::string>>{{kChildEnv, dir.path() + ":" + std::to_string(fd)},
+                                                                  {"ARROW_DEFAULT_MEMORY_POOL", "system"}};
         },
         0, delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));
     ASSERT_TRUE(acks.ok()) << "round " << round << ": " << acks.status().ToString();

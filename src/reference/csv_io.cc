@@ -65,9 +65,7 @@ Result<std::vector<RecordShape>> ScanRecords(std::string_view text, const std::s
   return out;
 }
 
-bool NeedsQuotes(std::string_view s) {
-  return s.find_first_of(",\"\r\n") != std::string_view::npos;
-}
+bool NeedsQuotes(std::string_view s) { return s.find_first_of(",\"\r\n") != std::string_view::npos; }
 
 void AppendField(std::string* out, std::string_view s) {
   if (!NeedsQuotes(s)) {
@@ -97,8 +95,8 @@ Result<ParsedCsv> ParseCsv(std::string_view text, const std::string& source) {
     }
   }
 
-  auto buffer = std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(text.data()),
-                                                static_cast<int64_t>(text.size()));
+  auto buffer =
+      std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(text.data()), static_cast<int64_t>(text.size()));
   auto input = std::make_shared<arrow::io::BufferReader>(buffer);
   auto read_opts = arrow::csv::ReadOptions::Defaults();
   read_opts.use_threads = false;
@@ -109,8 +107,8 @@ Result<ParsedCsv> ParseCsv(std::string_view text, const std::string& source) {
   for (size_t c = 0; c < width; ++c) convert_opts.column_types["f" + std::to_string(c)] = arrow::utf8();
   convert_opts.strings_can_be_null = false;
   convert_opts.quoted_strings_can_be_null = false;
-  auto reader = arrow::csv::TableReader::Make(arrow::io::default_io_context(), input, read_opts, parse_opts,
-                                              convert_opts);
+  auto reader =
+      arrow::csv::TableReader::Make(arrow::io::default_io_context(), input, read_opts, parse_opts, convert_opts);
   if (!reader.ok()) return Status::InvalidArgument(source + ": " + reader.status().message());
   auto table = (*reader)->Read();
   if (!table.ok()) return Status::InvalidArgument(source + ": " + table.status().message());

@@ -100,8 +100,12 @@ TEST_F(ReferenceStoreTest, SetRecordsAuditEntryWithOldAndNewValues) {
 TEST_F(ReferenceStoreTest, AsOfVersionAndTimeAndDiff) {
   Timestamp t1 = store_->Current()->time();
   ASSERT_TRUE(store_->Set("instruments", "SOFR", {{"Pointsize", "5000"}}, kCtx).ok());
-  ASSERT_TRUE(store_->Set("instruments", "GOLD", {{"Pointsize", "100"}, {"Currency", "USD"}, {"PerBlock", "1"},
-                                                  {"Percentage", "0"}, {"PerTrade", "0"}}, kCtx).ok());
+  ASSERT_TRUE(
+      store_
+          ->Set("instruments", "GOLD",
+                {{"Pointsize", "100"}, {"Currency", "USD"}, {"PerBlock", "1"}, {"Percentage", "0"}, {"PerTrade", "0"}},
+                kCtx)
+          .ok());
   auto v1 = store_->AsOfVersion(1);
   ASSERT_TRUE(v1.ok());
   EXPECT_EQ(*(*v1)->table("instruments")->Get("SOFR", "Pointsize"), "2500");
@@ -233,7 +237,8 @@ TEST_F(BadInputTest, SetWithBadValuesIsRejected) {
   auto r = store_->Set("instruments", "SOFR", {{"Pointsize", "lots"}}, kCtx);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("instruments.csv line 2, column 'Pointsize' (3): not a number: 'lots'"),
-            std::string::npos) << r.status().ToString();
+            std::string::npos)
+      << r.status().ToString();
   r = store_->Set("instruments", "SOFR", {{"Currency", "ZZZ"}}, kCtx);
   EXPECT_NE(r.status().message().find("unknown currency 'ZZZ'"), std::string::npos);
   EXPECT_TRUE(store_->Set("nosuch", "A", {{"x", "1"}}, kCtx).status().IsInvalidArgument());

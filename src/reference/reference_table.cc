@@ -16,31 +16,52 @@ std::vector<TableSchema> MakeSchemas() {
   std::vector<TableSchema> s;
   // pysystemtrade's csvconfig files: every column the file has today is required, as
   // pysystemtrade itself reads them all.
-  s.push_back({"instruments", "instrumentconfig.csv", "instrument definitions and trading costs", 1,
+  s.push_back({"instruments",
+               "instrumentconfig.csv",
+               "instrument definitions and trading costs",
+               1,
                {Col("Instrument", T::kString, true, false), Col("Description", T::kString, true),
                 Col("Pointsize", T::kNumber, true, false), Col("Currency", T::kCurrency, true, false),
                 Col("AssetClass", T::kString, true), Col("PerBlock", T::kNumber, true, false),
                 Col("Percentage", T::kNumber, true, false), Col("PerTrade", T::kNumber, true, false),
                 Col("Region", T::kString, true)}});
-  s.push_back({"roll_config", "rollconfig.csv", "roll cycles and offsets", 1,
+  s.push_back({"roll_config",
+               "rollconfig.csv",
+               "roll cycles and offsets",
+               1,
                {Col("Instrument", T::kString, true, false), Col("HoldRollCycle", T::kString, true, false),
                 Col("RollOffsetDays", T::kInteger, true, false), Col("CarryOffset", T::kInteger, true, false),
                 Col("PricedRollCycle", T::kString, true, false), Col("ExpiryOffset", T::kInteger, true, false)}});
-  s.push_back({"spread_costs", "spreadcosts.csv", "bid/ask spread cost per instrument", 1,
+  s.push_back({"spread_costs",
+               "spreadcosts.csv",
+               "bid/ask spread cost per instrument",
+               1,
                {Col("Instrument", T::kString, true, false), Col("SpreadCost", T::kNumber, true, false)}});
-  s.push_back({"instrument_info", "moreinstrumentinfo.csv", "asset class hierarchy and descriptions", 1,
-               {Col("Instrument", T::kString, true, false), Col("AssetClass", T::kString, true),
-                Col("SubClass", T::kString, false), Col("SubSubClass", T::kString, false),
-                Col("Style", T::kString, false), Col("Country", T::kString, false),
-                Col("Duration", T::kNumber, false), Col("Description", T::kString, false)}});
-  s.push_back({"holidays", "holidays.csv", "non-business days per calendar (key Calendar/Date)", 2,
-               {Col("Calendar", T::kString, true, false), Col("Date", T::kDate, true, false),
-                Col("Name", T::kString, false)}});
-  s.push_back({"exchanges", "exchanges.csv", "exchanges and their holiday calendars", 1,
-               {Col("Exchange", T::kString, true, false), Col("Name", T::kString, false),
-                Col("Calendar", T::kString, false), Col("Timezone", T::kString, false),
-                Col("Currency", T::kCurrency, false), Col("Country", T::kString, false)}});
-  s.push_back({"config", "config.csv", "free key/value configuration", 1,
+  s.push_back(
+      {"instrument_info",
+       "moreinstrumentinfo.csv",
+       "asset class hierarchy and descriptions",
+       1,
+       {Col("Instrument", T::kString, true, false), Col("AssetClass", T::kString, true),
+        Col("SubClass", T::kString, false), Col("SubSubClass", T::kString, false), Col("Style", T::kString, false),
+        Col("Country", T::kString, false), Col("Duration", T::kNumber, false), Col("Description", T::kString, false)}});
+  s.push_back(
+      {"holidays",
+       "holidays.csv",
+       "non-business days per calendar (key Calendar/Date)",
+       2,
+       {Col("Calendar", T::kString, true, false), Col("Date", T::kDate, true, false), Col("Name", T::kString, false)}});
+  s.push_back(
+      {"exchanges",
+       "exchanges.csv",
+       "exchanges and their holiday calendars",
+       1,
+       {Col("Exchange", T::kString, true, false), Col("Name", T::kString, false), Col("Calendar", T::kString, false),
+        Col("Timezone", T::kString, false), Col("Currency", T::kCurrency, false), Col("Country", T::kString, false)}});
+  s.push_back({"config",
+               "config.csv",
+               "free key/value configuration",
+               1,
                {Col("Key", T::kString, true, false), Col("Value", T::kString, true)}});
   return s;
 }
@@ -49,11 +70,16 @@ std::vector<TableSchema> MakeSchemas() {
 
 std::string_view ColumnTypeName(ColumnType type) {
   switch (type) {
-    case ColumnType::kString: return "string";
-    case ColumnType::kNumber: return "number";
-    case ColumnType::kInteger: return "integer";
-    case ColumnType::kCurrency: return "currency";
-    case ColumnType::kDate: return "date";
+    case ColumnType::kString:
+      return "string";
+    case ColumnType::kNumber:
+      return "number";
+    case ColumnType::kInteger:
+      return "integer";
+    case ColumnType::kCurrency:
+      return "currency";
+    case ColumnType::kDate:
+      return "date";
   }
   return "?";
 }

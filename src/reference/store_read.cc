@@ -151,7 +151,8 @@ Result<VerifyReport> ReferenceStoreImpl::Verify() {
     ++line_no;
     const std::string where = LogPath() + " line " + std::to_string(line_no);
     if (eol == std::string::npos) {
-      fail(state.version + 1, line_no, where + ": incomplete last entry (an interrupted write; the next write removes it)");
+      fail(state.version + 1, line_no,
+           where + ": incomplete last entry (an interrupted write; the next write removes it)");
       break;
     }
     std::string recomputed;
@@ -162,13 +163,15 @@ Result<VerifyReport> ReferenceStoreImpl::Verify() {
       break;
     }
     if (e->hash != recomputed) {
-      fail(e->version, line_no, where + " (version " + std::to_string(e->version) + "): hash " + e->hash +
-                                    " does not match the entry's content (" + recomputed + "): the entry was edited");
+      fail(e->version, line_no,
+           where + " (version " + std::to_string(e->version) + "): hash " + e->hash +
+               " does not match the entry's content (" + recomputed + "): the entry was edited");
       break;
     }
     if (e->time <= last_time) {
-      fail(e->version, line_no, where + " (version " + std::to_string(e->version) + "): time " +
-                                    FormatTimestamp(e->time) + " is not after the previous entry's");
+      fail(e->version, line_no,
+           where + " (version " + std::to_string(e->version) + "): time " + FormatTimestamp(e->time) +
+               " is not after the previous entry's");
       break;
     }
     last_time = e->time;
@@ -190,12 +193,13 @@ Result<VerifyReport> ReferenceStoreImpl::Verify() {
     if (it == state.tables.end()) {
       if (on_disk.ok()) fail(0, 0, TablePath(schema.name) + " is not in the change log (adopt it)");
     } else if (!on_disk.ok()) {
-      fail(0, 0, TablePath(schema.name) + " is missing; replaying the log gives version " +
-                     std::to_string(state.version) + " of it");
+      fail(0, 0,
+           TablePath(schema.name) + " is missing; replaying the log gives version " + std::to_string(state.version) +
+               " of it");
     } else if (*on_disk != it->second->ToCsv()) {
-      fail(0, 0, TablePath(schema.name) + " differs from the replayed log at version " +
-                     std::to_string(state.version) + " (edited outside systore? `systore ref adopt " + schema.name +
-                     "`)");
+      fail(0, 0,
+           TablePath(schema.name) + " differs from the replayed log at version " + std::to_string(state.version) +
+               " (edited outside systore? `systore ref adopt " + schema.name + "`)");
     }
   }
   return report;

@@ -84,8 +84,8 @@ Result<std::shared_ptr<const ReferenceTable>> TableFromCsv(const TableSchema& sc
     }
   }
   auto lines = parsed.lines;
-  SYSTORE_ASSIGN_OR_RAISE(auto table, ReferenceTable::Make(schema.name, std::move(parsed.columns), std::move(parsed.rows),
-                                                           schema.key_columns, source));
+  SYSTORE_ASSIGN_OR_RAISE(auto table, ReferenceTable::Make(schema.name, std::move(parsed.columns),
+                                                           std::move(parsed.rows), schema.key_columns, source));
   SYSTORE_RETURN_NOT_OK(ValidateRows(schema, *table, lines, currencies, source));
   return table;
 }
@@ -182,7 +182,8 @@ Result<int64_t> ReferenceStoreImpl::Set(std::string_view table, std::string_view
   if (key_parts.empty() || std::any_of(key_parts.begin(), key_parts.end(), [](auto& p) { return p.empty(); })) {
     std::string form = schema->columns[0].name;
     for (int k = 1; k < schema->key_columns; ++k) form += "/" + schema->columns[k].name;
-    return Status::InvalidArgument("table '" + schema->name + "': bad key '" + std::string(key) + "', expected " + form);
+    return Status::InvalidArgument("table '" + schema->name + "': bad key '" + std::string(key) + "', expected " +
+                                   form);
   }
   return Commit("set", context, [&](const LogState& state) -> Result<TableMap> {
     auto it = state.tables.find(table);
@@ -267,9 +268,8 @@ Result<int64_t> ReferenceStoreImpl::ImportFolder(const std::string& dir, const C
                                    "' (expected instrumentconfig.csv, rollconfig.csv, spreadcosts.csv, "
                                    "moreinstrumentinfo.csv, holidays.csv, exchanges.csv or config.csv)");
   }
-  std::stable_sort(found.begin(), found.end(), [](auto& a, auto& b) {
-    return a.first->name == "config" && b.first->name != "config";
-  });
+  std::stable_sort(found.begin(), found.end(),
+                   [](auto& a, auto& b) { return a.first->name == "config" && b.first->name != "config"; });
   std::vector<std::string> texts;
   for (const auto& [schema, path] : found) {
     auto text = ReadFileToString(path);
@@ -312,24 +312,23 @@ Result<int64_t> ReferenceStoreImpl::Adopt(std::string_view table, const ChangeCo
   const std::string path = TablePath(table);
   bool unchanged_content = false;
   SYSTORE_ASSIGN_OR_RAISE(
-      int64_t v, Commit("adopt", context,
-                        [&](const LogState& state) -> Result<TableMap> {
-                          // Read under the lock so the file cannot change in between.
-                          auto text = ReadFileToString(path);
-                          if (!text.ok()) {
-                            return Status::NotFound("cannot adopt '" + path + "': " + text.status().message() +
-                                                    " (deleting a table is not supported; restore the file)");
-                          }
-                          auto config = state.tables.find("config");
-                          auto currencies =
-                              KnownCurrencies(config == state.tables.end() ? nullptr : config->second.get());
-                          SYSTORE_ASSIGN_OR_RAISE(auto t, TableFromCsv(*schema, *text, path, currencies));
-                          auto it = state.tables.find(table);
-                          unchanged_content = it != state.tables.end() &&
-                                              ComputeTableChange(it->second.get(), *t).empty();
-                          return TableMap{{schema->name, std::move(t)}};
-                        },
-                        {schema->name}));
+      int64_t v,
+      Commit("adopt", context,
+             [&](const LogState& state) -> Result<TableMap> {
+               // Read under the lock so the file cannot change in between.
+               auto text = ReadFileToString(path);
+               if (!text.ok()) {
+                 return Status::NotFound("cannot adopt '" + path + "': " + text.status().message() +
+                                         " (deleting a table is not supported; restore the file)");
+               }
+               auto config = state.tables.find("config");
+               auto currencies = KnownCurrencies(config == state.tables.end() ? nullptr : config->second.get());
+               SYSTORE_ASSIGN_OR_RAISE(auto t, TableFromCsv(*schema, *text, path, currencies));
+               auto it = state.tables.find(table);
+               unchanged_content = it != state.tables.end() && ComputeTableChange(it->second.get(), *t).empty();
+               return TableMap{{schema->name, std::move(t)}};
+             },
+             {schema->name}));
   if (unchanged_content) {
     // Same rows, different bytes (quoting, line ends): rewrite the canonical form.
     SYSTORE_ASSIGN_OR_RAISE(auto lock, LockExclusive());

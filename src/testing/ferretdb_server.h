@@ -36,11 +36,11 @@ class FerretDbServer {
     s->dir_ = (std::filesystem::temp_directory_path() / ("systore-ferretdb-" + RandomHexId())).string();
     std::filesystem::create_directories(s->dir_);
     SYSTORE_ASSIGN_OR_RAISE(s->port_, FreeLoopbackPort());
-    SYSTORE_RETURN_NOT_OK(s->child_.Start(
-        {{binary, "--handler=sqlite", "--sqlite-url=file:" + s->dir_ + "/",
-          "--listen-addr=127.0.0.1:" + std::to_string(s->port_), "--state-dir=" + s->dir_, "--telemetry=disable",
-          "--debug-addr=-", "--log-level=warn"},
-         s->dir_ + "/ferretdb.log"}));
+    SYSTORE_RETURN_NOT_OK(
+        s->child_.Start({{binary, "--handler=sqlite", "--sqlite-url=file:" + s->dir_ + "/",
+                          "--listen-addr=127.0.0.1:" + std::to_string(s->port_), "--state-dir=" + s->dir_,
+                          "--telemetry=disable", "--debug-addr=-", "--log-level=warn"},
+                         s->dir_ + "/ferretdb.log"}));
     SYSTORE_RETURN_NOT_OK(s->child_.WaitForPort(s->port_, std::chrono::seconds(20)));
     return s;
   }

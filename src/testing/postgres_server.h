@@ -45,8 +45,8 @@ class PgTestServer {
       if (::chown(s->dir_.c_str(), s->uid_, s->gid_) != 0) return Status::IOError("chown " + s->dir_ + " failed");
     }
     SYSTORE_ASSIGN_OR_RAISE(s->port_, FreePort());
-    SYSTORE_RETURN_NOT_OK(s->Run({s->bin_ + "/initdb", "-D", s->dir_ + "/data", "-U", "postgres", "-A", "trust",
-                                  "-E", "UTF8", "--locale=C", "--no-sync"},
+    SYSTORE_RETURN_NOT_OK(s->Run({s->bin_ + "/initdb", "-D", s->dir_ + "/data", "-U", "postgres", "-A", "trust", "-E",
+                                  "UTF8", "--locale=C", "--no-sync"},
                                  "initdb"));
     std::ostringstream opts;
     opts << "-p " << s->port_ << " -k " << s->dir_ << " -c listen_addresses=127.0.0.1 -c max_connections=200"

@@ -61,9 +61,9 @@ class RedisTestServer {
   RedisTestServer() = default;
 
   Status Launch() {
-    std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                     "--save", "", "--appendonly", "no", "--dir", dir_,
-                                     "--logfile", dir_ + "/redis.log", "--daemonize", "no"};
+    std::vector<std::string> args = {"redis-server", "--port",    std::to_string(port_), "--bind",      "127.0.0.1",
+                                     "--save",       "",          "--appendonly",        "no",          "--dir",
+                                     dir_,           "--logfile", dir_ + "/redis.log",   "--daemonize", "no"};
     args.insert(args.end(), extra_.begin(), extra_.end());
     SYSTORE_RETURN_NOT_OK(child_.Start({args, dir_ + "/redis.log"}));
     return child_.WaitForPort(port_, std::chrono::seconds(10));

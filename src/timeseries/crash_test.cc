@@ -33,7 +33,8 @@ constexpr const char* kChildEnv = "SYSTORE_CRASH_CHILD";  // "<root>:<fd>"
   auto store = std::move(TimeSeriesStore::Open(o)).MoveValueUnsafe();
   auto latest = store->Latest("prices/live", "K", 1);
   int64_t next = 0;
-  if (latest.ok() && (*latest)->num_rows() > 0) next = static_cast<int64_t>(testing::Doubles(**latest, "price").back()) + 1;
+  if (latest.ok() && (*latest)->num_rows() > 0)
+    next = static_cast<int64_t>(testing::Doubles(**latest, "price").back()) + 1;
   // Single-row appends, four a day, so partitions (years) roll over during the run.
   for (int64_t i = next;; ++i) {
     Timestamp ts = i * (kNanosPerDay / 4);
@@ -55,8 +56,8 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
     std::uniform_int_distribution<int> delay_ms(5, 60);
     auto acks = testing::KillChildMidWrite(
         [&](int fd) {
-          return std::vector<std::pair<std::string, std::string>>{
-              {kChildEnv, dir.path() + ":" + std::to_string(fd)}, {"ARROW_DEFAULT_MEMORY_POOL", "system"}};
+          return std::vector<std::pair<std::string, std::string>>{{kChildEnv, dir.path() + ":" + std::to_string(fd)},
+                                                                  {"ARROW_DEFAULT_MEMORY_POOL", "system"}};
         },
         0, delay_ms(rng) * 1000 + (round == 0 ? 300000 : 0));
     ASSERT_TRUE(acks.ok()) << "round " << round << ": " << acks.status().ToString();
@@ -101,11 +102,14 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
   if (python.empty() || !PathExists(python)) {
     std::printf("crash test: interop check not run: no %s (run scripts/setup.sh)\n", python.c_str());
   } else {
-    std::string cmd = python + " -c \"import sys, pyarrow.dataset as ds; from deltalake import DeltaTable; "
-                      "dt = DeltaTable(sys.argv[1] + '/prices/live'); n = int(sys.argv[2]); t = dt.to_pyarrow_table(); "
-                      "assert sorted(t.column('price').to_pylist()) == [float(i) for i in range(n)], 'deltalake rows'; "
-                      "live = ds.dataset([u.removeprefix('file://') for u in dt.file_uris()], format='parquet').to_table(); "
-                      "assert live.num_rows == n, 'pyarrow rows'\" " + dir.path() + " " + std::to_string(rows);
+    std::string cmd =
+        python +
+        " -c \"import sys, pyarrow.dataset as ds; from deltalake import DeltaTable; "
+        "dt = DeltaTable(sys.argv[1] + '/prices/live'); n = int(sys.argv[2]); t = dt.to_pyarrow_table(); "
+        "assert sorted(t.column('price').to_pylist()) == [float(i) for i in range(n)], 'deltalake rows'; "
+        "live = ds.dataset([u.removeprefix('file://') for u in dt.file_uris()], format='parquet').to_table(); "
+        "assert live.num_rows == n, 'pyarrow rows'\" " +
+        dir.path() + " " + std::to_string(rows);
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
   std::printf("crash test: %d kills, %zu acknowledged appends verified\n", kills, acked.size());

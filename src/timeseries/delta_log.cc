@@ -25,8 +25,8 @@ json SchemaJson(const DatasetMeta& meta) {
   fields.push_back(field("key", "string", false));
   PartitionGranularity g = meta.options.partition;
   if (g != PartitionGranularity::kNone) {
-    fields.push_back(field(std::string(PartitionColumnName(g)),
-                           g == PartitionGranularity::kYear ? "integer" : "string", false));
+    fields.push_back(
+        field(std::string(PartitionColumnName(g)), g == PartitionGranularity::kYear ? "integer" : "string", false));
   }
   fields.push_back(field(kTimestampColumn, "timestamp", false));
   for (const auto& c : meta.columns) fields.push_back(field(c.name, DeltaType(c.type), true));
@@ -95,9 +95,7 @@ json AddJson(const DataFile& f, const DatasetMeta& meta) {
                 {"modificationTime", f.modification_time_ms},
                 {"dataChange", true},
                 {"stats", stats.dump()},
-                {"tags",
-                 {{"systore.minTs", std::to_string(f.min_ts)},
-                  {"systore.maxTs", std::to_string(f.max_ts)}}}}}};
+                {"tags", {{"systore.minTs", std::to_string(f.min_ts)}, {"systore.maxTs", std::to_string(f.max_ts)}}}}}};
 }
 
 json RemoveJson(const DataFile& f, const DatasetMeta& meta, int64_t now_ms) {
@@ -124,9 +122,7 @@ std::string DeltaLog::CommitFileName(int64_t version) {
   return buf;
 }
 
-bool DeltaLog::HasNewerThan(int64_t version) const {
-  return PathExists(log_dir() + "/" + CommitFileName(version + 1));
-}
+bool DeltaLog::HasNewerThan(int64_t version) const { return PathExists(log_dir() + "/" + CommitFileName(version + 1)); }
 
 Status DeltaLog::WriteCheckpoint(const DatasetState& state) const {
   json files = json::array();
@@ -137,8 +133,11 @@ Status DeltaLog::WriteCheckpoint(const DatasetState& state) const {
   }
   json tombs = json::object();
   for (const auto& [path, when] : state.tombstones) tombs[path] = when;
-  json j = {{"version", state.version}, {"walSeq", state.wal_flushed_seq},
-            {"metaData", MetaJson(state.meta)["metaData"]}, {"files", files}, {"tombstones", tombs}};
+  json j = {{"version", state.version},
+            {"walSeq", state.wal_flushed_seq},
+            {"metaData", MetaJson(state.meta)["metaData"]},
+            {"files", files},
+            {"tombstones", tombs}};
   std::string dir = dir_ + "/_systore";
   SYSTORE_RETURN_NOT_OK(CreateDirectories(dir));
   char name[64];
@@ -197,9 +196,9 @@ Status DeltaLog::Refresh(DatasetState* state, std::optional<int64_t> max_version
     if (!text.ok()) {
       if (text.status().IsNotFound()) {
         if (v == 0) return Status::NotFound("dataset '" + dir_ + "' has no transaction log");
-        if (max_version) return Status::NotFound("version " + std::to_string(*max_version) +
-                                                 " does not exist (latest is " +
-                                                 std::to_string(v - 1) + ")");
+        if (max_version)
+          return Status::NotFound("version " + std::to_string(*max_version) + " does not exist (latest is " +
+                                  std::to_string(v - 1) + ")");
         break;
       }
       return text.status();
@@ -250,8 +249,7 @@ Status DeltaLog::ApplyCommit(int64_t version, const std::string& text, DatasetSt
         auto it = state->files.find(key);
         if (it != state->files.end()) {
           auto& vec = it->second;
-          vec.erase(std::remove_if(vec.begin(), vec.end(),
-                                   [&](const DataFile& x) { return x.path == path; }),
+          vec.erase(std::remove_if(vec.begin(), vec.end(), [&](const DataFile& x) { return x.path == path; }),
                     vec.end());
           if (vec.empty()) state->files.erase(it);
         }
@@ -269,12 +267,13 @@ Status DeltaLog::Commit(int64_t version, const CommitPlan& plan) const {
   const DatasetMeta* meta = plan.new_meta ? &*plan.new_meta : nullptr;
   std::string out;
   int64_t now_ms = NowMs();
-  json info = {{"commitInfo",
-                {{"timestamp", now_ms},
-                 {"operation", plan.operation},
-                 {"operationParameters", {{"mode", plan.operation}}},
-                 {"engineInfo", "systore/0.1"},
-                 {"systore", {{"keys", plan.keys}, {"rowsAdded", plan.rows_added}, {"rowsRemoved", plan.rows_removed}}}}}};
+  json info = {
+      {"commitInfo",
+       {{"timestamp", now_ms},
+        {"operation", plan.operation},
+        {"operationParameters", {{"mode", plan.operation}}},
+        {"engineInfo", "systore/0.1"},
+        {"systore", {{"keys", plan.keys}, {"rowsAdded", plan.rows_added}, {"rowsRemoved", plan.rows_removed}}}}}};
   if (plan.wal_flushed_seq > 0) info["commitInfo"]["systore"]["walSeq"] = plan.wal_flushed_seq;
   out += info.dump() + "\n";
   if (version == 0) {
@@ -291,8 +290,8 @@ Status DeltaLog::Commit(int64_t version, const CommitPlan& plan) const {
   SYSTORE_RETURN_NOT_OK(CreateDirectories(log_dir()));
   Status st = CreateFileExclusive(log_dir() + "/" + CommitFileName(version), out);
   if (st.code() == StatusCode::kAlreadyExists) {
-    return Status::Conflict("another writer committed version " + std::to_string(version) +
-                            " of '" + dir_ + "' first; nothing was written, retry");
+    return Status::Conflict("another writer committed version " + std::to_string(version) + " of '" + dir_ +
+                            "' first; nothing was written, retry");
   }
   return st;
 }

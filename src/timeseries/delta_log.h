@@ -52,8 +52,8 @@ struct DataFile {
 
 /// The table as of one version: what readers need, built by replaying the log.
 struct DatasetState {
-  int64_t version = -1;  // -1: dataset does not exist
-  std::string dir;       // the dataset directory (data file paths are relative to it)
+  int64_t version = -1;          // -1: dataset does not exist
+  std::string dir;               // the dataset directory (data file paths are relative to it)
   uint64_t wal_flushed_seq = 0;  // every write-ahead-log record <= this is in Parquet
   DatasetMeta meta;
   /// Live files per key, sorted by min_ts; files of one key never overlap in time.
@@ -70,9 +70,9 @@ struct CommitPlan {
   std::vector<std::string> keys;
   int64_t rows_added = 0;
   int64_t rows_removed = 0;
-  std::optional<DatasetMeta> new_meta;  // version 0 (and schema changes)
+  std::optional<DatasetMeta> new_meta;       // version 0 (and schema changes)
   const DatasetMeta* layout_meta = nullptr;  // current metadata (partition columns)
-  uint64_t wal_flushed_seq = 0;  // set by a flush: log records up to here are in this commit
+  uint64_t wal_flushed_seq = 0;              // set by a flush: log records up to here are in this commit
 };
 
 class DeltaLog {

@@ -21,8 +21,7 @@ constexpr int64_t kWholeFileReadBytes = 8ll << 20;
 
 }  // namespace
 
-Result<int64_t> WriteParquetFile(const std::string& path, const arrow::Table& table,
-                                 const DatasetOptions& options) {
+Result<int64_t> WriteParquetFile(const std::string& path, const arrow::Table& table, const DatasetOptions& options) {
   parquet::WriterProperties::Builder b;
   b.compression(parquet::Compression::ZSTD)
       ->compression_level(options.zstd_level)
@@ -51,8 +50,7 @@ Result<int64_t> WriteParquetFile(const std::string& path, const arrow::Table& ta
   auto arrow_props = parquet::ArrowWriterProperties::Builder().build();
   SYSTORE_ASSIGN_OR_RAISE_ARROW(auto out, arrow::io::FileOutputStream::Open(path), path);
   SYSTORE_RETURN_NOT_OK_ARROW(
-      parquet::arrow::WriteTable(table, arrow::default_memory_pool(), out,
-                                 options.row_group_rows, props, arrow_props),
+      parquet::arrow::WriteTable(table, arrow::default_memory_pool(), out, options.row_group_rows, props, arrow_props),
       "write " + path);
   SYSTORE_RETURN_NOT_OK_ARROW(out->Close(), path);
   SYSTORE_RETURN_NOT_OK(FsyncPath(path));
@@ -61,8 +59,7 @@ Result<int64_t> WriteParquetFile(const std::string& path, const arrow::Table& ta
   return size;
 }
 
-Result<std::shared_ptr<arrow::Table>> ReadParquetFile(const std::string& path,
-                                                      const std::vector<std::string>* columns,
+Result<std::shared_ptr<arrow::Table>> ReadParquetFile(const std::string& path, const std::vector<std::string>* columns,
                                                       Timestamp start, Timestamp end) {
   SYSTORE_ASSIGN_OR_RAISE_ARROW(auto file, arrow::io::ReadableFile::Open(path), path);
   SYSTORE_ASSIGN_OR_RAISE_ARROW(int64_t size, file->GetSize(), path);

@@ -24,13 +24,11 @@ class Table;
 namespace systore {
 
 /// Writes `table` (ts + value columns) to `path` and fsyncs it. Returns the file size.
-Result<int64_t> WriteParquetFile(const std::string& path, const arrow::Table& table,
-                                 const DatasetOptions& options);
+Result<int64_t> WriteParquetFile(const std::string& path, const arrow::Table& table, const DatasetOptions& options);
 
 /// Reads rows with start <= ts <= end of the named columns (all when `columns` is null)
 /// from one file, skipping row groups whose ts statistics fall outside the range.
-Result<std::shared_ptr<arrow::Table>> ReadParquetFile(const std::string& path,
-                                                      const std::vector<std::string>* columns,
+Result<std::shared_ptr<arrow::Table>> ReadParquetFile(const std::string& path, const std::vector<std::string>* columns,
                                                       Timestamp start, Timestamp end);
 
 /// LRU cache of decoded data files. Data files are immutable once committed, so an entry

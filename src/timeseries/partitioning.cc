@@ -6,10 +6,14 @@ namespace systore {
 
 std::string_view PartitionColumnName(PartitionGranularity g) {
   switch (g) {
-    case PartitionGranularity::kYear: return "year";
-    case PartitionGranularity::kMonth: return "month";
-    case PartitionGranularity::kDay: return "day";
-    case PartitionGranularity::kNone: break;
+    case PartitionGranularity::kYear:
+      return "year";
+    case PartitionGranularity::kMonth:
+      return "month";
+    case PartitionGranularity::kDay:
+      return "day";
+    case PartitionGranularity::kNone:
+      break;
   }
   return "";
 }
@@ -27,7 +31,8 @@ std::string PartitionValueOf(PartitionGranularity g, Timestamp ts) {
     case PartitionGranularity::kDay:
       std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
       return buf;
-    case PartitionGranularity::kNone: break;
+    case PartitionGranularity::kNone:
+      break;
   }
   return "";
 }
@@ -46,7 +51,8 @@ std::pair<Timestamp, Timestamp> PartitionBounds(PartitionGranularity g, Timestam
       Timestamp b = FromCivilDate(c.year, c.month, c.day);
       return {b, b + kNanosPerDay};
     }
-    case PartitionGranularity::kNone: break;
+    case PartitionGranularity::kNone:
+      break;
   }
   return {kMinTimestamp, kMaxTimestamp};
 }
@@ -55,8 +61,8 @@ std::string HiveEscape(std::string_view value) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : value) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-        c == '_' || c == '-') {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+        c == '-') {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -89,8 +95,7 @@ Result<std::string> PercentDecode(std::string_view value) {
   return out;
 }
 
-std::string PartitionDirectory(const std::string& key, PartitionGranularity g,
-                               const std::string& partition_value) {
+std::string PartitionDirectory(const std::string& key, PartitionGranularity g, const std::string& partition_value) {
   std::string dir = "key=" + HiveEscape(key);
   if (g != PartitionGranularity::kNone) {
     dir += "/";
@@ -129,9 +134,12 @@ Result<PartitionGranularity> ParseGranularity(std::string_view name) {
 
 std::string_view SeriesKindName(SeriesKind k) {
   switch (k) {
-    case SeriesKind::kGeneric: return "generic";
-    case SeriesKind::kOhlcv: return "ohlcv";
-    case SeriesKind::kTicks: return "ticks";
+    case SeriesKind::kGeneric:
+      return "generic";
+    case SeriesKind::kOhlcv:
+      return "ohlcv";
+    case SeriesKind::kTicks:
+      return "ticks";
   }
   return "generic";
 }
@@ -140,8 +148,7 @@ Result<SeriesKind> ParseSeriesKind(std::string_view name) {
   if (name == "generic") return SeriesKind::kGeneric;
   if (name == "ohlcv") return SeriesKind::kOhlcv;
   if (name == "ticks") return SeriesKind::kTicks;
-  return Status::InvalidArgument("unknown series kind '" + std::string(name) +
-                                 "' (expected generic, ohlcv or ticks)");
+  return Status::InvalidArgument("unknown series kind '" + std::string(name) + "' (expected generic, ohlcv or ticks)");
 }
 
 }  // namespace systore

@@ -26,8 +26,7 @@ std::string HiveEscape(std::string_view value);
 Result<std::string> PercentDecode(std::string_view value);
 
 /// Directory of a partition relative to the table root, e.g. "key=SOFR%2F2025/year=2024".
-std::string PartitionDirectory(const std::string& key, PartitionGranularity g,
-                               const std::string& partition_value);
+std::string PartitionDirectory(const std::string& key, PartitionGranularity g, const std::string& partition_value);
 
 /// The Delta log's URI form of a relative path ('%' becomes "%25").
 std::string PathToUri(std::string_view relative_path);

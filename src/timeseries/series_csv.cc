@@ -17,8 +17,8 @@ namespace systore {
 namespace {
 
 std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '"' || s.front() == '\xef' ||
-                        s.front() == '\xbb' || s.front() == '\xbf')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '"' || s.front() == '\xef' || s.front() == '\xbb' || s.front() == '\xbf')) {
     s.remove_prefix(1);  // also a UTF-8 byte-order mark
   }
   while (!s.empty() && (s.back() == ' ' || s.back() == '"' || s.back() == '\r')) s.remove_suffix(1);
@@ -48,7 +48,8 @@ Result<CsvSeries> ParseSeriesCsv(std::string_view content, const std::string& so
   size_t start = 0;
   while (true) {
     size_t comma = header_line.find(',', start);
-    names.push_back(Trim(header_line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    names.push_back(
+        Trim(header_line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -75,8 +76,8 @@ Result<CsvSeries> ParseSeriesCsv(std::string_view content, const std::string& so
   convert_opts.strings_can_be_null = false;
   std::shared_ptr<arrow::Table> raw;
   {
-    auto reader = arrow::csv::TableReader::Make(arrow::io::default_io_context(), input, read_opts,
-                                                parse_opts, convert_opts);
+    auto reader =
+        arrow::csv::TableReader::Make(arrow::io::default_io_context(), input, read_opts, parse_opts, convert_opts);
     if (!reader.ok()) return err(reader.status().message());
     auto t = (*reader)->Read();
     if (!t.ok()) return err(t.status().message());

@@ -89,7 +89,8 @@ TEST(SeriesCsvTest, FormatDoubleRoundTripsExactly) {
 }
 
 TEST(SeriesCsvTest, WriteThenParseGivesSameTable) {
-  auto r = ParseSeriesCsv("DATETIME,price,C_CONTRACT\n2020-01-01 23:00:00,0.1,\"a,b\"\n2020-01-02 23:00:00.5,,x\n", "w.csv");
+  auto r =
+      ParseSeriesCsv("DATETIME,price,C_CONTRACT\n2020-01-01 23:00:00,0.1,\"a,b\"\n2020-01-02 23:00:00.5,,x\n", "w.csv");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::ostringstream out;
   ASSERT_TRUE(WriteSeriesCsv(*r->table, r->index_name, {}, out).ok());

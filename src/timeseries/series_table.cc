@@ -17,9 +17,12 @@ const std::vector<std::string>& RequiredColumns(SeriesKind kind) {
   static const std::vector<std::string> kOhlcv = {"OPEN", "HIGH", "LOW", "CLOSE", "VOLUME"};
   static const std::vector<std::string> kTicks = {"price", "size"};
   switch (kind) {
-    case SeriesKind::kOhlcv: return kOhlcv;
-    case SeriesKind::kTicks: return kTicks;
-    case SeriesKind::kGeneric: break;
+    case SeriesKind::kOhlcv:
+      return kOhlcv;
+    case SeriesKind::kTicks:
+      return kTicks;
+    case SeriesKind::kGeneric:
+      break;
   }
   return kNone;
 }
@@ -59,8 +62,7 @@ Result<std::shared_ptr<arrow::ChunkedArray>> CastColumn(const std::shared_ptr<ar
   if (col->type()->Equals(*to)) return col;
   EnsureArrowCompute();
   arrow::compute::CastOptions opts = arrow::compute::CastOptions::Safe(to);
-  SYSTORE_ASSIGN_OR_RAISE_ARROW(arrow::Datum d, arrow::compute::Cast(arrow::Datum(col), opts),
-                                "column '" + name + "'");
+  SYSTORE_ASSIGN_OR_RAISE_ARROW(arrow::Datum d, arrow::compute::Cast(arrow::Datum(col), opts), "column '" + name + "'");
   return d.chunked_array();
 }
 
@@ -115,8 +117,7 @@ std::vector<Timestamp> TimestampsOf(const arrow::Table& table) {
   return out;
 }
 
-Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Table> table,
-                                                      SeriesKind kind,
+Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Table> table, SeriesKind kind,
                                                       std::vector<SeriesColumnSpec>* columns) {
   if (!table) return Status::InvalidArgument("no data (null table)");
   auto schema = table->schema();
@@ -208,17 +209,18 @@ Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Tab
   std::vector<Timestamp> ts = TimestampsOf(*out);
   for (size_t i = 1; i < ts.size(); ++i) {
     if (ts[i] <= ts[i - 1]) {
-      return Status::InvalidArgument(
-          "row " + std::to_string(i + 1) + ": timestamp " + FormatTimestamp(ts[i]) +
-          (ts[i] == ts[i - 1] ? " duplicates the previous row" : " is before the previous row's " + FormatTimestamp(ts[i - 1])) +
-          " (rows must be strictly increasing in time)");
+      return Status::InvalidArgument("row " + std::to_string(i + 1) + ": timestamp " + FormatTimestamp(ts[i]) +
+                                     (ts[i] == ts[i - 1]
+                                          ? " duplicates the previous row"
+                                          : " is before the previous row's " + FormatTimestamp(ts[i - 1])) +
+                                     " (rows must be strictly increasing in time)");
     }
   }
   return out;
 }
 
-Result<std::shared_ptr<arrow::Table>> SliceByTime(const std::shared_ptr<arrow::Table>& table,
-                                                  Timestamp start, Timestamp end) {
+Result<std::shared_ptr<arrow::Table>> SliceByTime(const std::shared_ptr<arrow::Table>& table, Timestamp start,
+                                                  Timestamp end) {
   std::vector<Timestamp> ts = TimestampsOf(*table);
   auto lo = std::lower_bound(ts.begin(), ts.end(), start) - ts.begin();
   auto hi = std::upper_bound(ts.begin(), ts.end(), end) - ts.begin();
@@ -226,9 +228,8 @@ Result<std::shared_ptr<arrow::Table>> SliceByTime(const std::shared_ptr<arrow::T
   return table->Slice(lo, std::max<int64_t>(0, hi - lo));
 }
 
-Result<std::shared_ptr<arrow::Table>> ConcatTables(
-    const std::vector<std::shared_ptr<arrow::Table>>& tables,
-    const std::shared_ptr<arrow::Schema>& schema) {
+Result<std::shared_ptr<arrow::Table>> ConcatTables(const std::vector<std::shared_ptr<arrow::Table>>& tables,
+                                                   const std::shared_ptr<arrow::Schema>& schema) {
   if (tables.empty()) {
     SYSTORE_ASSIGN_OR_RAISE_ARROW(auto t, arrow::Table::MakeEmpty(schema), "empty table");
     return t;
@@ -287,8 +288,8 @@ Result<MergeOutcome> MergeSeries(const std::shared_ptr<arrow::Table>& existing,
   return out;
 }
 
-Result<std::shared_ptr<arrow::Table>> RemoveTimeRange(const std::shared_ptr<arrow::Table>& table,
-                                                      Timestamp start, Timestamp end) {
+Result<std::shared_ptr<arrow::Table>> RemoveTimeRange(const std::shared_ptr<arrow::Table>& table, Timestamp start,
+                                                      Timestamp end) {
   std::vector<Timestamp> ts = TimestampsOf(*table);
   auto lo = std::lower_bound(ts.begin(), ts.end(), start) - ts.begin();
   auto hi = std::upper_bound(ts.begin(), ts.end(), end) - ts.begin();

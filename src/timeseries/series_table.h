@@ -31,21 +31,19 @@ std::shared_ptr<arrow::Schema> SeriesSchema(const std::vector<SeriesColumnSpec>&
 /// empty for a new dataset, in which case it is filled from the table. Errors name the
 /// row and column (InvalidArgument): missing/extra columns, wrong types, null or
 /// non-increasing timestamps.
-Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Table> table,
-                                                      SeriesKind kind,
+Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Table> table, SeriesKind kind,
                                                       std::vector<SeriesColumnSpec>* columns);
 
 /// Rows with start <= ts <= end of a ts-sorted table (zero-copy slice).
-Result<std::shared_ptr<arrow::Table>> SliceByTime(const std::shared_ptr<arrow::Table>& table,
-                                                  Timestamp start, Timestamp end);
+Result<std::shared_ptr<arrow::Table>> SliceByTime(const std::shared_ptr<arrow::Table>& table, Timestamp start,
+                                                  Timestamp end);
 
 /// Timestamps of a canonical table, copied out of its chunks.
 std::vector<Timestamp> TimestampsOf(const arrow::Table& table);
 
 /// Concatenates tables with the same schema (or returns an empty table of `schema`).
-Result<std::shared_ptr<arrow::Table>> ConcatTables(
-    const std::vector<std::shared_ptr<arrow::Table>>& tables,
-    const std::shared_ptr<arrow::Schema>& schema);
+Result<std::shared_ptr<arrow::Table>> ConcatTables(const std::vector<std::shared_ptr<arrow::Table>>& tables,
+                                                   const std::shared_ptr<arrow::Schema>& schema);
 
 /// Merges `incoming` into `existing` (both canonical, same schema) per `mode`, counting
 /// added/duplicate/conflicting/ignored rows (see WriteResult).
@@ -57,8 +55,8 @@ Result<MergeOutcome> MergeSeries(const std::shared_ptr<arrow::Table>& existing,
                                  const std::shared_ptr<arrow::Table>& incoming, MergeMode mode);
 
 /// Keeps rows outside [start, end].
-Result<std::shared_ptr<arrow::Table>> RemoveTimeRange(const std::shared_ptr<arrow::Table>& table,
-                                                      Timestamp start, Timestamp end);
+Result<std::shared_ptr<arrow::Table>> RemoveTimeRange(const std::shared_ptr<arrow::Table>& table, Timestamp start,
+                                                      Timestamp end);
 
 /// Selects ts plus `columns` (all when empty). InvalidArgument naming an unknown column.
 Result<std::shared_ptr<arrow::Table>> ProjectColumns(const std::shared_ptr<arrow::Table>& table,

@@ -33,60 +33,56 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
                             std::shared_ptr<arrow::Table> data) override;
   Result<WriteResult> Append(const std::string& dataset, const std::string& key,
                              std::shared_ptr<arrow::Table> data) override;
-  Result<WriteResult> Merge(const std::string& dataset, const std::string& key,
-                            std::shared_ptr<arrow::Table> data, MergeMode mode) override;
+  Result<WriteResult> Merge(const std::string& dataset, const std::string& key, std::shared_ptr<arrow::Table> data,
+                            MergeMode mode) override;
   Result<WriteResult> Delete(const std::string& dataset, const std::string& key) override;
-  Result<WriteResult> DeleteRange(const std::string& dataset, const std::string& key,
-                                  Timestamp start, Timestamp end) override;
-  Result<std::vector<WriteResult>> Apply(const std::string& dataset,
-                                         std::vector<SeriesUpdate> updates) override;
+  Result<WriteResult> DeleteRange(const std::string& dataset, const std::string& key, Timestamp start,
+                                  Timestamp end) override;
+  Result<std::vector<WriteResult>> Apply(const std::string& dataset, std::vector<SeriesUpdate> updates) override;
   Status Flush(const std::string& dataset) override;
   Result<WriteResult> Compact(const std::string& dataset) override;
   std::vector<RecoveryReport> RecoveryReports() override;
 
   Result<std::shared_ptr<arrow::Table>> Read(const std::string& dataset, const std::string& key,
                                              const ReadOptions& options) override;
-  Result<std::vector<std::shared_ptr<arrow::Table>>> ReadMany(
-      const std::string& dataset, const std::vector<std::string>& keys,
-      const ReadOptions& options) override;
-  Result<std::shared_ptr<arrow::Table>> Latest(const std::string& dataset, const std::string& key,
-                                               int64_t n, const ReadOptions& options) override;
+  Result<std::vector<std::shared_ptr<arrow::Table>>> ReadMany(const std::string& dataset,
+                                                              const std::vector<std::string>& keys,
+                                                              const ReadOptions& options) override;
+  Result<std::shared_ptr<arrow::Table>> Latest(const std::string& dataset, const std::string& key, int64_t n,
+                                               const ReadOptions& options) override;
   Result<std::vector<SeriesInfo>> List(const std::string& dataset, const std::string& prefix,
                                        const ReadOptions& options) override;
-  Result<std::vector<VersionInfo>> Versions(const std::string& dataset,
-                                            const std::string& key) override;
+  Result<std::vector<VersionInfo>> Versions(const std::string& dataset, const std::string& key) override;
   Result<int64_t> CurrentVersion(const std::string& dataset) override;
   Result<std::shared_ptr<arrow::Table>> ReadMerged(const std::string& low_freq_dataset,
-                                                   const std::string& high_freq_dataset,
-                                                   const std::string& key,
+                                                   const std::string& high_freq_dataset, const std::string& key,
                                                    const ReadOptions& options) override;
 
   Status CreateSnapshot(const std::string& name) override;
   Result<std::vector<SnapshotInfo>> ListSnapshots() override;
   Status DeleteSnapshot(const std::string& name) override;
-  Result<VacuumResult> Vacuum(const std::string& dataset, int64_t retention_ns,
-                              bool dry_run) override;
+  Result<VacuumResult> Vacuum(const std::string& dataset, int64_t retention_ns, bool dry_run) override;
 
  private:
   struct Dataset {
     explicit Dataset(std::string name_, std::string dir) : name(std::move(name_)), log(std::move(dir)) {}
     const std::string name;
     DeltaLog log;
-    std::mutex write_mu;  // serialises this process's commits to the dataset
-    std::mutex state_mu;  // guards `state`, `mem`, `imm`
+    std::mutex write_mu;                        // serialises this process's commits to the dataset
+    std::mutex state_mu;                        // guards `state`, `mem`, `imm`
     std::shared_ptr<const DatasetState> state;  // latest known version (immutable)
     // Write-ahead-log tail: `imm` is being flushed, `mem` takes new appends. Rows of
     // imm precede rows of mem.
     std::shared_ptr<Memtable> mem = std::make_shared<Memtable>();
     std::shared_ptr<Memtable> imm;
 
-    std::mutex flush_mu;  // one flush at a time
-    std::mutex writer_mu;  // guards becoming the writer (lock + wal)
+    std::mutex flush_mu;               // one flush at a time
+    std::mutex writer_mu;              // guards becoming the writer (lock + wal)
     std::unique_ptr<WriterLock> lock;  // held while this process writes the dataset
     std::unique_ptr<WalWriter> wal;
     std::atomic<bool> writing{false};  // this process is the writer (wal is open)
     std::once_flag recovery_once;
-    std::mutex append_mu;  // orders WAL enqueues with their last-timestamp checks
+    std::mutex append_mu;                            // orders WAL enqueues with their last-timestamp checks
     std::map<std::string, Timestamp> last_accepted;  // per key, incl. not-yet-durable appends
     std::mutex pending_mu;
     std::map<uint64_t, std::pair<std::string, std::shared_ptr<arrow::Table>>> pending;  // seq -> rows
@@ -103,18 +99,16 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
   /// Latest committed state; NotFound if the dataset does not exist yet.
   Result<std::shared_ptr<const DatasetState>> LatestState(Dataset* ds);
   /// State for a read: latest, a version, or a snapshot's version.
-  Result<std::shared_ptr<const DatasetState>> StateForRead(const std::string& dataset,
-                                                           const ReadOptions& options);
-  Result<std::shared_ptr<arrow::Table>> ReadFiles(const DatasetState& state,
-                                                  const std::vector<DataFile>& files,
-                                                  const std::vector<std::string>& columns,
-                                                  Timestamp start, Timestamp end);
+  Result<std::shared_ptr<const DatasetState>> StateForRead(const std::string& dataset, const ReadOptions& options);
+  Result<std::shared_ptr<arrow::Table>> ReadFiles(const DatasetState& state, const std::vector<DataFile>& files,
+                                                  const std::vector<std::string>& columns, Timestamp start,
+                                                  Timestamp end);
   Result<std::shared_ptr<arrow::Table>> ReadFile(const DatasetState& state, const DataFile& file,
-                                                 const std::vector<std::string>& columns,
-                                                 Timestamp start, Timestamp end);
+                                                 const std::vector<std::string>& columns, Timestamp start,
+                                                 Timestamp end);
   Result<std::vector<WriteResult>> ApplyOnce(Dataset* ds, const std::string& dataset,
-                                             std::vector<SeriesUpdate>& updates,
-                                             const std::string& operation, uint64_t wal_seq);
+                                             std::vector<SeriesUpdate>& updates, const std::string& operation,
+                                             uint64_t wal_seq);
   /// Apply without flushing the WAL tail first (the flush itself uses it).
   Result<std::vector<WriteResult>> ApplyCommitted(Dataset* ds, std::vector<SeriesUpdate> updates,
                                                   const std::string& operation, uint64_t wal_seq);
@@ -128,8 +122,7 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
   Status FlushDataset(Dataset* ds, bool append_mu_held);
   /// A dataset left with log segments by a dead writer gets them replayed and flushed.
   void RecoverIfAbandoned(Dataset* ds);
-  Result<WriteResult> AppendThroughWal(Dataset* ds, const std::string& key,
-                                       std::shared_ptr<arrow::Table> data);
+  Result<WriteResult> AppendThroughWal(Dataset* ds, const std::string& key, std::shared_ptr<arrow::Table> data);
   void FlushLoop();
   Result<std::map<std::string, int64_t>> SnapshotVersions(const std::string& dataset);
 

@@ -93,8 +93,8 @@ Result<std::shared_ptr<const DatasetState>> TimeSeriesStoreImpl::LatestState(Dat
   return ds->state;
 }
 
-Result<std::shared_ptr<const DatasetState>> TimeSeriesStoreImpl::StateForRead(
-    const std::string& dataset, const ReadOptions& options) {
+Result<std::shared_ptr<const DatasetState>> TimeSeriesStoreImpl::StateForRead(const std::string& dataset,
+                                                                              const ReadOptions& options) {
   SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
   std::optional<int64_t> version = options.as_of_version;
   if (options.snapshot) {
@@ -104,8 +104,8 @@ Result<std::shared_ptr<const DatasetState>> TimeSeriesStoreImpl::StateForRead(
     json j = json::parse(*text, nullptr, false);
     if (j.is_discarded()) return Status::Corruption(path + ": not valid JSON");
     if (!j["datasets"].contains(dataset)) {
-      return Status::NotFound("dataset '" + dataset + "' did not exist when snapshot '" +
-                              *options.snapshot + "' was taken");
+      return Status::NotFound("dataset '" + dataset + "' did not exist when snapshot '" + *options.snapshot +
+                              "' was taken");
     }
     version = j["datasets"][dataset].get<int64_t>();
   }
@@ -116,8 +116,8 @@ Result<std::shared_ptr<const DatasetState>> TimeSeriesStoreImpl::StateForRead(
   }
   if (!version || *version == (*latest)->version) return latest;
   if (*version < 0 || *version > (*latest)->version) {
-    return Status::NotFound("dataset '" + dataset + "' has no version " + std::to_string(*version) +
-                            " (latest is " + std::to_string((*latest)->version) + ")");
+    return Status::NotFound("dataset '" + dataset + "' has no version " + std::to_string(*version) + " (latest is " +
+                            std::to_string((*latest)->version) + ")");
   }
   auto past = std::make_shared<DatasetState>();
   SYSTORE_RETURN_NOT_OK(ds->log.Refresh(past.get(), *version));
@@ -235,8 +235,7 @@ Result<std::map<std::string, int64_t>> TimeSeriesStoreImpl::SnapshotVersions(con
   return out;
 }
 
-Result<VacuumResult> TimeSeriesStoreImpl::Vacuum(const std::string& dataset, int64_t retention_ns,
-                                                 bool dry_run) {
+Result<VacuumResult> TimeSeriesStoreImpl::Vacuum(const std::string& dataset, int64_t retention_ns, bool dry_run) {
   SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
   std::lock_guard<std::mutex> lock(ds->write_mu);
   SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, {}));

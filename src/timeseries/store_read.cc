@@ -17,8 +17,7 @@ constexpr int64_t kMaxCachedFileRows = 1 << 20;
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFile(const DatasetState& state,
-                                                                    const DataFile& file,
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFile(const DatasetState& state, const DataFile& file,
                                                                     const std::vector<std::string>& columns,
                                                                     Timestamp start, Timestamp end) {
   std::string path = state.dir + "/" + file.path;
@@ -89,8 +88,8 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::TailOf(const View& vi
 namespace {
 
 // Parquet rows then tail rows (all newer), range-sliced and projected.
-Result<std::shared_ptr<arrow::Table>> WithTail(std::shared_ptr<arrow::Table> stored,
-                                               std::shared_ptr<arrow::Table> tail, const ReadOptions& options) {
+Result<std::shared_ptr<arrow::Table>> WithTail(std::shared_ptr<arrow::Table> stored, std::shared_ptr<arrow::Table> tail,
+                                               const ReadOptions& options) {
   if (!tail) return stored;
   SYSTORE_ASSIGN_OR_RAISE(tail, SliceByTime(tail, options.start, options.end));
   SYSTORE_ASSIGN_OR_RAISE(tail, ProjectColumns(tail, options.columns));
@@ -101,8 +100,7 @@ Result<std::shared_ptr<arrow::Table>> WithTail(std::shared_ptr<arrow::Table> sto
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Read(const std::string& dataset,
-                                                                const std::string& key,
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Read(const std::string& dataset, const std::string& key,
                                                                 const ReadOptions& options) {
   if (options.start > options.end) return Status::InvalidArgument("read range start is after end");
   SYSTORE_ASSIGN_OR_RAISE(View view, ViewForRead(dataset, options));
@@ -118,8 +116,9 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Read(const std::strin
   return WithTail(stored, tail, options);
 }
 
-Result<std::vector<std::shared_ptr<arrow::Table>>> TimeSeriesStoreImpl::ReadMany(
-    const std::string& dataset, const std::vector<std::string>& keys, const ReadOptions& options) {
+Result<std::vector<std::shared_ptr<arrow::Table>>> TimeSeriesStoreImpl::ReadMany(const std::string& dataset,
+                                                                                 const std::vector<std::string>& keys,
+                                                                                 const ReadOptions& options) {
   SYSTORE_ASSIGN_OR_RAISE(View view, ViewForRead(dataset, options));
   std::vector<std::shared_ptr<arrow::Table>> out(keys.size());
   SYSTORE_RETURN_NOT_OK(ParallelFor(static_cast<int>(keys.size()), options_.read_threads, [&](int i) -> Status {
@@ -137,9 +136,8 @@ Result<std::vector<std::shared_ptr<arrow::Table>>> TimeSeriesStoreImpl::ReadMany
   return out;
 }
 
-Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Latest(const std::string& dataset,
-                                                                  const std::string& key, int64_t n,
-                                                                  const ReadOptions& options) {
+Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Latest(const std::string& dataset, const std::string& key,
+                                                                  int64_t n, const ReadOptions& options) {
   if (n < 0) return Status::InvalidArgument("latest: n must be >= 0");
   if (options.start != kMinTimestamp || options.end != kMaxTimestamp) {
     // The last n rows within a range (an ingest's seam before a merge in the middle).
@@ -185,8 +183,8 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadMerged(const std:
   if (!high.ok() && !high.status().IsNotFound()) return high.status();
   if (!low.ok() && !low.status().IsNotFound()) return low.status();
   if (!high.ok() && !low.ok()) {
-    return Status::NotFound("series '" + key + "' is in neither '" + low_freq_dataset + "' nor '" +
-                            high_freq_dataset + "'");
+    return Status::NotFound("series '" + key + "' is in neither '" + low_freq_dataset + "' nor '" + high_freq_dataset +
+                            "'");
   }
   if (!high.ok() || (*high)->num_rows() == 0) return low;
   if (!low.ok()) return high;
@@ -199,8 +197,7 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadMerged(const std:
   return ConcatTables({before, *high}, (*high)->schema());
 }
 
-Result<std::vector<SeriesInfo>> TimeSeriesStoreImpl::List(const std::string& dataset,
-                                                          const std::string& prefix,
+Result<std::vector<SeriesInfo>> TimeSeriesStoreImpl::List(const std::string& dataset, const std::string& prefix,
                                                           const ReadOptions& options) {
   SYSTORE_ASSIGN_OR_RAISE(View view, ViewForRead(dataset, options));
   std::map<std::string, SeriesInfo> infos;
@@ -238,8 +235,7 @@ Result<std::vector<SeriesInfo>> TimeSeriesStoreImpl::List(const std::string& dat
   return out;
 }
 
-Result<std::vector<VersionInfo>> TimeSeriesStoreImpl::Versions(const std::string& dataset,
-                                                               const std::string& key) {
+Result<std::vector<VersionInfo>> TimeSeriesStoreImpl::Versions(const std::string& dataset, const std::string& key) {
   SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
   SYSTORE_ASSIGN_OR_RAISE(auto history, ds->log.History());
   if (history.empty()) return Status::NotFound("dataset '" + dataset + "' does not exist");

@@ -97,7 +97,8 @@ Result<uint64_t> TimeSeriesStoreImpl::ReplayWal(Dataset* ds) {
     }
     Timestamp tail_last;
     if (ds->mem->LastTimestamp(key, &tail_last)) last = std::max(last, tail_last);
-    SYSTORE_ASSIGN_OR_RAISE(auto newer, SliceByTime(table, last == kMinTimestamp ? kMinTimestamp : last + 1, kMaxTimestamp));
+    SYSTORE_ASSIGN_OR_RAISE(auto newer,
+                            SliceByTime(table, last == kMinTimestamp ? kMinTimestamp : last + 1, kMaxTimestamp));
     if (newer->num_rows() == 0) continue;
     ds->mem->Add(key, newer);
     ++report.records_replayed;
@@ -110,10 +111,11 @@ Result<uint64_t> TimeSeriesStoreImpl::ReplayWal(Dataset* ds) {
     SYSTORE_RETURN_NOT_OK(FsyncPath(path));
   }
   if (report.records_replayed > 0 || report.bytes_cut > 0 || !report.cut_reason.empty()) {
-    std::fprintf(stderr, "systore: dataset '%s': replayed %lld write-ahead-log records (%lld rows)%s%s\n",
-                 ds->name.c_str(), static_cast<long long>(report.records_replayed),
-                 static_cast<long long>(report.rows_replayed), report.cut_reason.empty() ? "" : "; cut ",
-                 report.cut_reason.empty() ? "" : (std::to_string(report.bytes_cut) + " bytes: " + report.cut_reason).c_str());
+    std::fprintf(
+        stderr, "systore: dataset '%s': replayed %lld write-ahead-log records (%lld rows)%s%s\n", ds->name.c_str(),
+        static_cast<long long>(report.records_replayed), static_cast<long long>(report.rows_replayed),
+        report.cut_reason.empty() ? "" : "; cut ",
+        report.cut_reason.empty() ? "" : (std::to_string(report.bytes_cut) + " bytes: " + report.cut_reason).c_str());
     std::lock_guard<std::mutex> lock(reports_mu_);
     reports_.push_back(report);
   }

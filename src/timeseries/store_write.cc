@@ -19,7 +19,8 @@ constexpr int kMaxConflictRetries = 5;
 
 Status ValidateKey(const std::string& key) {
   if (key.empty()) return Status::InvalidArgument("series key is empty");
-  if (key.size() > 256) return Status::InvalidArgument("series key longer than 256 characters: '" + key.substr(0, 40) + "...'");
+  if (key.size() > 256)
+    return Status::InvalidArgument("series key longer than 256 characters: '" + key.substr(0, 40) + "...'");
   for (unsigned char c : key) {
     if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("series key contains a control character: '" + key + "'");
   }
@@ -139,12 +140,24 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::Apply(const std::string& d
   if (updates.empty()) return std::vector<WriteResult>{};
   std::string operation;
   switch (updates[0].op) {
-    case SeriesUpdate::Op::kWrite: operation = "WRITE"; break;
-    case SeriesUpdate::Op::kAppend: operation = "APPEND"; break;
-    case SeriesUpdate::Op::kMerge: operation = "MERGE"; break;
-    case SeriesUpdate::Op::kDelete: operation = "DELETE"; break;
-    case SeriesUpdate::Op::kDeleteRange: operation = "DELETE_RANGE"; break;
-    case SeriesUpdate::Op::kCompact: operation = "COMPACT"; break;
+    case SeriesUpdate::Op::kWrite:
+      operation = "WRITE";
+      break;
+    case SeriesUpdate::Op::kAppend:
+      operation = "APPEND";
+      break;
+    case SeriesUpdate::Op::kMerge:
+      operation = "MERGE";
+      break;
+    case SeriesUpdate::Op::kDelete:
+      operation = "DELETE";
+      break;
+    case SeriesUpdate::Op::kDeleteRange:
+      operation = "DELETE_RANGE";
+      break;
+    case SeriesUpdate::Op::kCompact:
+      operation = "COMPACT";
+      break;
   }
   SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
   if (!options_.wal.enabled) return ApplyCommitted(ds, std::move(updates), operation, 0);
@@ -221,8 +234,7 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
     const Timestamp last = files.empty() ? kMinTimestamp : files.back().max_ts;
 
     std::shared_ptr<arrow::Table> incoming;
-    if (up.op == SeriesUpdate::Op::kWrite || up.op == SeriesUpdate::Op::kAppend ||
-        up.op == SeriesUpdate::Op::kMerge) {
+    if (up.op == SeriesUpdate::Op::kWrite || up.op == SeriesUpdate::Op::kAppend || up.op == SeriesUpdate::Op::kMerge) {
       auto norm = NormalizeSeries(up.data, meta.options.kind, &meta.columns);
       if (!norm.ok()) return where(norm.status());
       incoming = *norm;
@@ -284,9 +296,9 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
         MergeMode mode = up.op == SeriesUpdate::Op::kAppend ? MergeMode::kNewerOnly : up.merge_mode;
         std::vector<Timestamp> ts = TimestampsOf(*incoming);
         if (up.op == SeriesUpdate::Op::kAppend && ts.front() <= last) {
-          return where(Status::InvalidArgument(
-              "append: first row " + FormatTimestamp(ts.front()) + " is not after the last stored row " +
-              FormatTimestamp(last) + " (use merge to combine overlapping data)"));
+          return where(Status::InvalidArgument("append: first row " + FormatTimestamp(ts.front()) +
+                                               " is not after the last stored row " + FormatTimestamp(last) +
+                                               " (use merge to combine overlapping data)"));
         }
         if (mode == MergeMode::kNewerOnly && ts.front() <= last) {
           // Rows at or before the last stored one are not written; classify them.
@@ -399,7 +411,8 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
   }
   if (version > 0 && version % DeltaLog::kCheckpointInterval == 0) {
     Status cp = ds->log.WriteCheckpoint(*ds->state);
-    if (!cp.ok()) std::fprintf(stderr, "systore: checkpoint of '%s' skipped: %s\n", dataset.c_str(), cp.ToString().c_str());
+    if (!cp.ok())
+      std::fprintf(stderr, "systore: checkpoint of '%s' skipped: %s\n", dataset.c_str(), cp.ToString().c_str());
   }
   return results;
 }

@@ -56,7 +56,10 @@ TEST_F(TimeSeriesStoreTest, WriteThenReadIsBitExactIncludingNanAndNanoseconds) {
 }
 
 TEST_F(TimeSeriesStoreTest, FilesArePartitionedByKeyAndYear) {
-  ASSERT_TRUE(store_->Write("analytics/volatility", "SOFR/20250300", MakeSeries(Days("2023-12-30", 5), {{"price", {1, 2, 3, 4, 5}}})).ok());
+  ASSERT_TRUE(store_
+                  ->Write("analytics/volatility", "SOFR/20250300",
+                          MakeSeries(Days("2023-12-30", 5), {{"price", {1, 2, 3, 4, 5}}}))
+                  .ok());
   auto list = store_->List("analytics/volatility");
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
@@ -89,8 +92,9 @@ TEST_F(TimeSeriesStoreTest, MergeNewerOnlyCountsDuplicatesConflictsAndIgnored) {
   auto days = Days("2024-01-01", 6);
   ASSERT_TRUE(store_->Write("a", "K", MakeSeries({days[0], days[2], days[3]}, {{"price", {1, 3, 4}}})).ok());
   // days[1]: older gap (ignored), days[2]: same (duplicate), days[3]: differs (conflict), days[4..5]: new.
-  auto r = store_->Merge("a", "K", MakeSeries({days[1], days[2], days[3], days[4], days[5]}, {{"price", {2, 3, 40, 5, 6}}}),
-                         MergeMode::kNewerOnly);
+  auto r =
+      store_->Merge("a", "K", MakeSeries({days[1], days[2], days[3], days[4], days[5]}, {{"price", {2, 3, 40, 5, 6}}}),
+                    MergeMode::kNewerOnly);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->rows_added, 2);
   EXPECT_EQ(r->rows_duplicate, 1);
@@ -279,12 +283,15 @@ TEST_F(TimeSeriesStoreTest, SchemaIsEnforcedWithClearErrors) {
 
 TEST_F(TimeSeriesStoreTest, OhlcvAcceptsFinalAsClose) {
   auto days = Days("2024-01-01", 2);
-  auto bars = MakeSeries(days, {{"OPEN", {1, 2}}, {"HIGH", {2, 3}}, {"LOW", {0.5, 1}}, {"FINAL", {1.5, 2.5}}, {"VOLUME", {10, 20}}});
+  auto bars = MakeSeries(
+      days, {{"OPEN", {1, 2}}, {"HIGH", {2, 3}}, {"LOW", {0.5, 1}}, {"FINAL", {1.5, 2.5}}, {"VOLUME", {10, 20}}});
   ASSERT_TRUE(store_->Write("prices/contract_daily", "SOFR/20250300", bars).ok());
   auto back = store_->Read("prices/contract_daily", "SOFR/20250300");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(Doubles(**back, "CLOSE"), (std::vector<double>{1.5, 2.5}));
-  auto no_vol = store_->Write("prices/contract_daily", "X", MakeSeries(days, {{"OPEN", {1, 2}}, {"HIGH", {2, 3}}, {"LOW", {0.5, 1}}, {"CLOSE", {1, 2}}}));
+  auto no_vol =
+      store_->Write("prices/contract_daily", "X",
+                    MakeSeries(days, {{"OPEN", {1, 2}}, {"HIGH", {2, 3}}, {"LOW", {0.5, 1}}, {"CLOSE", {1, 2}}}));
   EXPECT_NE(no_vol.status().message().find("missing required column 'VOLUME'"), std::string::npos);
 }
 
@@ -313,7 +320,8 @@ TEST_F(TimeSeriesStoreTest, ReadMergedPrefersHourlyAndFillsEarlierWithDaily) {
   Timestamp jan3 = *ParseTimestamp("2024-01-03");
   std::vector<Timestamp> hours = {jan3 + 9 * 3600 * kNanosPerSecond, jan3 + 10 * 3600 * kNanosPerSecond};
   ASSERT_TRUE(store_->Write("prices/contract_daily", "C/1", bars(days, 1)).ok());
-  EXPECT_EQ(Doubles(**store_->ReadMerged("prices/contract_daily", "prices/contract_hourly", "C/1"), "CLOSE").size(), 5u);
+  EXPECT_EQ(Doubles(**store_->ReadMerged("prices/contract_daily", "prices/contract_hourly", "C/1"), "CLOSE").size(),
+            5u);
   ASSERT_TRUE(store_->Write("prices/contract_hourly", "C/1", bars(hours, 2)).ok());
   auto merged = store_->ReadMerged("prices/contract_daily", "prices/contract_hourly", "C/1");
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
@@ -367,9 +375,13 @@ TEST_F(TimeSeriesStoreTest, WalAppendsAreVisibleAtOnceAndFlushedOnClose) {
   range.end = days[11];
   EXPECT_EQ(Doubles(**store_->Read("fx/spot", "GBPUSD", range), "price"), (std::vector<double>{12, 13}));
   // Overlap is refused against the tail too.
-  EXPECT_TRUE(store_->Append("fx/spot", "GBPUSD", MakeSeries({days[49]}, {{"price", {0}}})).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      store_->Append("fx/spot", "GBPUSD", MakeSeries({days[49]}, {{"price", {0}}})).status().IsInvalidArgument());
   // A regular write flushes the tail first, keeping time order.
-  ASSERT_TRUE(store_->Merge("fx/spot", "GBPUSD", MakeSeries({days[49] + kNanosPerDay}, {{"price", {99}}}), MergeMode::kNewerOnly).ok());
+  ASSERT_TRUE(
+      store_
+          ->Merge("fx/spot", "GBPUSD", MakeSeries({days[49] + kNanosPerDay}, {{"price", {99}}}), MergeMode::kNewerOnly)
+          .ok());
   EXPECT_EQ((*store_->Read("fx/spot", "GBPUSD"))->num_rows(), 52);
   ASSERT_TRUE(store_->Append("fx/spot", "EURUSD", MakeSeries(Days("2024-01-01", 3), {{"price", {1, 2, 3}}})).ok());
   store_.reset();  // flush on close
@@ -468,7 +480,9 @@ TEST(DeltaLogTest, SecondCommitOfSameVersionConflicts) {
 TEST(DeltaLogTest, CorruptCommitIsReportedWithFileAndLine) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() + "/ds/_delta_log");
-  ASSERT_TRUE(WriteFileDurably(dir.path() + "/ds/_delta_log/00000000000000000000.json", "{\"commitInfo\":{}}\n{not json\n").ok());
+  ASSERT_TRUE(
+      WriteFileDurably(dir.path() + "/ds/_delta_log/00000000000000000000.json", "{\"commitInfo\":{}}\n{not json\n")
+          .ok());
   DeltaLog log(dir.path() + "/ds");
   DatasetState state;
   Status st = log.Refresh(&state);

@@ -118,8 +118,8 @@ Result<WalReadResult> ReadWal(const std::string& wal_dir) {
   return out;
 }
 
-Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& wal_dir, uint64_t next_seq,
-                                                   int64_t segment_bytes, DurableCallback on_durable) {
+Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& wal_dir, uint64_t next_seq, int64_t segment_bytes,
+                                                   DurableCallback on_durable) {
   SYSTORE_RETURN_NOT_OK(CreateDirectories(wal_dir));
   std::unique_ptr<WalWriter> w(new WalWriter(wal_dir, segment_bytes, std::move(on_durable)));
   w->next_seq_ = next_seq;

@@ -44,8 +44,8 @@ class WalWriter {
   using DurableCallback = std::function<void(const std::vector<uint64_t>& seqs)>;
 
   /// Opens a new segment whose first record will have sequence `next_seq`.
-  static Result<std::unique_ptr<WalWriter>> Open(const std::string& wal_dir, uint64_t next_seq,
-                                                 int64_t segment_bytes, DurableCallback on_durable);
+  static Result<std::unique_ptr<WalWriter>> Open(const std::string& wal_dir, uint64_t next_seq, int64_t segment_bytes,
+                                                 DurableCallback on_durable);
   ~WalWriter();
 
   /// Announces that the calling thread is preparing a record: a leader about to write
@@ -79,7 +79,7 @@ class WalWriter {
   std::condition_variable cv_;
   std::deque<std::pair<uint64_t, std::string>> queue_;
   uint64_t next_seq_ = 1;
-  int incoming_ = 0;  // records announced by NoteIncoming and not yet queued
+  int incoming_ = 0;          // records announced by NoteIncoming and not yet queued
   uint64_t durable_seq_ = 0;  // every seq <= this is durable
   bool leader_active_ = false;
   Status failed_;  // sticky: once a write fails, the log refuses further appends

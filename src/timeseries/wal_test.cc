@@ -46,7 +46,8 @@ int64_t EndOfRecord(const std::string& segment, int i) {
     in.seekg(off);
     in.read(h, kWalHeaderSize);
     uint32_t len = static_cast<unsigned char>(h[4]) | static_cast<unsigned char>(h[5]) << 8 |
-                   static_cast<unsigned char>(h[6]) << 16 | static_cast<uint32_t>(static_cast<unsigned char>(h[7])) << 24;
+                   static_cast<unsigned char>(h[6]) << 16 |
+                   static_cast<uint32_t>(static_cast<unsigned char>(h[7])) << 24;
     off += kWalHeaderSize + len;
   }
   return off;

@@ -18,10 +18,9 @@ namespace {
 
 void PrintLevel(const std::string& name, const nlohmann::json& l) {
   std::cout << "  " << std::left << std::setw(4) << name << " hits " << std::setw(10) << l.value("hits", 0)
-            << " misses " << std::setw(10) << l.value("misses", 0) << " hit rate " << std::fixed
-            << std::setprecision(3) << std::setw(7) << l.value("hit_rate", 0.0) << " evictions " << std::setw(8)
-            << l.value("evictions", 0) << " errors " << std::setw(6) << l.value("errors", 0) << " p99 "
-            << l.value("p99_ns", 0) << " ns\n";
+            << " misses " << std::setw(10) << l.value("misses", 0) << " hit rate " << std::fixed << std::setprecision(3)
+            << std::setw(7) << l.value("hit_rate", 0.0) << " evictions " << std::setw(8) << l.value("evictions", 0)
+            << " errors " << std::setw(6) << l.value("errors", 0) << " p99 " << l.value("p99_ns", 0) << " ns\n";
 }
 
 }  // namespace

@@ -64,7 +64,8 @@ std::shared_ptr<arrow::Table> SyntheticHourly(std::mt19937_64& rng, Timestamp fi
     if (weekday >= 5) continue;
     for (int hour = 8; hour <= 16; ++hour) {
       double open = p, close = p * std::exp(step(rng));
-      double hi = std::max(open, close) * (1 + std::abs(step(rng)) / 3), lo = std::min(open, close) * (1 - std::abs(step(rng)) / 3);
+      double hi = std::max(open, close) * (1 + std::abs(step(rng)) / 3),
+             lo = std::min(open, close) * (1 - std::abs(step(rng)) / 3);
       auto q = [&](double x) { return std::round(x / tick) * tick; };
       (void)tsb.Append(day + hour * 3600 * kNanosPerSecond);
       (void)o.Append(q(open));
@@ -131,8 +132,8 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
     auto sum = ValueOrExit(ingest->ImportPysystemtrade(a.data));
     for (const auto& d : sum.datasets) {
       total_rows += d.rows_added;
-      std::printf("   %-24s %4lld series %9lld rows added, %lld quarantined  %6.2f s  -> version %lld\n", d.dataset.c_str(),
-                  static_cast<long long>(d.series), static_cast<long long>(d.rows_added),
+      std::printf("   %-24s %4lld series %9lld rows added, %lld quarantined  %6.2f s  -> version %lld\n",
+                  d.dataset.c_str(), static_cast<long long>(d.series), static_cast<long long>(d.rows_added),
                   static_cast<long long>(d.rows_quarantined), d.seconds, static_cast<long long>(d.version));
     }
     for (const auto& s : ValueOrExit(store->List("prices/adjusted"))) adjusted_keys.push_back(s.key);
@@ -178,9 +179,11 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
       auto d = ValueOrExit(ingest->ImportTables(ds, tables));
       total_rows += d.rows_added;
       double s = SecondsSince(t);
-      std::printf("   %-24s %4lld series %9lld rows validated and written in %6.3f s (%.0f rows/s), %lld quarantined -> version %lld\n",
-                  ds, static_cast<long long>(d.series), static_cast<long long>(d.rows_added), s, d.rows_added / s,
-                  static_cast<long long>(d.rows_quarantined), static_cast<long long>(d.version));
+      std::printf(
+          "   %-24s %4lld series %9lld rows validated and written in %6.3f s (%.0f rows/s), %lld quarantined -> "
+          "version %lld\n",
+          ds, static_cast<long long>(d.series), static_cast<long long>(d.rows_added), s, d.rows_added / s,
+          static_cast<long long>(d.rows_quarantined), static_cast<long long>(d.version));
     }
   }
 
@@ -196,7 +199,8 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
   for (size_t i = 0; i < adjusted_keys.size(); ++i) {
     auto last = ValueOrExit(store->Latest("prices/adjusted", adjusted_keys[i], 1));
     // Yesterday's row again (already stored, skipped) plus the new day.
-    next.push_back({adjusted_keys[i], arrow::ConcatenateTables({last, NextDay(last, 1.001)}).ValueOrDie(), "daily update"});
+    next.push_back(
+        {adjusted_keys[i], arrow::ConcatenateTables({last, NextDay(last, 1.001)}).ValueOrDie(), "daily update"});
   }
   auto daily = OpenIngest(root, store);
   t = Clock::now();
@@ -213,7 +217,8 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
   const std::string& key = adjusted_keys.front();
   t = Clock::now();
   const int kReads = 1000;
-  for (int i = 0; i < kReads; ++i) ValueOrExit(store->Latest("prices/adjusted", adjusted_keys[i % adjusted_keys.size()], 100));
+  for (int i = 0; i < kReads; ++i)
+    ValueOrExit(store->Latest("prices/adjusted", adjusted_keys[i % adjusted_keys.size()], 100));
   std::printf("   last 100 rows of a series: %.1f us per read (mean of %d)\n", SecondsSince(t) * 1e6 / kReads, kReads);
   auto tail = ValueOrExit(store->Latest("prices/adjusted", key, 3));
   std::cout << "   " << key << ", last 3 rows:\n";
@@ -285,15 +290,17 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
     if (!a.data.empty() && fs::is_directory(csvconfig)) {
       std::printf("   reference tables: pysystemtrade's csvconfig, imported in step 1\n");
     } else {
-      ValueOrExit(ref->Set("instruments", instrument,
-                           {{"Pointsize", "2500"}, {"Currency", "USD"}, {"PerBlock", "0"}, {"Percentage", "0"}, {"PerTrade", "0"}},
-                           ctx));
+      ValueOrExit(ref->Set(
+          "instruments", instrument,
+          {{"Pointsize", "2500"}, {"Currency", "USD"}, {"PerBlock", "0"}, {"Percentage", "0"}, {"PerTrade", "0"}},
+          ctx));
     }
     ValueOrExit(ref->Set("spread_costs", instrument, {{"SpreadCost", "0.005"}}, ChangeContext{"demo", "broker quote"}));
     auto verify = ValueOrExit(ref->Verify());
     std::printf("   %s SpreadCost = %s; change log verified: %s (%lld entries, head %s...)\n", instrument.c_str(),
-                ValueOrExit(ref->GetValue("spread_costs", instrument, "SpreadCost")).c_str(), verify.ok ? "ok" : "BROKEN",
-                static_cast<long long>(verify.entries), verify.head_hash.substr(0, 12).c_str());
+                ValueOrExit(ref->GetValue("spread_costs", instrument, "SpreadCost")).c_str(),
+                verify.ok ? "ok" : "BROKEN", static_cast<long long>(verify.entries),
+                verify.head_hash.substr(0, 12).c_str());
 
     auto* ops = ValueOrExit(StoresOrExit(root).OperationalStoreNamed("operational"));  // systore.yaml
     NewOrder order;
@@ -321,9 +328,10 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
     auto dup = ops->ApplyFill(again);
     auto positions = ValueOrExit(ops->StrategyPositions("carry", instrument));
     auto rec = ValueOrExit(ops->Reconcile());
-    std::printf("   order %lld: 5 fills applied atomically (fill + order + positions + trade + P&L) in %.3f s; "
-                "a repeated execution id is refused (%s)\n",
-                static_cast<long long>(id), s, std::string(StatusCodeName(dup.status().code())).c_str());
+    std::printf(
+        "   order %lld: 5 fills applied atomically (fill + order + positions + trade + P&L) in %.3f s; "
+        "a repeated execution id is refused (%s)\n",
+        static_cast<long long>(id), s, std::string(StatusCodeName(dup.status().code())).c_str());
     std::printf("   position carry/%s = %lld; reconcile against fills: %s\n", instrument.c_str(),
                 static_cast<long long>(positions.empty() ? 0 : positions[0].position), rec.ok() ? "ok" : "DIFFERENCES");
   }
@@ -341,8 +349,8 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
                 static_cast<long long>(r), static_cast<long long>(files), static_cast<long long>(bytes),
                 r ? static_cast<double>(bytes) / r : 0.0);
   }
-  std::printf("\ndone: %lld rows in %.2f s. Explore with: systore --root %s ts list\n", static_cast<long long>(total_rows),
-              SecondsSince(t0), root.c_str());
+  std::printf("\ndone: %lld rows in %.2f s. Explore with: systore --root %s ts list\n",
+              static_cast<long long>(total_rows), SecondsSince(t0), root.c_str());
 }
 
 }  // namespace
@@ -353,7 +361,9 @@ void AddDemoCommand(CLI::App& app, std::string& root) {
                                "End-to-end run: generate (or --data: import) futures data, write, merge the next day,\n"
                                "read back, and print what happened and how fast. Uses a fresh store root.");
   c->add_option("--data", args->data, "A pysystemtrade data folder (e.g. ../shared/data) to import instead");
-  c->add_option("--instruments", args->instruments, "Synthetic instruments")->capture_default_str()->check(CLI::Range(1, 2000));
+  c->add_option("--instruments", args->instruments, "Synthetic instruments")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2000));
   c->add_option("--years", args->years, "Synthetic years of history")->capture_default_str()->check(CLI::Range(1, 100));
   c->callback([&root, args] {
     std::string r = ResolveRoot(root);

@@ -28,11 +28,13 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 void PrintDataset(const DatasetIngestSummary& d) {
-  std::printf("  %-18s %4lld series %9lld rows read %9lld added %9lld already stored %6lld already quarantined %6lld quarantined  %6.2f s  version %s\n",
-              d.dataset.c_str(), static_cast<long long>(d.series), static_cast<long long>(d.rows_read),
-              static_cast<long long>(d.rows_added), static_cast<long long>(d.rows_already_stored),
-              static_cast<long long>(d.rows_already_quarantined), static_cast<long long>(d.rows_quarantined), d.seconds,
-              d.version < 0 ? "unchanged" : std::to_string(d.version).c_str());
+  std::printf(
+      "  %-18s %4lld series %9lld rows read %9lld added %9lld already stored %6lld already quarantined %6lld "
+      "quarantined  %6.2f s  version %s\n",
+      d.dataset.c_str(), static_cast<long long>(d.series), static_cast<long long>(d.rows_read),
+      static_cast<long long>(d.rows_added), static_cast<long long>(d.rows_already_stored),
+      static_cast<long long>(d.rows_already_quarantined), static_cast<long long>(d.rows_quarantined), d.seconds,
+      d.version < 0 ? "unchanged" : std::to_string(d.version).c_str());
   for (const auto& r : d.rejected) std::printf("    rejected %s\n", r.c_str());
 }
 
@@ -46,12 +48,17 @@ void PrintFindings(const std::map<std::string, int64_t>& by_rule) {
 }
 
 json DatasetJson(const DatasetIngestSummary& d) {
-  return {{"dataset", d.dataset},         {"files", d.files},
-          {"series", d.series},           {"rows_read", d.rows_read},
-          {"rows_added", d.rows_added},   {"rows_already_stored", d.rows_already_stored},
+  return {{"dataset", d.dataset},
+          {"files", d.files},
+          {"series", d.series},
+          {"rows_read", d.rows_read},
+          {"rows_added", d.rows_added},
+          {"rows_already_stored", d.rows_already_stored},
           {"rows_already_quarantined", d.rows_already_quarantined},
-          {"rows_quarantined", d.rows_quarantined}, {"rejected", d.rejected},
-          {"findings_by_rule", d.findings_by_rule}, {"version", d.version},
+          {"rows_quarantined", d.rows_quarantined},
+          {"rejected", d.rejected},
+          {"findings_by_rule", d.findings_by_rule},
+          {"version", d.version},
           {"seconds", d.seconds}};
 }
 
@@ -74,8 +81,7 @@ std::vector<std::string> Split(const std::string& s, char d) {
   return out;
 }
 
-std::unique_ptr<BatchIngest> OpenBatch(const std::string& root, const BatchArgs& a, ProgressBar* bar,
-                                       std::mutex* mu) {
+std::unique_ptr<BatchIngest> OpenBatch(const std::string& root, const BatchArgs& a, ProgressBar* bar, std::mutex* mu) {
   BatchIngestOptions o;
   o.root = root;
   o.store = TimeSeriesOrExit(root);
@@ -97,16 +103,21 @@ void RunPysystemtrade(const std::string& root, const BatchArgs& a) {
   auto s = ValueOrExit(ingest->ImportPysystemtrade(a.dir));
   bar.Finish();
   if (a.format == "json") {
-    json j = {{"datasets", json::array()}, {"reference_version", s.reference_version},
-              {"rows_added", s.rows_added()}, {"rows_quarantined", s.rows_quarantined()},
-              {"findings_by_rule", s.findings_by_rule()}, {"seconds", s.seconds}, {"validate", !a.no_validate}};
+    json j = {{"datasets", json::array()},
+              {"reference_version", s.reference_version},
+              {"rows_added", s.rows_added()},
+              {"rows_quarantined", s.rows_quarantined()},
+              {"findings_by_rule", s.findings_by_rule()},
+              {"seconds", s.seconds},
+              {"validate", !a.no_validate}};
     if (!s.reference_error.empty()) j["reference_error"] = s.reference_error;
     for (const auto& d : s.datasets) j["datasets"].push_back(DatasetJson(d));
     std::cout << j.dump(1) << "\n";
     return;
   }
   std::printf("ingested %s%s\n", a.dir.c_str(), a.no_validate ? " (validation off)" : "");
-  if (s.reference_version >= 0) std::printf("  %-24s version %lld\n", "reference (csvconfig)", static_cast<long long>(s.reference_version));
+  if (s.reference_version >= 0)
+    std::printf("  %-24s version %lld\n", "reference (csvconfig)", static_cast<long long>(s.reference_version));
   if (!s.reference_error.empty()) std::printf("  reference (csvconfig) FAILED: %s\n", s.reference_error.c_str());
   int64_t series = 0;
   for (const auto& d : s.datasets) {
@@ -114,8 +125,9 @@ void RunPysystemtrade(const std::string& root, const BatchArgs& a) {
     series += d.series;
   }
   PrintFindings(s.findings_by_rule());
-  std::printf("total: %lld series written, %lld rows added, %lld rows quarantined, %.2f s\n", static_cast<long long>(series),
-              static_cast<long long>(s.rows_added()), static_cast<long long>(s.rows_quarantined()), s.seconds);
+  std::printf("total: %lld series written, %lld rows added, %lld rows quarantined, %.2f s\n",
+              static_cast<long long>(series), static_cast<long long>(s.rows_added()),
+              static_cast<long long>(s.rows_quarantined()), s.seconds);
   if (s.rows_quarantined() > 0) std::printf("see: systore quality quarantine list\n");
 }
 
@@ -254,21 +266,33 @@ void RunSimulate(const std::string& root, const SimArgs& a) {
   };
   double rows_per_s = static_cast<double>(st.rows_appended) / secs;
   if (a.format == "json") {
-    json j = {{"target_rate", a.rate},       {"rows_pushed", pushed_rows},     {"rows_appended", st.rows_appended},
-              {"rows_quarantined", st.rows_quarantined}, {"dead_letters", st.records_dead_lettered},
-              {"appends", st.appends},       {"push_waits", st.push_waits},    {"seconds", secs},
-              {"rows_per_s", rows_per_s},    {"p50_us", pct(0.50)},            {"p99_us", pct(0.99)},
-              {"max_us", latencies_us.empty() ? 0.0 : latencies_us.back()},    {"not_visible", invisible.load()},
-              {"validate", !a.no_validate},  {"batch", a.batch},               {"keys", keys.size()}};
+    json j = {{"target_rate", a.rate},
+              {"rows_pushed", pushed_rows},
+              {"rows_appended", st.rows_appended},
+              {"rows_quarantined", st.rows_quarantined},
+              {"dead_letters", st.records_dead_lettered},
+              {"appends", st.appends},
+              {"push_waits", st.push_waits},
+              {"seconds", secs},
+              {"rows_per_s", rows_per_s},
+              {"p50_us", pct(0.50)},
+              {"p99_us", pct(0.99)},
+              {"max_us", latencies_us.empty() ? 0.0 : latencies_us.back()},
+              {"not_visible", invisible.load()},
+              {"validate", !a.no_validate},
+              {"batch", a.batch},
+              {"keys", keys.size()}};
     std::cout << j.dump(1) << "\n";
     return;
   }
   std::printf("simulated %s%s: %zu keys, %lld rows pushed in records of %d at a target of %.0f rows/s%s\n",
-              a.dataset.c_str(), a.replay.empty() ? " (synthetic)" : (" (replay of " + a.replay + ")").c_str(), keys.size(),
-              static_cast<long long>(pushed_rows), a.batch, a.rate, a.no_validate ? ", validation off" : "");
-  std::printf("  appended %lld rows in %.2f s = %.0f rows/s durable (%lld appends, %lld pushes waited on a full queue)\n",
-              static_cast<long long>(st.rows_appended), secs, rows_per_s, static_cast<long long>(st.appends),
-              static_cast<long long>(st.push_waits));
+              a.dataset.c_str(), a.replay.empty() ? " (synthetic)" : (" (replay of " + a.replay + ")").c_str(),
+              keys.size(), static_cast<long long>(pushed_rows), a.batch, a.rate,
+              a.no_validate ? ", validation off" : "");
+  std::printf(
+      "  appended %lld rows in %.2f s = %.0f rows/s durable (%lld appends, %lld pushes waited on a full queue)\n",
+      static_cast<long long>(st.rows_appended), secs, rows_per_s, static_cast<long long>(st.appends),
+      static_cast<long long>(st.push_waits));
   std::printf("  event -> visible in a read: p50 %.0f us, p99 %.0f us, max %.0f us (%zu records; %lld not visible)\n",
               pct(0.5), pct(0.99), latencies_us.empty() ? 0.0 : latencies_us.back(), latencies_us.size(),
               static_cast<long long>(invisible.load()));
@@ -288,16 +312,19 @@ struct ArcticArgs {
 // source tree when it is not installed.
 [[noreturn]] void RunArcticdb(const std::string& root, const ArcticArgs& a) {
   std::string py;
-  if (const char* env = std::getenv("SYSTORE_PYTHON"); env && *env) py = env;
-  else if (fs::exists(SYSTORE_VENV_PYTHON)) py = SYSTORE_VENV_PYTHON;
-  else py = "python3";
+  if (const char* env = std::getenv("SYSTORE_PYTHON"); env && *env)
+    py = env;
+  else if (fs::exists(SYSTORE_VENV_PYTHON))
+    py = SYSTORE_VENV_PYTHON;
+  else
+    py = "python3";
   if (fs::is_directory(std::string(SYSTORE_PYTHON_SOURCE_DIR) + "/systore")) {
     const char* old = std::getenv("PYTHONPATH");
     std::string path = std::string(SYSTORE_PYTHON_SOURCE_DIR) + (old && *old ? std::string(":") + old : "");
     setenv("PYTHONPATH", path.c_str(), 1);
   }
-  std::vector<std::string> args = {py, "-m", "systore.migrate", "arcticdb", a.uri, a.library,
-                                   "--root", root, "--dataset", a.dataset};
+  std::vector<std::string> args = {py,       "-m", "systore.migrate", "arcticdb", a.uri, a.library,
+                                   "--root", root, "--dataset",       a.dataset};
   args.insert(args.end(), a.extra.begin(), a.extra.end());
   std::vector<char*> argv;
   for (auto& s : args) argv.push_back(s.data());
@@ -310,14 +337,16 @@ struct ArcticArgs {
 }
 
 void AddIngestCommands(CLI::App& app, std::string& root) {
-  auto* in = app.add_subcommand("ingest", "Ingest through the quality gate: pysystemtrade folders, file drops, feed simulator");
+  auto* in = app.add_subcommand("ingest",
+                                "Ingest through the quality gate: pysystemtrade folders, file drops, feed simulator");
   in->require_subcommand(1);
 
   auto ps = std::make_shared<BatchArgs>();
-  auto* c = in->add_subcommand("pysystemtrade",
-                               "Import a pysystemtrade data folder (adjusted, multiple, FX, per-contract prices, csvconfig)\n"
-                               "in parallel through validation, one commit per dataset. Re-running adds nothing;\n"
-                               "only rows after each series' last stored row are considered.");
+  auto* c =
+      in->add_subcommand("pysystemtrade",
+                         "Import a pysystemtrade data folder (adjusted, multiple, FX, per-contract prices, csvconfig)\n"
+                         "in parallel through validation, one commit per dataset. Re-running adds nothing;\n"
+                         "only rows after each series' last stored row are considered.");
   c->add_option("dir", ps->dir, "The folder holding adjusted_prices_csv/, multiple_prices_csv/, ...")->required();
   c->add_flag("--no-validate", ps->no_validate, "Skip the validators (duplicates are still resolved)");
   c->add_option("--threads", ps->threads, "Parse/validate threads (default: one per core)");

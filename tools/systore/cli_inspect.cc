@@ -14,7 +14,8 @@ void AddInspectCommand(CLI::App& app, std::string& root) {
   auto* c = in->add_subcommand("log", "The Delta transaction log of a dataset: every commit's actions");
   c->add_option("dataset", args->first)->required();
   c->add_option("--version", args->second, "Only this version");
-  c->callback([&root, args] { std::cout << ValueOrExit(DescribeDeltaLog(ResolveRoot(root), args->first, args->second)); });
+  c->callback(
+      [&root, args] { std::cout << ValueOrExit(DescribeDeltaLog(ResolveRoot(root), args->first, args->second)); });
   auto wal = std::make_shared<std::string>();
   c = in->add_subcommand("wal", "The write-ahead log of a dataset: segments, records, a torn tail if any (read-only)");
   c->add_option("dataset", *wal)->required();

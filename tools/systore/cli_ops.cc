@@ -127,8 +127,7 @@ void AddFormat(CLI::App* c, std::string& format) {
 }  // namespace
 
 void AddOperationalCommands(CLI::App& app, std::string& root) {
-  auto* ops = app.add_subcommand(
-      "ops", "Operational store: orders, fills, positions, process control, reconciliation");
+  auto* ops = app.add_subcommand("ops", "Operational store: orders, fills, positions, process control, reconciliation");
   ops->require_subcommand(1);
   auto g = std::make_shared<OpsGlobals>();
   ops->add_option("--uri", g->uri,
@@ -140,7 +139,7 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
   // order new / order ID
   struct NewArgs {
     std::string strategy, instrument, contract, side = "buy", type = "market", level = "strategy", attributes = "{}",
-                format = "table";
+                                                format = "table";
     int64_t qty = 0;
     std::optional<double> limit;
     std::optional<int64_t> parent;
@@ -310,7 +309,8 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     std::string strategy, instrument, format = "table";
   };
   auto pa = std::make_shared<PosArgs>();
-  auto* positions = ops->add_subcommand("positions", "Positions per (strategy, instrument) and per (instrument, contract)");
+  auto* positions =
+      ops->add_subcommand("positions", "Positions per (strategy, instrument) and per (instrument, contract)");
   positions->add_option("--strategy", pa->strategy);
   positions->add_option("--instrument", pa->instrument);
   AddFormat(positions, pa->format);
@@ -371,8 +371,8 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     if (*rc_fmt == "json") {
       json d = json::array();
       for (const auto& x : r.differences) {
-        d.push_back({{"kind", x.kind}, {"key1", x.key1}, {"key2", x.key2}, {"stored", x.stored},
-                     {"from_fills", x.from_fills}});
+        d.push_back(
+            {{"kind", x.kind}, {"key1", x.key1}, {"key2", x.key2}, {"stored", x.stored}, {"from_fills", x.from_fills}});
       }
       std::cout << json({{"ok", r.ok()}, {"positions_checked", r.positions_checked}, {"differences", d}}).dump(2)
                 << "\n";
@@ -405,8 +405,14 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     if (aa->format == "json") {
       json j = json::array();
       for (const auto& a : log) {
-        j.push_back({{"seq", a.seq}, {"time", a.time}, {"actor", a.actor}, {"operation", a.operation},
-                     {"entity", a.entity}, {"key", a.key}, {"before", a.before}, {"after", a.after}});
+        j.push_back({{"seq", a.seq},
+                     {"time", a.time},
+                     {"actor", a.actor},
+                     {"operation", a.operation},
+                     {"entity", a.entity},
+                     {"key", a.key},
+                     {"before", a.before},
+                     {"after", a.after}});
       }
       std::cout << j.dump(2) << "\n";
       return;

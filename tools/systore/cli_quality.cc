@@ -55,8 +55,8 @@ void RunCheck(const std::string& root, const CheckArgs& a) {
     ++by_severity[SeverityName(f.severity)];
   }
   if (a.format == "json") {
-    json j = {{"dataset", a.dataset}, {"series", keys.size()}, {"rows", rows}, {"by_rule", by_rule},
-              {"by_severity", by_severity}, {"findings", json::array()}};
+    json j = {{"dataset", a.dataset}, {"series", keys.size()},      {"rows", rows},
+              {"by_rule", by_rule},   {"by_severity", by_severity}, {"findings", json::array()}};
     for (const auto& f : all) j["findings"].push_back(json::parse(FindingToJsonText(f)));
     std::cout << j.dump(1) << "\n";
     return;
@@ -81,9 +81,16 @@ void PrintEntry(const QuarantineEntry& e) {
 }
 
 json EntryJson(const QuarantineEntry& e) {
-  json j = {{"id", e.id},         {"status", e.status}, {"scope", e.scope},   {"dataset", e.dataset},
-            {"key", e.key},       {"source", e.source}, {"rows", e.rows},     {"reason", e.reason},
-            {"created", FormatTimestamp(e.created)}, {"findings", json::array()}};
+  json j = {{"id", e.id},
+            {"status", e.status},
+            {"scope", e.scope},
+            {"dataset", e.dataset},
+            {"key", e.key},
+            {"source", e.source},
+            {"rows", e.rows},
+            {"reason", e.reason},
+            {"created", FormatTimestamp(e.created)},
+            {"findings", json::array()}};
   for (const auto& f : e.findings) j["findings"].push_back(json::parse(FindingToJsonText(f)));
   if (!e.raw_lines.empty()) j["raw_lines"] = e.raw_lines;
   return j;
@@ -113,8 +120,10 @@ void AddQualityCommands(CLI::App& app, std::string& root) {
       return;
     }
     auto d = conf.ForDataset(*cfg);
-    json j = {{"policy", QualityPolicyName(d.policy)}, {"duplicates", DuplicatePolicyName(d.duplicates)},
-              {"calendar", d.calendar}, {"validators", json::object()}};
+    json j = {{"policy", QualityPolicyName(d.policy)},
+              {"duplicates", DuplicatePolicyName(d.duplicates)},
+              {"calendar", d.calendar},
+              {"validators", json::object()}};
     for (const auto& [n, p] : d.validators) j["validators"][n] = json::parse(p.ToJson());
     std::cout << j.dump(2) << "\n";
   });
@@ -128,7 +137,8 @@ void AddQualityCommands(CLI::App& app, std::string& root) {
   qu->require_subcommand(1);
   auto ls = std::make_shared<std::pair<std::string, std::string>>("", "text");
   c = qu->add_subcommand("list", "Quarantine entries, oldest first");
-  c->add_option("--status", ls->first, "pending, released or dropped")->check(CLI::IsMember({"pending", "released", "dropped"}));
+  c->add_option("--status", ls->first, "pending, released or dropped")
+      ->check(CLI::IsMember({"pending", "released", "dropped"}));
   c->add_option("--format", ls->second, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   c->callback([&root, ls] {
     auto gate = OpenGateOrExit(ResolveRoot(root));
@@ -147,7 +157,9 @@ void AddQualityCommands(CLI::App& app, std::string& root) {
   auto sh = std::make_shared<std::tuple<int64_t, std::string, int64_t>>(0, "text", 20);
   c = qu->add_subcommand("show", "An entry: its findings and its rows");
   c->add_option("id", std::get<0>(*sh))->required();
-  c->add_option("--format", std::get<1>(*sh), "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  c->add_option("--format", std::get<1>(*sh), "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   c->add_option("--rows", std::get<2>(*sh), "Rows printed in text format")->capture_default_str();
   c->callback([&root, sh] {
     auto gate = OpenGateOrExit(ResolveRoot(root));
@@ -161,11 +173,14 @@ void AddQualityCommands(CLI::App& app, std::string& root) {
     std::printf("source: %s\nfindings:\n", e.source.c_str());
     for (const auto& f : e.findings) std::printf("  %s\n", FormatFinding(f).c_str());
     for (const auto& l : e.raw_lines)
-      std::printf("  unparsed %s\n", l.size() > 200 ? (l.substr(0, 200) + "... (" + std::to_string(l.size()) + " bytes)").c_str() : l.c_str());
+      std::printf("  unparsed %s\n", l.size() > 200
+                                         ? (l.substr(0, 200) + "... (" + std::to_string(l.size()) + " bytes)").c_str()
+                                         : l.c_str());
     if (rows->num_rows() > 0) {
       std::printf("rows:\n");
       ExitOnError(WriteSeriesCsv(*rows->Slice(0, std::get<2>(*sh)), "DATETIME", {}, std::cout));
-      if (rows->num_rows() > std::get<2>(*sh)) std::printf("... %lld rows in all\n", static_cast<long long>(rows->num_rows()));
+      if (rows->num_rows() > std::get<2>(*sh))
+        std::printf("... %lld rows in all\n", static_cast<long long>(rows->num_rows()));
     }
   });
 
@@ -201,9 +216,9 @@ void AddQualityCommands(CLI::App& app, std::string& root) {
   c->callback([&root] {
     auto gate = OpenGateOrExit(ResolveRoot(root));
     for (const auto& d : ValueOrExit(gate->quarantine()->Audit())) {
-      std::printf("%s  %-10s %-12s %6lld  rows written %lld  %s\n", FormatTimestamp(d.time - d.time % kNanosPerSecond).c_str(),
-                  d.action.c_str(), d.actor.c_str(), static_cast<long long>(d.id), static_cast<long long>(d.rows_written),
-                  d.reason.c_str());
+      std::printf("%s  %-10s %-12s %6lld  rows written %lld  %s\n",
+                  FormatTimestamp(d.time - d.time % kNanosPerSecond).c_str(), d.action.c_str(), d.actor.c_str(),
+                  static_cast<long long>(d.id), static_cast<long long>(d.rows_written), d.reason.c_str());
     }
   });
 }

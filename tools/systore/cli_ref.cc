@@ -34,7 +34,9 @@ void WarnHandEdits(ReferenceStore& store) {
   auto edits = store.DetectHandEdits();
   if (!edits.ok()) return;
   for (const auto& e : *edits) {
-    std::fprintf(stderr, "warning: %s is %s outside systore; showing the logged version (`systore ref adopt %s --reason ...` records it)\n",
+    std::fprintf(stderr,
+                 "warning: %s is %s outside systore; showing the logged version (`systore ref adopt %s --reason ...` "
+                 "records it)\n",
                  e.file.c_str(), e.kind == "untracked" ? "not tracked: created" : e.kind.c_str(), e.table.c_str());
   }
 }
@@ -55,7 +57,8 @@ void PrintTable(const ReferenceTable& t, const std::string& key, const std::stri
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
-    for (size_t c = 0; c < t.columns().size(); ++c) std::printf("%-18s %s\n", t.columns()[c].c_str(), (*row)[c].c_str());
+    for (size_t c = 0; c < t.columns().size(); ++c)
+      std::printf("%-18s %s\n", t.columns()[c].c_str(), (*row)[c].c_str());
     return;
   }
   if (format == "json") {
@@ -132,7 +135,9 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
   c = ref->add_subcommand("show", "Print a table as CSV, or one row (KEY) field by field");
   c->add_option("table", a->table, "Table name (see `systore ref list`)")->required();
   c->add_option("key", a->key, "Row key, e.g. an instrument code (holidays: CALENDAR/YYYY-MM-DD)");
-  c->add_option("--format", a->format, "table (CSV / field list) or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  c->add_option("--format", a->format, "table (CSV / field list) or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
   c->callback([&root, a] {
     auto* store = OpenRefOrExit(ResolveRoot(root));
     auto t = ValueOrExit(store->GetTable(a->table));
@@ -149,7 +154,8 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     std::vector<std::pair<std::string, std::string>> fields;
     for (const auto& s : a->assignments) {
       size_t eq = s.find('=');
-      if (eq == std::string::npos || eq == 0) ExitOnError(Status::InvalidArgument("expected FIELD=VALUE, got '" + s + "'"));
+      if (eq == std::string::npos || eq == 0)
+        ExitOnError(Status::InvalidArgument("expected FIELD=VALUE, got '" + s + "'"));
       fields.emplace_back(s.substr(0, eq), s.substr(eq + 1));
     }
     auto* store = OpenRefOrExit(ResolveRoot(root));
@@ -171,10 +177,11 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     std::printf("version %lld\n", static_cast<long long>(ValueOrExit(store->DeleteRow(a->table, a->key, Context(*a)))));
   });
 
-  c = ref->add_subcommand("import",
-                          "Import a pysystemtrade csvconfig folder (instrumentconfig.csv, rollconfig.csv, spreadcosts.csv,\n"
-                          "moreinstrumentinfo.csv; holidays.csv, exchanges.csv, config.csv when present) as one version,\n"
-                          "or one CSV file into --table");
+  c = ref->add_subcommand(
+      "import",
+      "Import a pysystemtrade csvconfig folder (instrumentconfig.csv, rollconfig.csv, spreadcosts.csv,\n"
+      "moreinstrumentinfo.csv; holidays.csv, exchanges.csv, config.csv when present) as one version,\n"
+      "or one CSV file into --table");
   c->add_option("path", a->dir, "Folder, or a CSV file with --table")->required();
   c->add_option("--table", a->table, "Import the single file PATH into this table");
   c->add_option("--reason", a->reason, "Why (default: \"import <path>\")");
@@ -193,7 +200,8 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     for (const auto& e : ValueOrExit(store->History())) {
       if (e.version != v) continue;
       std::printf("version %lld\n", static_cast<long long>(v));
-      for (const auto& ch : e.tables) std::printf("  %s (%lld rows)\n", SummarizeTableChange(ch).c_str(), static_cast<long long>(ch.rows_after));
+      for (const auto& ch : e.tables)
+        std::printf("  %s (%lld rows)\n", SummarizeTableChange(ch).c_str(), static_cast<long long>(ch.rows_after));
     }
   });
 
@@ -238,8 +246,11 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
       snap = ValueOrExit(store->AsOfTime(ParseTimeArg(a->time, 0)));
     }
     const ReferenceTable* t = snap->table(a->table);
-    if (!t) ExitOnError(Status::NotFound("table '" + a->table + "' did not exist at version " + std::to_string(snap->version())));
-    std::fprintf(stderr, "version %lld (%s)\n", static_cast<long long>(snap->version()), FormatTimestamp(snap->time()).c_str());
+    if (!t)
+      ExitOnError(
+          Status::NotFound("table '" + a->table + "' did not exist at version " + std::to_string(snap->version())));
+    std::fprintf(stderr, "version %lld (%s)\n", static_cast<long long>(snap->version()),
+                 FormatTimestamp(snap->time()).c_str());
     PrintTable(*t, a->key, a->format);
   });
 
@@ -261,8 +272,8 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
                 static_cast<long long>(r.entries), r.head_hash.c_str());
   });
 
-  c = ref->add_subcommand("adopt",
-                          "Record a table's CSV file, edited outside systore, as a new version (validated like any write)");
+  c = ref->add_subcommand(
+      "adopt", "Record a table's CSV file, edited outside systore, as a new version (validated like any write)");
   c->add_option("table", a->table, "Table name")->required();
   AddWriteFlags(c, *a);
   c->callback([&root, a] {

@@ -76,9 +76,10 @@ void RunImport(const std::string& root, const ImportArgs& a) {
   }
   static const std::map<std::string, SeriesKind> kKinds = {
       {"generic", SeriesKind::kGeneric}, {"ohlcv", SeriesKind::kOhlcv}, {"ticks", SeriesKind::kTicks}};
-  static const std::map<std::string, PartitionGranularity> kPartitions = {
-      {"none", PartitionGranularity::kNone}, {"year", PartitionGranularity::kYear},
-      {"month", PartitionGranularity::kMonth}, {"day", PartitionGranularity::kDay}};
+  static const std::map<std::string, PartitionGranularity> kPartitions = {{"none", PartitionGranularity::kNone},
+                                                                          {"year", PartitionGranularity::kYear},
+                                                                          {"month", PartitionGranularity::kMonth},
+                                                                          {"day", PartitionGranularity::kDay}};
   if (!a.kind.empty()) mode.kind = kKinds.at(a.kind);  // CLI11 checked the names
   if (!a.partition.empty()) mode.partition = kPartitions.at(a.partition);
 
@@ -108,8 +109,8 @@ void RunImport(const std::string& root, const ImportArgs& a) {
   for (const auto& r : d.rejected) std::cout << "  rejected " << r << std::endl;
   for (size_t i = 0; i < d.serious_findings.size() && i < 10; ++i) {
     const Finding& f = d.serious_findings[i];
-    std::cout << "  " << SeverityName(f.severity) << " " << f.rule << (f.source.empty() ? "" : " at " + f.source) << ": "
-              << f.message << std::endl;
+    std::cout << "  " << SeverityName(f.severity) << " " << f.rule << (f.source.empty() ? "" : " at " + f.source)
+              << ": " << f.message << std::endl;
   }
   if (d.serious_findings.size() > 10) std::cout << "  ... " << d.serious_findings.size() - 10 << " more" << std::endl;
   if (d.rows_quarantined > 0 || !d.rejected.empty() || !d.serious_findings.empty()) {
@@ -117,8 +118,8 @@ void RunImport(const std::string& root, const ImportArgs& a) {
   }
 }
 
-void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOptions& opts,
-                 const std::string& format, const std::string& output) {
+void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOptions& opts, const std::string& format,
+                 const std::string& output) {
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (format == "parquet") {
@@ -152,7 +153,10 @@ void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOption
           row[name] = FormatTimestamp(static_cast<const arrow::TimestampArray&>(*a).Value(r));
         } else if (a->type_id() == arrow::Type::DOUBLE) {
           double v = static_cast<const arrow::DoubleArray&>(*a).Value(r);
-          if (std::isfinite(v)) row[name] = v; else row[name] = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+          if (std::isfinite(v))
+            row[name] = v;
+          else
+            row[name] = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
         } else if (a->type_id() == arrow::Type::INT64) {
           row[name] = static_cast<const arrow::Int64Array&>(*a).Value(r);
         } else {
@@ -181,29 +185,34 @@ ReadOptions ToReadOptions(const ReadArgs& a) {
 }  // namespace
 
 void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
-  auto* ts = app.add_subcommand("ts", "Time series: import, read, latest, list, versions, flush, compact, vacuum, snapshots");
+  auto* ts =
+      app.add_subcommand("ts", "Time series: import, read, latest, list, versions, flush, compact, vacuum, snapshots");
   ts->require_subcommand(1);
 
   auto imp = std::make_shared<ImportArgs>();
-  auto* c = ts->add_subcommand("import",
-                               "Import CSV (pysystemtrade layout: DATETIME,<columns>) or Parquet files as series,\n"
-                               "through the quality gate like `systore ingest` (quality.json decides; rows kept out go\n"
-                               "to the quarantine: systore quality quarantine list), one commit for all files.\n"
-                               "A bad line or value is kept out (quarantined) and never stops the import; --no-validate\n"
-                               "(a trusted restore) skips the validators. The summary counts every row.\n"
-                               "  systore ts import prices/adjusted ../shared/data/adjusted_prices_csv --key-from-filename\n"
-                               "  systore ts import prices/adjusted today/ --key-from-filename --mode merge");
+  auto* c =
+      ts->add_subcommand("import",
+                         "Import CSV (pysystemtrade layout: DATETIME,<columns>) or Parquet files as series,\n"
+                         "through the quality gate like `systore ingest` (quality.json decides; rows kept out go\n"
+                         "to the quarantine: systore quality quarantine list), one commit for all files.\n"
+                         "A bad line or value is kept out (quarantined) and never stops the import; --no-validate\n"
+                         "(a trusted restore) skips the validators. The summary counts every row.\n"
+                         "  systore ts import prices/adjusted ../shared/data/adjusted_prices_csv --key-from-filename\n"
+                         "  systore ts import prices/adjusted today/ --key-from-filename --mode merge");
   c->add_option("dataset", imp->dataset, "Dataset, e.g. prices/adjusted")->required();
   c->add_option("paths", imp->paths, "Files or directories (every .csv/.parquet inside)")->required();
   auto* key_opt = c->add_option("--key", imp->key, "Series key (single file)");
   c->add_flag("--key-from-filename", imp->key_from_filename, "Key = file name without extension")->excludes(key_opt);
-  c->add_option("--format", imp->format, "csv or parquet (default: by extension)")->check(CLI::IsMember({"csv", "parquet"}));
+  c->add_option("--format", imp->format, "csv or parquet (default: by extension)")
+      ->check(CLI::IsMember({"csv", "parquet"}));
   c->add_option("--mode", imp->mode, "write (replace series), append (after last row) or merge")
-      ->check(CLI::IsMember({"write", "append", "merge"}))->capture_default_str();
+      ->check(CLI::IsMember({"write", "append", "merge"}))
+      ->capture_default_str();
   c->add_option("--merge-mode", imp->merge_mode,
                 "newer: only rows after the last stored; fill-gaps: only missing timestamps; "
                 "overwrite: replace overlapping rows")
-      ->check(CLI::IsMember({"newer", "fill-gaps", "overwrite"}))->capture_default_str();
+      ->check(CLI::IsMember({"newer", "fill-gaps", "overwrite"}))
+      ->capture_default_str();
   c->add_option("--duplicates", imp->duplicates,
                 "Repeated timestamps in a file: error, keep-first or keep-last (default: the dataset's policy in\n"
                 "quality.json, keep-last); the rows not kept go to the quarantine")
@@ -226,7 +235,9 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("--columns", rd->columns, "Comma-separated value columns (default: all)");
   c->add_option("--as-of", rd->as_of, "Dataset version to read (see ts versions)");
   c->add_option("--snapshot", rd->snapshot, "Named snapshot to read");
-  c->add_option("--format", rd->format, "csv, json or parquet")->check(CLI::IsMember({"csv", "json", "parquet"}))->capture_default_str();
+  c->add_option("--format", rd->format, "csv, json or parquet")
+      ->check(CLI::IsMember({"csv", "json", "parquet"}))
+      ->capture_default_str();
   c->add_option("--output,-o", rd->output, "Write to FILE instead of stdout");
   c->callback([&root, rd] {
     auto* store = TimeSeriesOrExit(ResolveRoot(root));
@@ -266,8 +277,8 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     std::printf("%-28s %10s  %-19s  %-19s %6s %10s\n", "key", "rows", "first", "last", "files", "bytes");
     for (const auto& s : ValueOrExit(store->List(ls->dataset, ls->key))) {
       std::printf("%-28s %10lld  %-19s  %-19s %6lld %10lld\n", s.key.c_str(), static_cast<long long>(s.rows),
-                  FormatTimestamp(s.first).c_str(), FormatTimestamp(s.last).c_str(),
-                  static_cast<long long>(s.files), static_cast<long long>(s.bytes));
+                  FormatTimestamp(s.first).c_str(), FormatTimestamp(s.last).c_str(), static_cast<long long>(s.files),
+                  static_cast<long long>(s.bytes));
     }
   });
 
@@ -291,11 +302,14 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   auto vac = std::make_shared<std::tuple<std::string, double, bool>>("", 168.0, false);
   c = ts->add_subcommand("vacuum", "Delete data files no longer referenced (after the retention period)");
   c->add_option("dataset", std::get<0>(*vac))->required();
-  c->add_option("--retention-hours", std::get<1>(*vac), "Keep unreferenced files this long, so readers of older versions keep working")->capture_default_str();
+  c->add_option("--retention-hours", std::get<1>(*vac),
+                "Keep unreferenced files this long, so readers of older versions keep working")
+      ->capture_default_str();
   c->add_flag("--dry-run", std::get<2>(*vac), "Only report what would be deleted");
   c->callback([&root, vac] {
     auto* store = TimeSeriesOrExit(ResolveRoot(root));
-    auto r = ValueOrExit(store->Vacuum(std::get<0>(*vac), static_cast<int64_t>(std::get<1>(*vac) * 3600e9), std::get<2>(*vac)));
+    auto r = ValueOrExit(
+        store->Vacuum(std::get<0>(*vac), static_cast<int64_t>(std::get<1>(*vac) * 3600e9), std::get<2>(*vac)));
     std::printf("%s %lld files (%lld bytes); %lld unreferenced files kept for retention\n",
                 std::get<2>(*vac) ? "would delete" : "deleted", static_cast<long long>(r.files_deleted),
                 static_cast<long long>(r.bytes_deleted), static_cast<long long>(r.files_kept_for_retention));
@@ -314,11 +328,13 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
       std::printf("recovered %lld log records (%lld rows)%s%s\n", static_cast<long long>(r.records_replayed),
                   static_cast<long long>(r.rows_replayed), r.cut_reason.empty() ? "" : "; cut: ", r.cut_reason.c_str());
     }
-    std::printf("flushed %s; version %lld\n", fl->c_str(), static_cast<long long>(ValueOrExit(store->CurrentVersion(*fl))));
+    std::printf("flushed %s; version %lld\n", fl->c_str(),
+                static_cast<long long>(ValueOrExit(store->CurrentVersion(*fl))));
   });
 
   auto cp = std::make_shared<std::string>();
-  c = ts->add_subcommand("compact", "Merge each partition's files into one (one commit; vacuum removes the old files later)");
+  c = ts->add_subcommand("compact",
+                         "Merge each partition's files into one (one commit; vacuum removes the old files later)");
   c->add_option("dataset", *cp)->required();
   c->callback([&root, cp] {
     auto* store = TimeSeriesOrExit(ResolveRoot(root));
@@ -338,22 +354,27 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("--end", del->end, "Inclusive end of the rows to delete");
   c->callback([&root, del] {
     auto* store = TimeSeriesOrExit(ResolveRoot(root));
-    WriteResult r = del->start.empty() && del->end.empty()
-                        ? ValueOrExit(store->Delete(del->dataset, del->key))
-                        : ValueOrExit(store->DeleteRange(del->dataset, del->key, ParseTimeArg(del->start, kMinTimestamp),
-                                                          ParseTimeArg(del->end, kMaxTimestamp)));
-    std::printf("removed %lld rows; version %lld\n", static_cast<long long>(r.rows_removed), static_cast<long long>(r.version));
+    WriteResult r =
+        del->start.empty() && del->end.empty()
+            ? ValueOrExit(store->Delete(del->dataset, del->key))
+            : ValueOrExit(store->DeleteRange(del->dataset, del->key, ParseTimeArg(del->start, kMinTimestamp),
+                                             ParseTimeArg(del->end, kMaxTimestamp)));
+    std::printf("removed %lld rows; version %lld\n", static_cast<long long>(r.rows_removed),
+                static_cast<long long>(r.version));
   });
 
   auto snap = std::make_shared<std::pair<std::string, std::string>>();
   c = ts->add_subcommand("snapshot", "Named snapshots pin the current version of every dataset");
-  c->add_option("action", snap->first, "create, list or delete")->required()->check(CLI::IsMember({"create", "list", "delete"}));
+  c->add_option("action", snap->first, "create, list or delete")
+      ->required()
+      ->check(CLI::IsMember({"create", "list", "delete"}));
   c->add_option("name", snap->second, "Snapshot name");
   c->callback([&root, snap] {
     auto* store = TimeSeriesOrExit(ResolveRoot(root));
     if (snap->first == "list") {
       for (const auto& s : ValueOrExit(store->ListSnapshots())) {
-        std::printf("%-24s %s  %zu datasets\n", s.name.c_str(), FormatTimestamp(s.created_at).c_str(), s.dataset_versions.size());
+        std::printf("%-24s %s  %zu datasets\n", s.name.c_str(), FormatTimestamp(s.created_at).c_str(),
+                    s.dataset_versions.size());
       }
       return;
     }

@@ -25,8 +25,7 @@ class DocumentView {
   /// The document with this _id, or nullopt.
   Result<std::optional<Json>> Get(const std::string& coll, const Json& id);
   /// Matching documents, sorted (then by _id); limit 0 = all.
-  Result<std::vector<Json>> Find(const std::string& coll, const Json& filter, const SortSpec& sort,
-                                 int64_t limit = 0);
+  Result<std::vector<Json>> Find(const std::string& coll, const Json& filter, const SortSpec& sort, int64_t limit = 0);
   /// Inserts or replaces (doc["_id"] names it).
   void Put(const std::string& coll, Json doc);
   void Remove(const std::string& coll, const Json& id);

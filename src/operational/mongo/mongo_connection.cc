@@ -30,8 +30,8 @@ class BsonPtr {
 Result<BsonPtr> ToBson(const Json& j) {
   const std::string text = j.dump();
   bson_error_t error;
-  bson_t* b = bson_new_from_json(reinterpret_cast<const uint8_t*>(text.data()), static_cast<ssize_t>(text.size()),
-                                 &error);
+  bson_t* b =
+      bson_new_from_json(reinterpret_cast<const uint8_t*>(text.data()), static_cast<ssize_t>(text.size()), &error);
   if (!b) return Status::Internal(std::string("cannot convert a document to BSON: ") + error.message);
   return BsonPtr(b);
 }

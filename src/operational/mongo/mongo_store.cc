@@ -119,8 +119,8 @@ class MongoStore final : public OperationalStore {
     }
     for (const IndexSpec& index : kIndexes) {
       if (existing[index.collection].contains(index.name)) continue;
-      const std::string cmd = std::string(R"({"createIndexes": ")") + index.collection +
-                              R"(", "indexes": [{"key": )" + index.key + R"(, "name": ")" + index.name + R"("}]})";
+      const std::string cmd = std::string(R"({"createIndexes": ")") + index.collection + R"(", "indexes": [{"key": )" +
+                              index.key + R"(, "name": ")" + index.name + R"("}]})";
       SYSTORE_RETURN_NOT_OK(conn.Command(cmd).status());
     }
     return Status::OK();
@@ -153,7 +153,8 @@ class MongoStore final : public OperationalStore {
     SYSTORE_ASSIGN_OR_RAISE(const int64_t head, ReadHead(conn));
     if (head <= known_.load()) return known_.load();
     SYSTORE_ASSIGN_OR_RAISE(auto entry, conn.Find(kJournal, {{"_id", PaddedId(head)}}, {}, 1));
-    if (entry.empty()) return Status::Corruption("journal entry " + std::to_string(head) + " named by the head is missing");
+    if (entry.empty())
+      return Status::Corruption("journal entry " + std::to_string(head) + " named by the head is missing");
     // No payload: a newer entry exists and stripped it, so this one is applied.
     if (entry[0].contains("writes")) SYSTORE_RETURN_NOT_OK(conn.ApplyVersioned(entry[0]["writes"], head));
     Advance(head);
@@ -203,8 +204,8 @@ class MongoStore final : public OperationalStore {
   Status Run(const Fn& fn, bool read_only) {
     PooledClient client(pool_);
     bson_error_t error;
-    std::unique_ptr<mongoc_client_session_t, void (*)(mongoc_client_session_t*)> session(
-        nullptr, mongoc_client_session_destroy);
+    std::unique_ptr<mongoc_client_session_t, void (*)(mongoc_client_session_t*)> session(nullptr,
+                                                                                         mongoc_client_session_destroy);
     if (server_txn_) {
       session.reset(mongoc_client_start_session(client.get(), nullptr, &error));
       if (!session) return MongoStatus(error, "starting a session");
@@ -263,7 +264,8 @@ class MongoStore final : public OperationalStore {
         Advance(seq);
         // Entry seq-1 was applied before seq was inserted: its payload is no longer
         // needed, only its _id (which keeps late writers from reusing it).
-        if (seq > 1) (void)conn.UpdateOne(kJournal, {{"_id", PaddedId(seq - 1)}}, {{"$unset", {{"writes", ""}}}}, false);
+        if (seq > 1)
+          (void)conn.UpdateOne(kJournal, {{"_id", PaddedId(seq - 1)}}, {{"$unset", {{"writes", ""}}}}, false);
       } else {
         rescan_ = true;
       }
@@ -366,7 +368,8 @@ Result<std::unique_ptr<OperationalStore>> OpenMongoStore(const OperationalStoreO
                 "MongoDB server at " + uri_text +
                     " cannot run multi-document transactions (it is not a replica set member or mongos with "
                     "sessions); refusing to use it, since writes would not be atomic. Add " +
-                    kAtomicityOption + "=journal to the URI to commit through systore's journal instead "
+                    kAtomicityOption +
+                    "=journal to the URI to commit through systore's journal instead "
                     "(see docs/operational-store.md)",
                 /*retryable=*/false);
   }

@@ -46,13 +46,13 @@ class FerretDbEnvironment : public ::testing::Environment {
 
 const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new FerretDbEnvironment);
 
-#define REQUIRE_FERRETDB()                                                                        \
-  do {                                                                                            \
-    if (!g_server) {                                                                              \
-      const char* ci = std::getenv("CI");                                                         \
+#define REQUIRE_FERRETDB()                                                                                   \
+  do {                                                                                                       \
+    if (!g_server) {                                                                                         \
+      const char* ci = std::getenv("CI");                                                                    \
       if (ci && std::string(ci) == "true") FAIL() << "no ferretdb binary under CI: run scripts/ferretdb.sh"; \
-      GTEST_SKIP() << "no ferretdb binary: run scripts/ferretdb.sh or set SYSTORE_FERRETDB";       \
-    }                                                                                             \
+      GTEST_SKIP() << "no ferretdb binary: run scripts/ferretdb.sh or set SYSTORE_FERRETDB";                 \
+    }                                                                                                        \
   } while (0)
 
 // Runs one command against a database of the test server.
@@ -142,12 +142,30 @@ TEST(MongoBackend, CommittedButUnappliedEntriesAreRolledForward) {
   n.quantity = 5;
   const OrderId id = *store->AddOrder(n);  // journal entry 1
   auto entry = [&](int seq, const char* status, int submitted_at) {
-    Json order = {{"_id", operational::PaddedId(id)}, {"id", id}, {"level", "strategy"}, {"parent_id", nullptr},
-                  {"strategy", "S"}, {"instrument", "I"}, {"contract", "C"}, {"side", "buy"}, {"quantity", 5},
-                  {"type", "market"}, {"limit_price", nullptr}, {"status", status}, {"filled_quantity", 0},
-                  {"average_fill_price", 0.0}, {"commission", 0.0}, {"attributes", "{}"}, {"reason", ""},
-                  {"created_at", 1}, {"submitted_at", submitted_at}, {"first_fill_at", 0}, {"last_fill_at", 0},
-                  {"filled_at", 0}, {"cancelled_at", 0}, {"rejected_at", 0}};
+    Json order = {{"_id", operational::PaddedId(id)},
+                  {"id", id},
+                  {"level", "strategy"},
+                  {"parent_id", nullptr},
+                  {"strategy", "S"},
+                  {"instrument", "I"},
+                  {"contract", "C"},
+                  {"side", "buy"},
+                  {"quantity", 5},
+                  {"type", "market"},
+                  {"limit_price", nullptr},
+                  {"status", status},
+                  {"filled_quantity", 0},
+                  {"average_fill_price", 0.0},
+                  {"commission", 0.0},
+                  {"attributes", "{}"},
+                  {"reason", ""},
+                  {"created_at", 1},
+                  {"submitted_at", submitted_at},
+                  {"first_fill_at", 0},
+                  {"last_fill_at", 0},
+                  {"filled_at", 0},
+                  {"cancelled_at", 0},
+                  {"rejected_at", 0}};
     Json doc = {{"_id", operational::PaddedId(seq)},
                 {"seq", seq},
                 {"writes", {{{"c", "orders"}, {"id", order["_id"]}, {"doc", order}}}}};
@@ -167,7 +185,8 @@ TEST(MongoBackend, CommittedButUnappliedEntriesAreRolledForward) {
   auto reader = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();
   ASSERT_TRUE(ServerCommand(inst.db(), entry(4, "cancelled", 9)).ok());
   ASSERT_TRUE(ServerCommand(inst.db(), R"({"update": "meta", "updates": [{"q": {"_id": "journal_head"},
-      "u": {"$max": {"seq": 4}}}]})").ok());
+      "u": {"$max": {"seq": 4}}}]})")
+                  .ok());
   EXPECT_EQ(reader->GetOrder(id)->status, OrderStatus::kCancelled);
   EXPECT_EQ(store->GetOrder(id)->status, OrderStatus::kCancelled);
 }

@@ -90,12 +90,12 @@ Result<Order> DocToOrder(const Json& d) {
 }
 
 Fill DocToFill(const Json& d) {
-  return {Text(d, "exec_id"), Int(d, "order_id"), Int(d, "quantity"), Dbl(d, "price"), Dbl(d, "commission"),
-          Int(d, "time")};
+  return {Text(d, "exec_id"), Int(d, "order_id"),   Int(d, "quantity"),
+          Dbl(d, "price"),    Dbl(d, "commission"), Int(d, "time")};
 }
 
 TradeLimit DocToTradeLimit(const Json& d) {
-  return {Text(d, "instrument"), Text(d, "strategy"), static_cast<int>(Int(d, "period_days")),
+  return {Text(d, "instrument"), Text(d, "strategy"),          static_cast<int>(Int(d, "period_days")),
           Int(d, "limit"),       Int(d, "traded_since_reset"), Int(d, "last_reset")};
 }
 
@@ -255,8 +255,9 @@ Status MongoTransaction::DoAddToDailyPnl(const DailyPnl& d) {
 
 Status MongoTransaction::DoAddToTradedQuantity(std::string_view instrument, std::string_view strategy,
                                                int64_t quantity) {
-  SYSTORE_ASSIGN_OR_RAISE(auto limits, v_.Find(kTradeLimits, {{"instrument", instrument}, {"strategy", {{"$in", {strategy, ""}}}}},
-                                               {{"_id", 1}}));
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto limits,
+      v_.Find(kTradeLimits, {{"instrument", instrument}, {"strategy", {{"$in", {strategy, ""}}}}}, {{"_id", 1}}));
   for (Json& l : limits) {
     l["traded_since_reset"] = Int(l, "traded_since_reset") + quantity;
     v_.Put(kTradeLimits, std::move(l));
@@ -303,9 +304,9 @@ Result<std::vector<Fill>> MongoTransaction::DoFillsOfOrder(OrderId id) {
 
 Result<std::vector<StrategyPosition>> MongoTransaction::DoStrategyPositions(std::string_view strategy,
                                                                             std::string_view instrument) {
-  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kStrategyPositions,
-                                             EqualsFilter({{"strategy", strategy}, {"instrument", instrument}}),
-                                             {{"strategy", 1}, {"instrument", 1}}));
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto docs, v_.Find(kStrategyPositions, EqualsFilter({{"strategy", strategy}, {"instrument", instrument}}),
+                         {{"strategy", 1}, {"instrument", 1}}));
   std::vector<StrategyPosition> out;
   for (const Json& d : docs) {
     out.push_back({Text(d, "strategy"), Text(d, "instrument"), Int(d, "net_position"), Int(d, "updated_at")});
@@ -315,9 +316,9 @@ Result<std::vector<StrategyPosition>> MongoTransaction::DoStrategyPositions(std:
 
 Result<std::vector<ContractPosition>> MongoTransaction::DoContractPositions(std::string_view instrument,
                                                                             std::string_view contract) {
-  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kContractPositions,
-                                             EqualsFilter({{"instrument", instrument}, {"contract", contract}}),
-                                             {{"instrument", 1}, {"contract", 1}}));
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto docs, v_.Find(kContractPositions, EqualsFilter({{"instrument", instrument}, {"contract", contract}}),
+                         {{"instrument", 1}, {"contract", 1}}));
   std::vector<ContractPosition> out;
   for (const Json& d : docs) {
     out.push_back({Text(d, "instrument"), Text(d, "contract"), Int(d, "net_position"), Int(d, "updated_at")});
@@ -326,8 +327,9 @@ Result<std::vector<ContractPosition>> MongoTransaction::DoContractPositions(std:
 }
 
 Result<std::vector<Trade>> MongoTransaction::DoTrades(std::string_view strategy, std::string_view instrument) {
-  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kTrades, EqualsFilter({{"strategy", strategy}, {"instrument", instrument}}),
-                                             {{"time", 1}, {"_id", 1}}));
+  SYSTORE_ASSIGN_OR_RAISE(
+      auto docs,
+      v_.Find(kTrades, EqualsFilter({{"strategy", strategy}, {"instrument", instrument}}), {{"time", 1}, {"_id", 1}}));
   std::vector<Trade> out;
   for (const Json& d : docs) {
     out.push_back({Text(d, "exec_id"), Int(d, "order_id"), Text(d, "strategy"), Text(d, "instrument"),
@@ -342,16 +344,16 @@ Result<std::vector<DailyPnl>> MongoTransaction::DoDailyPnlRecords(std::string_vi
                                              {{"day", 1}, {"strategy", 1}, {"instrument", 1}}));
   std::vector<DailyPnl> out;
   for (const Json& d : docs) {
-    out.push_back({Int(d, "day"), Text(d, "strategy"), Text(d, "instrument"), Dbl(d, "cash_flow"),
-                   Dbl(d, "commission"), Int(d, "traded_quantity")});
+    out.push_back({Int(d, "day"), Text(d, "strategy"), Text(d, "instrument"), Dbl(d, "cash_flow"), Dbl(d, "commission"),
+                   Int(d, "traded_quantity")});
   }
   return out;
 }
 
 Result<std::vector<PositionPoint>> MongoTransaction::DoPositionHistory(std::string_view strategy,
                                                                        std::string_view instrument) {
-  SYSTORE_ASSIGN_OR_RAISE(auto orders, v_.Find(kOrders, {{"strategy", strategy}, {"instrument", instrument}},
-                                               {{"_id", 1}}));
+  SYSTORE_ASSIGN_OR_RAISE(auto orders,
+                          v_.Find(kOrders, {{"strategy", strategy}, {"instrument", instrument}}, {{"_id", 1}}));
   std::map<OrderId, int64_t> sign;
   Json ids = Json::array();
   for (const Json& o : orders) {
@@ -427,8 +429,8 @@ Result<std::vector<AuditRecord>> MongoTransaction::DoAuditLog(int64_t after_seq,
 // ---- Process control ----------------------------------------------------------------------
 
 Result<std::vector<ProcessState>> MongoTransaction::DoProcesses(std::string_view name) {
-  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kProcesses, name.empty() ? Json::object() : Json{{"_id", name}},
-                                             {{"_id", 1}}));
+  SYSTORE_ASSIGN_OR_RAISE(auto docs,
+                          v_.Find(kProcesses, name.empty() ? Json::object() : Json{{"_id", name}}, {{"_id", 1}}));
   std::vector<ProcessState> out;
   for (const Json& d : docs) {
     ProcessState p;
@@ -454,7 +456,8 @@ Status MongoTransaction::DoPutProcess(const ProcessState& p, std::string_view op
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoProcesses(p.name));
   // Method names are user text: an array of records, not field names.
   Json methods = Json::array();
-  for (const auto& [m, t] : p.methods) methods.push_back({{"name", m}, {"last_start", t.last_start}, {"last_end", t.last_end}});
+  for (const auto& [m, t] : p.methods)
+    methods.push_back({{"name", m}, {"last_start", t.last_start}, {"last_end", t.last_end}});
   v_.Put(kProcesses, {{"_id", p.name},
                       {"control", ControlStatusName(p.control)},
                       {"running", p.running},
@@ -515,8 +518,8 @@ Status MongoTransaction::DoSetTradeLimit(const TradeLimit& l) {
   Json d = TradeLimitJson(after);
   d["_id"] = id;
   v_.Put(kTradeLimits, d);
-  return Audit("control.trade_limit", "trade_limit", l.instrument + "/" + l.strategy + "/" + std::to_string(l.period_days),
-               before, TradeLimitJson(after));
+  return Audit("control.trade_limit", "trade_limit",
+               l.instrument + "/" + l.strategy + "/" + std::to_string(l.period_days), before, TradeLimitJson(after));
 }
 
 Status MongoTransaction::DoResetTradeLimit(std::string_view instrument, std::string_view strategy, int period_days,
@@ -527,7 +530,8 @@ Status MongoTransaction::DoResetTradeLimit(std::string_view instrument, std::str
   (*doc)["traded_since_reset"] = 0;
   (*doc)["last_reset"] = at;
   v_.Put(kTradeLimits, *doc);
-  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr, {{"traded_since_reset", 0}, {"last_reset", at}});
+  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr,
+               {{"traded_since_reset", 0}, {"last_reset", at}});
 }
 
 Result<std::vector<TradeLimit>> MongoTransaction::DoTradeLimits(std::string_view instrument) {
@@ -540,8 +544,10 @@ Result<std::vector<TradeLimit>> MongoTransaction::DoTradeLimits(std::string_view
 
 Status MongoTransaction::DoSetPositionLimit(const PositionLimit& l) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(l.instrument, l.strategy));
-  v_.Put(kPositionLimits,
-         {{"_id", Key({l.instrument, l.strategy})}, {"instrument", l.instrument}, {"strategy", l.strategy}, {"limit", l.limit}});
+  v_.Put(kPositionLimits, {{"_id", Key({l.instrument, l.strategy})},
+                           {"instrument", l.instrument},
+                           {"strategy", l.strategy},
+                           {"limit", l.limit}});
   return Audit("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
                before ? Json({{"limit", before->limit}}) : Json(nullptr), {{"limit", l.limit}});
 }
@@ -563,7 +569,8 @@ Result<std::optional<PositionLimit>> MongoTransaction::DoGetPositionLimit(std::s
 
 Status MongoTransaction::DoSetOverride(const Override& o) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetOverride(o.scope, o.key));
-  v_.Put(kOverrides, {{"_id", Key({o.scope, o.key})}, {"scope", o.scope}, {"key", o.key}, {"multiplier", o.multiplier}});
+  v_.Put(kOverrides,
+         {{"_id", Key({o.scope, o.key})}, {"scope", o.scope}, {"key", o.key}, {"multiplier", o.multiplier}});
   return Audit("control.override", "override", o.scope + "/" + o.key,
                before ? Json({{"multiplier", before->multiplier}}) : Json(nullptr), {{"multiplier", o.multiplier}});
 }

@@ -89,8 +89,8 @@ Result<std::vector<SqlRow>> PgSession::Query(std::string_view sql, const std::ve
     }
     values[i] = std::holds_alternative<std::monostate>(v) ? nullptr : text[i].c_str();
   }
-  PGresult* res = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
-                                 nullptr, 0);
+  PGresult* res =
+      PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0);
   ExecStatusType rs = PQresultStatus(res);
   if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
     Status st = ResultError(conn_, res, sql);

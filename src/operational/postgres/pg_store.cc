@@ -61,9 +61,7 @@ class PgStore final : public OperationalStore {
   }
 
   Status DoTransact(const Fn& fn) override { return Run(fn, "BEGIN", false); }
-  Status DoRead(const Fn& fn) override {
-    return Run(fn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", true);
-  }
+  Status DoRead(const Fn& fn) override { return Run(fn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", true); }
 
   std::string conninfo_;
   std::mutex mu_;
@@ -77,9 +75,9 @@ Result<std::unique_ptr<OperationalStore>> OpenPostgresStore(const OperationalSto
   auto store = std::make_unique<PgStore>(options, conninfo);
   SYSTORE_ASSIGN_OR_RAISE(auto s, store->Acquire());
   // Several processes may open the same database at once: serialize schema creation.
-  SYSTORE_RETURN_NOT_OK(s->ExecScript("BEGIN; SELECT pg_advisory_xact_lock(727274); " + Schema(Dialect::kPostgres) +
-                                      " COMMIT;")
-                            .WithContext("creating the operational schema"));
+  SYSTORE_RETURN_NOT_OK(
+      s->ExecScript("BEGIN; SELECT pg_advisory_xact_lock(727274); " + Schema(Dialect::kPostgres) + " COMMIT;")
+          .WithContext("creating the operational schema"));
   store->Release(std::move(s));
   return std::unique_ptr<OperationalStore>(std::move(store));
 }

@@ -18,7 +18,8 @@ class SqliteInstance : public BackendInstance {
 };
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, OperationalConformance,
-                         ::testing::Values(ConformanceBackend{"sqlite", [] { return std::make_unique<SqliteInstance>(); }, nullptr}),
+                         ::testing::Values(ConformanceBackend{
+                             "sqlite", [] { return std::make_unique<SqliteInstance>(); }, nullptr}),
                          BackendName);
 
 TEST(SqliteOperationalStore, ReconcileReportsTamperedPositions) {

@@ -5,8 +5,8 @@ namespace systore::operational {
 Result<std::unique_ptr<SqliteSession>> SqliteSession::Open(const std::string& path, const Config& config) {
   sqlite3* db = nullptr;
   // NOMUTEX: a session is used by one thread at a time (the store's pools guarantee it).
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -56,8 +56,8 @@ Result<std::vector<SqlRow>> SqliteSession::Query(std::string_view sql, const std
   if (it != cache_.end()) {
     stmt = it->second;
   } else {
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                nullptr);
+    int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return Error(rc, sql);
     cache_.emplace(std::string(sql), stmt);
   }

@@ -14,9 +14,9 @@ namespace systore::operational {
 class SqliteSession final : public SqlSession {
  public:
   struct Config {
-    bool durable = true;       // synchronous=FULL vs NORMAL
+    bool durable = true;  // synchronous=FULL vs NORMAL
     int busy_timeout_ms = 10000;
-    bool read_only = false;    // PRAGMA query_only
+    bool read_only = false;  // PRAGMA query_only
   };
   static Result<std::unique_ptr<SqliteSession>> Open(const std::string& path, const Config& config);
   ~SqliteSession() override;

@@ -88,7 +88,8 @@ class SqliteStore final : public OperationalStore {
         // the group are lost too; they may be retried.
         aborted = true;
         for (size_t j = 0; j < i; ++j) {
-          if (group[j]->result.ok()) group[j]->result = Status::Conflict("group commit aborted: " + r->result.ToString());
+          if (group[j]->result.ok())
+            group[j]->result = Status::Conflict("group commit aborted: " + r->result.ToString());
         }
         if (r->result.ok()) r->result = Status::IOError("transaction rolled back by SQLite");
         continue;
