@@ -153,6 +153,15 @@ struct VersionInfo {
   std::vector<std::string> keys;
   int64_t rows_added = 0;
   int64_t rows_removed = 0;
+  /// The commit's user metadata (CommitOptions::user_metadata), "" when none.
+  std::string user_metadata;
+};
+
+/// Options of one commit made by Apply.
+struct CommitOptions {
+  /// Free text stored with the commit as Delta Lake's commitInfo.userMetadata and returned
+  /// by Versions(). The analytics engine records there what a result was computed from.
+  std::string user_metadata;
 };
 
 struct SnapshotInfo {
@@ -221,8 +230,9 @@ class TimeSeriesStore {
   /// Reports of write-ahead-log recoveries this store performed, oldest first.
   virtual std::vector<RecoveryReport> RecoveryReports() = 0;
   /// Applies several updates to one dataset in a single commit: all or nothing.
-  /// Each key may appear at most once.
-  virtual Result<std::vector<WriteResult>> Apply(const std::string& dataset, std::vector<SeriesUpdate> updates) = 0;
+  /// Each key may appear at most once. A commit that would change nothing is not made.
+  virtual Result<std::vector<WriteResult>> Apply(const std::string& dataset, std::vector<SeriesUpdate> updates,
+                                                 const CommitOptions& options = {}) = 0;
 
   /// Reads a series, sorted by ts. NotFound when the series does not exist (at that version).
   virtual Result<std::shared_ptr<arrow::Table>> Read(const std::string& dataset, const std::string& key,

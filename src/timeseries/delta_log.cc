@@ -275,6 +275,7 @@ Status DeltaLog::Commit(int64_t version, const CommitPlan& plan) const {
         {"engineInfo", "systore/0.1"},
         {"systore", {{"keys", plan.keys}, {"rowsAdded", plan.rows_added}, {"rowsRemoved", plan.rows_removed}}}}}};
   if (plan.wal_flushed_seq > 0) info["commitInfo"]["systore"]["walSeq"] = plan.wal_flushed_seq;
+  if (!plan.user_metadata.empty()) info["commitInfo"]["userMetadata"] = plan.user_metadata;
   out += info.dump() + "\n";
   if (version == 0) {
     out += json{{"protocol", {{"minReaderVersion", 1}, {"minWriterVersion", 2}}}}.dump() + "\n";
@@ -315,6 +316,7 @@ Result<std::vector<VersionInfo>> DeltaLog::History() const {
         json ci = json::parse(line).at("commitInfo");
         info.committed_at = ci.value("timestamp", int64_t{0}) * 1'000'000;
         info.operation = ci.value("operation", "");
+        info.user_metadata = ci.value("userMetadata", "");
         if (ci.contains("systore")) {
           const json& s = ci["systore"];
           info.keys = s.value("keys", std::vector<std::string>{});

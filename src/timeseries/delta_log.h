@@ -73,6 +73,7 @@ struct CommitPlan {
   std::optional<DatasetMeta> new_meta;       // version 0 (and schema changes)
   const DatasetMeta* layout_meta = nullptr;  // current metadata (partition columns)
   uint64_t wal_flushed_seq = 0;              // set by a flush: log records up to here are in this commit
+  std::string user_metadata;                 // commitInfo.userMetadata when not empty
 };
 
 class DeltaLog {

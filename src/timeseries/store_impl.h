@@ -38,7 +38,8 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
   Result<WriteResult> Delete(const std::string& dataset, const std::string& key) override;
   Result<WriteResult> DeleteRange(const std::string& dataset, const std::string& key, Timestamp start,
                                   Timestamp end) override;
-  Result<std::vector<WriteResult>> Apply(const std::string& dataset, std::vector<SeriesUpdate> updates) override;
+  Result<std::vector<WriteResult>> Apply(const std::string& dataset, std::vector<SeriesUpdate> updates,
+                                         const CommitOptions& options = {}) override;
   Status Flush(const std::string& dataset) override;
   Result<WriteResult> Compact(const std::string& dataset) override;
   std::vector<RecoveryReport> RecoveryReports() override;
@@ -108,10 +109,11 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
                                                  Timestamp end);
   Result<std::vector<WriteResult>> ApplyOnce(Dataset* ds, const std::string& dataset,
                                              std::vector<SeriesUpdate>& updates, const std::string& operation,
-                                             uint64_t wal_seq);
+                                             uint64_t wal_seq, const std::string& user_metadata);
   /// Apply without flushing the WAL tail first (the flush itself uses it).
   Result<std::vector<WriteResult>> ApplyCommitted(Dataset* ds, std::vector<SeriesUpdate> updates,
-                                                  const std::string& operation, uint64_t wal_seq);
+                                                  const std::string& operation, uint64_t wal_seq,
+                                                  const std::string& user_metadata = "");
   Result<View> ViewForRead(const std::string& dataset, const ReadOptions& options);
   /// The key's rows in the view's WAL tail (imm then mem), or null.
   Result<std::shared_ptr<arrow::Table>> TailOf(const View& view, const std::string& key);

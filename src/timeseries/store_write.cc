@@ -136,7 +136,8 @@ Result<WriteResult> TimeSeriesStoreImpl::DeleteRange(const std::string& dataset,
 }
 
 Result<std::vector<WriteResult>> TimeSeriesStoreImpl::Apply(const std::string& dataset,
-                                                            std::vector<SeriesUpdate> updates) {
+                                                            std::vector<SeriesUpdate> updates,
+                                                            const CommitOptions& options) {
   if (updates.empty()) return std::vector<WriteResult>{};
   std::string operation;
   switch (updates[0].op) {
@@ -160,14 +161,14 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::Apply(const std::string& d
       break;
   }
   SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
-  if (!options_.wal.enabled) return ApplyCommitted(ds, std::move(updates), operation, 0);
+  if (!options_.wal.enabled) return ApplyCommitted(ds, std::move(updates), operation, 0, options.user_metadata);
   SYSTORE_RETURN_NOT_OK(EnsureWriter(ds));
   // Appends wait while a regular write changes the dataset: the log's tail is flushed
   // first so that every key's rows stay in time order across Parquet and the tail.
   std::lock_guard<std::mutex> append_lock(ds->append_mu);
   SYSTORE_RETURN_NOT_OK(FlushDataset(ds, true));
   for (const auto& u : updates) ds->last_accepted.erase(u.key);
-  return ApplyCommitted(ds, std::move(updates), operation, 0);
+  return ApplyCommitted(ds, std::move(updates), operation, 0, options.user_metadata);
 }
 
 Result<WriteResult> TimeSeriesStoreImpl::Compact(const std::string& dataset) {
@@ -186,7 +187,8 @@ Result<WriteResult> TimeSeriesStoreImpl::Compact(const std::string& dataset) {
 }
 
 Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyCommitted(Dataset* ds, std::vector<SeriesUpdate> updates,
-                                                                     const std::string& operation, uint64_t wal_seq) {
+                                                                     const std::string& operation, uint64_t wal_seq,
+                                                                     const std::string& user_metadata) {
   const std::string& dataset = ds->name;
   std::set<std::string> seen;
   for (const auto& u : updates) {
@@ -197,14 +199,15 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyCommitted(Dataset* ds
   }
   std::lock_guard<std::mutex> lock(ds->write_mu);
   for (int attempt = 0;; ++attempt) {
-    auto r = ApplyOnce(ds, dataset, updates, operation, wal_seq);
+    auto r = ApplyOnce(ds, dataset, updates, operation, wal_seq, user_metadata);
     if (r.ok() || !r.status().IsConflict() || attempt == kMaxConflictRetries) return r;
   }
 }
 
 Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, const std::string& dataset,
                                                                 std::vector<SeriesUpdate>& updates,
-                                                                const std::string& operation, uint64_t wal_seq) {
+                                                                const std::string& operation, uint64_t wal_seq,
+                                                                const std::string& user_metadata) {
   std::shared_ptr<const DatasetState> state;
   auto latest = LatestState(ds);
   if (latest.ok()) {
@@ -391,6 +394,7 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
   if (version == 0 || (new_schema && !meta.columns.empty())) commit.new_meta = meta;
   commit.layout_meta = &meta;
   commit.wal_flushed_seq = wal_seq;
+  commit.user_metadata = user_metadata;
   if (commit.adds.empty() && commit.removes.empty() && !commit.new_meta && wal_seq == 0) {
     return results;  // nothing changed: no empty commit
   }

@@ -1,0 +1,383 @@
+#include "systore/analytics.h"
+
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "analytics/ewm.h"
+#include "systore/timeseries_store.h"
+#include "timeseries/test_util_internal.h"
+
+namespace systore {
+namespace {
+
+using testing::Doubles;
+using testing::MakeSeries;
+using testing::TempDir;
+using testing::Times;
+
+constexpr int64_t kSec = kNanosPerSecond;
+constexpr int64_t kMin = 60 * kSec;
+const double kNaN = std::nan("");
+
+std::vector<int64_t> Int64s(const arrow::Table& t, const std::string& column) {
+  std::vector<int64_t> out;
+  for (const auto& chunk : t.GetColumnByName(column)->chunks()) {
+    auto a = std::static_pointer_cast<arrow::Int64Array>(chunk);
+    for (int64_t i = 0; i < a->length(); ++i) out.push_back(a->Value(i));
+  }
+  return out;
+}
+
+TEST(ParseIntervalTest, PandasStyleUnits) {
+  EXPECT_EQ(*ParseInterval("1min"), kMin);
+  EXPECT_EQ(*ParseInterval("5min"), 5 * kMin);
+  EXPECT_EQ(*ParseInterval("30s"), 30 * kSec);
+  EXPECT_EQ(*ParseInterval("1h"), 60 * kMin);
+  EXPECT_EQ(*ParseInterval("1d"), kNanosPerDay);
+  EXPECT_EQ(*ParseInterval("250ms"), 250'000'000);
+  for (const char* bad : {"0s", "-1min", "abc", "", "5parsecs"}) {
+    auto r = ParseInterval(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << bad;
+    EXPECT_NE(r.status().message().find("--interval"), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST(BarsTest, TicksToMinuteBars) {
+  // 09:00:10 .. 09:02:30; a NaN price is skipped; two ticks share a timestamp; no ticks
+  // in 09:01 gives no bar.
+  Timestamp t0 = *ParseTimestamp("2024-03-04 09:00:00");
+  std::vector<Timestamp> ts{t0 + 10 * kSec, t0 + 20 * kSec,  t0 + 20 * kSec,
+                            t0 + 59 * kSec, t0 + 125 * kSec, t0 + 150 * kSec};
+  auto ticks = MakeSeries(ts, {{"price", {10, 12, 9, kNaN, 11, 13}}, {"size", {1, 2, 3, 100, 4, kNaN}}});
+  BarOptions o;
+  o.interval = kMin;
+  auto bars = ComputeBars(*ticks, o);
+  ASSERT_TRUE(bars.ok()) << bars.status().ToString();
+  const auto& b = **bars;
+  EXPECT_EQ(Times(b), (std::vector<Timestamp>{t0, t0 + 2 * kMin}));
+  EXPECT_EQ(Doubles(b, "open"), (std::vector<double>{10, 11}));
+  EXPECT_EQ(Doubles(b, "high"), (std::vector<double>{12, 13}));
+  EXPECT_EQ(Doubles(b, "low"), (std::vector<double>{9, 11}));
+  EXPECT_EQ(Doubles(b, "close"), (std::vector<double>{9, 13}));
+  EXPECT_EQ(Doubles(b, "volume"), (std::vector<double>{6, 4}));
+  EXPECT_EQ(Int64s(b, "count"), (std::vector<int64_t>{3, 2}));
+  EXPECT_DOUBLE_EQ(Doubles(b, "vwap")[0], (10 * 1 + 12 * 2 + 9 * 3) / 6.0);
+  EXPECT_DOUBLE_EQ(Doubles(b, "vwap")[1], 11.0);
+}
+
+TEST(BarsTest, OriginShiftsBins) {
+  Timestamp t0 = *ParseTimestamp("2024-03-04 13:00:00");
+  auto ticks = MakeSeries({t0 + 10 * kMin, t0 + 40 * kMin}, {{"price", {1, 2}}, {"size", {1, 1}}});
+  BarOptions o;
+  o.interval = 60 * kMin;
+  o.origin = 30 * kMin;  // session at :30
+  auto bars = ComputeBars(*ticks, o);
+  ASSERT_TRUE(bars.ok());
+  EXPECT_EQ(Times(**bars), (std::vector<Timestamp>{t0 - 30 * kMin, t0 + 30 * kMin}));
+}
+
+std::shared_ptr<arrow::Table> RandomTicks(int64_t n, uint32_t seed, double nan_share = 0.01) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> gap(0, 3 * kSec);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<Timestamp> ts(n);
+  std::vector<double> price(n), size(n);
+  Timestamp t = *ParseTimestamp("2024-01-02");
+  double p = 100;
+  for (int64_t i = 0; i < n; ++i) {
+    t += u(rng) < 0.1 ? 0 : gap(rng);  // equal timestamps happen
+    ts[i] = t;
+    p += (u(rng) - 0.5) * 0.1;
+    price[i] = u(rng) < nan_share ? kNaN : p;
+    size[i] = std::floor(u(rng) * 10) + 1;
+  }
+  return MakeSeries(ts, {{"price", price}, {"size", size}});
+}
+
+TEST(BarsTest, BarsOfBarsEqualBarsOfTicks) {
+  auto ticks = RandomTicks(200'000, 7);
+  BarOptions minute;
+  minute.interval = kMin;
+  BarOptions hour;
+  hour.interval = 60 * kMin;
+  auto direct = ComputeBars(*ticks, hour);
+  auto m = ComputeBars(*ticks, minute);
+  ASSERT_TRUE(direct.ok() && m.ok());
+  auto via = ComputeBars(**m, hour);
+  ASSERT_TRUE(via.ok()) << via.status().ToString();
+  EXPECT_EQ(Times(**direct), Times(**via));
+  for (const char* c : {"open", "high", "low", "close"}) EXPECT_EQ(Doubles(**direct, c), Doubles(**via, c)) << c;
+  EXPECT_EQ(Int64s(**direct, "count"), Int64s(**via, "count"));
+  auto v1 = Doubles(**direct, "vwap"), v2 = Doubles(**via, "vwap");
+  auto q1 = Doubles(**direct, "volume"), q2 = Doubles(**via, "volume");
+  ASSERT_EQ(v1.size(), v2.size());
+  for (size_t i = 0; i < v1.size(); ++i) {
+    EXPECT_NEAR(v1[i], v2[i], 1e-12 * std::abs(v1[i])) << i;
+    EXPECT_EQ(q1[i], q2[i]) << i;
+  }
+}
+
+TEST(BarsTest, SplitAcrossThreadsEqualsOnePass) {
+  auto ticks = RandomTicks(5'000'000, 11);  // above the split threshold
+  BarOptions o;
+  o.interval = 5 * kMin;
+  auto both = ComputeBars(*ticks, o);
+  auto first = ComputeBars(*ticks->Slice(0, 3'999'999), o);
+  ASSERT_TRUE(both.ok() && first.ok());
+  auto all_but_last = (*both)->Slice(0, (*first)->num_rows() - 1);
+  auto first_but_last = (*first)->Slice(0, (*first)->num_rows() - 1);
+  EXPECT_TRUE(all_but_last->Equals(*first_but_last));
+}
+
+TEST(BarsTest, BadInputNamesTheProblem) {
+  BarOptions o;
+  auto no_price = MakeSeries({1, 2}, {{"bid", {1, 2}}});
+  auto r = ComputeBars(*no_price, o);
+  ASSERT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_NE(r.status().message().find("'price'"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("it has: ts, bid"), std::string::npos) << r.status().ToString();
+  auto unsorted = MakeSeries({3 * kSec, 2 * kSec, 1 * kSec}, {{"price", {1, 2, 3}}});
+  r = ComputeBars(*unsorted, o);
+  ASSERT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_NE(r.status().message().find("row 1"), std::string::npos) << r.status().ToString();
+}
+
+TEST(AsofJoinTest, BackwardWithToleranceAndExactMatches) {
+  auto left = MakeSeries({10, 20, 30, 40}, {{"qty", {1, 2, 3, 4}}});
+  auto right = MakeSeries({5, 20, 21, 38}, {{"bid", {0.5, 2.0, 2.1, 3.8}}, {"qty", {9, 9, 9, 9}}});
+  auto j = AsofJoin(*left, *right);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  auto bid = (*j)->GetColumnByName("bid");
+  ASSERT_EQ((*j)->num_rows(), 4);
+  EXPECT_EQ(Doubles(**j, "bid"), (std::vector<double>{0.5, 2.0, 2.1, 3.8}));
+  EXPECT_NE((*j)->GetColumnByName("qty_right"), nullptr);
+
+  AsofOptions o;
+  o.tolerance = 5;
+  o.allow_exact_matches = false;
+  j = AsofJoin(*left, *right, o);
+  ASSERT_TRUE(j.ok());
+  // 10: last before is 5 (gap 5 ok); 20: exact excluded, 5 is 15 away -> null;
+  // 30: 21 is 9 away -> null; 40: 38 is 2 away.
+  auto col = (*j)->GetColumnByName("bid");
+  EXPECT_EQ(col->null_count(), 2);
+  auto a = std::static_pointer_cast<arrow::DoubleArray>(col->chunk(0));
+  EXPECT_EQ(a->Value(0), 0.5);
+  EXPECT_TRUE(a->IsNull(1));
+  EXPECT_TRUE(a->IsNull(2));
+  EXPECT_EQ(a->Value(3), 3.8);
+}
+
+TEST(AsofJoinTest, ByKeyAndUnsortedInput) {
+  arrow::StringBuilder lb, rb;
+  ASSERT_TRUE(lb.AppendValues({"A", "B", "A"}).ok());
+  ASSERT_TRUE(rb.AppendValues({"B", "A", "B"}).ok());
+  auto left = MakeSeries({10, 20, 30}, {});
+  left = *left->AddColumn(1, arrow::field("sym", arrow::utf8()),
+                          std::make_shared<arrow::ChunkedArray>(lb.Finish().ValueOrDie()));
+  auto right = MakeSeries({5, 8, 25}, {{"px", {1, 2, 3}}});
+  right = *right->AddColumn(2, arrow::field("sym", arrow::utf8()),
+                            std::make_shared<arrow::ChunkedArray>(rb.Finish().ValueOrDie()));
+  AsofOptions o;
+  o.by = "sym";
+  auto j = AsofJoin(*left, *right, o);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(Doubles(**j, "px"), (std::vector<double>{2, 1, 2}));  // A@10<-A@8, B@20<-B@5, A@30<-A@8
+  EXPECT_EQ((*j)->num_columns(), 3);                              // ts, sym, px: the by column is not repeated
+
+  auto unsorted = MakeSeries({3, 1}, {{"px", {1, 2}}});
+  auto r = AsofJoin(*left, *unsorted);
+  ASSERT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_NE(r.status().message().find("right table row 1"), std::string::npos) << r.status().ToString();
+}
+
+TEST(EwmTest, MatchesHandComputedPandasValues) {
+  // pandas: Series([1, 2, nan, 4]).ewm(com=1).mean() = 1, 5/3, 5/3, 3.3076923...
+  auto m = analytics::EwmMean({1, 2, kNaN, 4}, 1.0, 0);
+  EXPECT_DOUBLE_EQ(m[0], 1);
+  EXPECT_DOUBLE_EQ(m[1], 5.0 / 3);
+  EXPECT_DOUBLE_EQ(m[2], 5.0 / 3);
+  // weights after the gap: old 1.5 * 0.25 = 0.375 (two steps), new 1.
+  EXPECT_DOUBLE_EQ(m[3], (0.375 * (5.0 / 3) + 4) / 1.375);
+  // ewm(com=1).std() of [1, 2] = std of two points with weights 0.5, 1, bias-corrected.
+  auto s = analytics::EwmStd({1, 2}, 1.0, 0);
+  EXPECT_TRUE(std::isnan(s[0]));
+  // mean = 5/3, biased var = (0.5*(1-5/3)^2 + (2-5/3)^2)/1.5 = 2/9; correction
+  // (1.5^2)/(1.5^2 - 1.25) = 2.25.
+  EXPECT_NEAR(s[1], std::sqrt(2.0 / 9 * 2.25), 1e-15);
+}
+
+TEST(VolatilityTest, BusinessDaysAndMinPeriods) {
+  // Fri 2024-03-01 .. : a Saturday row counts for Friday; Monday missing -> NaN.
+  Timestamp fri = *ParseTimestamp("2024-03-01 23:00");
+  auto prices = MakeSeries({fri, fri + kNanosPerDay, fri + 4 * kNanosPerDay}, {{"price", {1, 2, 3}}});
+  auto d = BusinessDayPrices(*prices);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  Timestamp fri0 = *ParseTimestamp("2024-03-01");
+  EXPECT_EQ(Times(**d), (std::vector<Timestamp>{fri0, fri0 + 3 * kNanosPerDay, fri0 + 4 * kNanosPerDay}));
+  auto px = Doubles(**d, "price");
+  EXPECT_EQ(px[0], 2);
+  EXPECT_TRUE(std::isnan(px[1]));
+  EXPECT_EQ(px[2], 3);
+
+  std::vector<Timestamp> ts = testing::Days("2020-01-01", 400);
+  std::vector<double> p(400);
+  std::mt19937 rng(3);
+  std::normal_distribution<double> step(0, 1);
+  double x = 100;
+  for (auto& v : p) v = (x += step(rng));
+  auto vol = ComputeVolatility(*MakeSeries(ts, {{"price", p}}));
+  ASSERT_TRUE(vol.ok()) << vol.status().ToString();
+  auto vols = Doubles(**vol, "vol");
+  ASSERT_FALSE(vols.empty());
+  for (double v : vols) EXPECT_TRUE(v > 0.3 && v < 3) << v;  // unit-step random walk
+  auto f = ComputeEwmac(*MakeSeries(ts, {{"price", p}}));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ((*f)->num_columns(), 7);
+  EXPECT_EQ((*f)->schema()->field(4)->name(), "ewmac16_64");
+  EXPECT_EQ((*f)->num_rows(), (*vol)->num_rows());
+}
+
+class AnalyticsStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TimeSeriesStoreOptions o;
+    o.root = dir_.path();
+    store_ = std::move(TimeSeriesStore::Open(o)).ValueOrDie();
+    AnalyticsOptions ao;
+    ao.store = store_.get();
+    analytics_ = std::move(Analytics::Open(ao)).ValueOrDie();
+  }
+  std::shared_ptr<arrow::Table> Walk(const std::string& first_day, int n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> step(0, 1);
+    std::vector<double> p(n);
+    double x = 100;
+    for (auto& v : p) v = (x += step(rng));
+    return MakeSeries(testing::Days(first_day, n), {{"price", p}});
+  }
+  TempDir dir_;
+  std::unique_ptr<TimeSeriesStore> store_;
+  std::unique_ptr<Analytics> analytics_;
+};
+
+TEST_F(AnalyticsStoreTest, VolatilityLineageSkipAndRecompute) {
+  ASSERT_TRUE(store_->Write("prices/adjusted", "AAA", Walk("2020-01-01", 300, 1)).ok());
+  ASSERT_TRUE(store_->Write("prices/adjusted", "BBB", Walk("2020-01-01", 300, 2)).ok());
+  auto run = analytics_->Volatility("prices/adjusted", "analytics/volatility", {});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->series_read, 2);
+  EXPECT_EQ(run->series_written, 2);
+  EXPECT_GE(run->version, 0);
+  auto versions = store_->Versions("analytics/volatility");
+  ASSERT_TRUE(versions.ok());
+  EXPECT_NE(versions->back().user_metadata.find("\"source\":\"prices/adjusted\""), std::string::npos)
+      << versions->back().user_metadata;
+
+  // Unchanged inputs: no new version.
+  int64_t v = *store_->CurrentVersion("analytics/volatility");
+  auto again = analytics_->Volatility("prices/adjusted", "analytics/volatility", {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->series_unchanged, 2);
+  EXPECT_EQ(again->version, -1);
+  EXPECT_EQ(*store_->CurrentVersion("analytics/volatility"), v);
+
+  // A merged day into one key recomputes that key only, equal to a full computation.
+  auto day = MakeSeries(testing::Days("2020-10-27", 1), {{"price", {123.0}}});
+  ASSERT_TRUE(store_->Merge("prices/adjusted", "BBB", day, MergeMode::kNewerOnly).ok());
+  auto third = analytics_->Volatility("prices/adjusted", "analytics/volatility", {});
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->series_unchanged, 1);
+  EXPECT_EQ(third->series_written, 1);
+  auto stored = store_->Read("analytics/volatility", "BBB");
+  auto full = ComputeVolatility(**store_->Read("prices/adjusted", "BBB"));
+  ASSERT_TRUE(stored.ok() && full.ok());
+  EXPECT_TRUE((*stored)->Equals(**full));
+
+  // Different parameters recompute everything.
+  VolatilityOptions slow;
+  slow.days = 60;
+  auto fourth = analytics_->Volatility("prices/adjusted", "analytics/volatility", {}, slow);
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(fourth->series_written, 2);
+}
+
+TEST_F(AnalyticsStoreTest, ForecastsPerInstrumentAndRule) {
+  ASSERT_TRUE(store_->Write("prices/adjusted", "AAA", Walk("2020-01-01", 300, 1)).ok());
+  ForecastOptions o;
+  o.rules = {{8, 32}, {16, 64}};
+  auto run = analytics_->Forecasts("prices/adjusted", "", {"AAA"}, o);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->series_written, 2);
+  auto listed = store_->List("analytics/forecasts");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].key, "AAA/ewmac16_64");
+  EXPECT_EQ((*listed)[1].key, "AAA/ewmac8_32");
+}
+
+TEST_F(AnalyticsStoreTest, BarsIncrementalAfterAppendsEqualsFull) {
+  DatasetOptions ticks;
+  ticks.kind = SeriesKind::kTicks;
+  ticks.partition = PartitionGranularity::kDay;
+  ASSERT_TRUE(store_->CreateDataset("ticks/ES", ticks).ok());
+  auto all = RandomTicks(120'000, 5, 0.0);
+  // Equal timestamps are not storable yet: keep the last tick of each timestamp.
+  std::vector<Timestamp> ts = Times(*all);
+  std::vector<int64_t> keep;
+  for (size_t i = 0; i < ts.size(); ++i)
+    if (i + 1 == ts.size() || ts[i + 1] != ts[i]) keep.push_back(i);
+  auto price = Doubles(*all, "price"), size = Doubles(*all, "size");
+  std::vector<Timestamp> kt;
+  std::vector<double> kp, ks;
+  for (auto i : keep) {
+    kt.push_back(ts[i]);
+    kp.push_back(price[i]);
+    ks.push_back(size[i]);
+  }
+  auto unique = MakeSeries(kt, {{"price", kp}, {"size", ks}});
+  const int64_t half = unique->num_rows() / 2;
+  ASSERT_TRUE(store_->Write("ticks/ES", "ESH4", unique->Slice(0, half)).ok());
+  BarOptions o;
+  o.interval = 5 * kMin;
+  auto first = analytics_->Bars("ticks/ES", "bars/5min", {}, o);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->rows_read, half);
+  ASSERT_TRUE(store_->Append("ticks/ES", "ESH4", unique->Slice(half)).ok());
+  ASSERT_TRUE(store_->Flush("ticks/ES").ok());
+  auto second = analytics_->Bars("ticks/ES", "bars/5min", {}, o);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_LT(second->rows_read, unique->num_rows() - half + 10'000);  // the tail, not everything
+  auto fresh = analytics_->Bars("ticks/ES", "bars/5min-full", {}, o);
+  ASSERT_TRUE(fresh.ok());
+  auto a = store_->Read("bars/5min", "ESH4");
+  auto b = store_->Read("bars/5min-full", "ESH4");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE((*a)->Equals(**b));
+  auto direct = ComputeBars(*unique, o);
+  EXPECT_EQ((*a)->num_rows(), (*direct)->num_rows());
+}
+
+TEST_F(AnalyticsStoreTest, BadInputErrors) {
+  auto r = analytics_->Volatility("prices/nope", "analytics/volatility", {});
+  ASSERT_TRUE(r.status().IsNotFound());
+  EXPECT_NE(r.status().message().find("prices/nope"), std::string::npos);
+  ASSERT_TRUE(store_->Write("prices/adjusted", "AAA", Walk("2020-01-01", 300, 1)).ok());
+  r = analytics_->Volatility("prices/adjusted", "analytics/volatility", {"ZZZ"});
+  ASSERT_TRUE(r.status().IsNotFound());
+  EXPECT_NE(r.status().message().find("'ZZZ'"), std::string::npos);
+  // An output dataset with another schema: clear error, nothing written.
+  ASSERT_TRUE(store_->Write("analytics/other", "AAA", MakeSeries({1, 2}, {{"x", {1, 2}}})).ok());
+  int64_t v = *store_->CurrentVersion("analytics/other");
+  r = analytics_->Volatility("prices/adjusted", "analytics/other", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("nothing was written"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(*store_->CurrentVersion("analytics/other"), v);
+}
+
+}  // namespace
+}  // namespace systore
