@@ -20,6 +20,9 @@ void AddQualityCommands(CLI::App& app, std::string& root);
 /// `systore ingest ...`: pysystemtrade, files, simulate, deadletters.
 void AddIngestCommands(CLI::App& app, std::string& root);
 
+/// `systore analytics ...`: bars, asof, vol, forecasts.
+void AddAnalyticsCommands(CLI::App& app, std::string& root);
+
 /// `systore blob ...`: list, config, health, read (DataBlob).
 void AddBlobCommands(CLI::App& app, std::string& root);
 /// `systore cache ...`: stats.

@@ -1,7 +1,5 @@
 // `systore ts ...`: the time-series store from the command line.
 #include <arrow/api.h>
-#include <arrow/io/file.h>
-#include <parquet/arrow/writer.h>
 
 #include <fstream>
 #include <iostream>
@@ -116,60 +114,6 @@ void RunImport(const std::string& root, const ImportArgs& a) {
   if (d.rows_quarantined > 0 || !d.rejected.empty() || !d.serious_findings.empty()) {
     std::cout << "see: systore quality quarantine list" << std::endl;
   }
-}
-
-void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOptions& opts, const std::string& format,
-                 const std::string& output) {
-  std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (format == "parquet") {
-    if (output.empty()) ExitOnError(Status::InvalidArgument("--format parquet needs --output FILE"));
-    // A plain Parquet file any reader opens (zstd, like the store's own files).
-    auto file = arrow::io::FileOutputStream::Open(output);
-    if (!file.ok()) ExitOnError(Status::IOError("cannot write " + output + ": " + file.status().message()));
-    auto props = parquet::WriterProperties::Builder().compression(parquet::Compression::ZSTD)->build();
-    arrow::Status st = parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *file, 1 << 20, props);
-    if (st.ok()) st = (*file)->Close();
-    if (!st.ok()) ExitOnError(Status::IOError("writing " + output + ": " + st.message()));
-    std::cerr << "wrote " << table->num_rows() << " rows to " << output << std::endl;
-    return;
-  }
-  if (!output.empty()) {
-    file.open(output);
-    if (!file) ExitOnError(Status::IOError("cannot write " + output));
-    out = &file;
-  }
-  if (format == "json") {
-    auto combined = ValueOrExit(Result<std::shared_ptr<arrow::Table>>(table->CombineChunks().ValueOrDie()));
-    nlohmann::json rows = nlohmann::json::array();
-    for (int64_t r = 0; r < combined->num_rows(); ++r) {
-      nlohmann::json row;
-      for (int c = 0; c < combined->num_columns(); ++c) {
-        auto a = combined->column(c)->chunk(0);
-        const std::string& name = combined->field(c)->name();
-        if (a->IsNull(r)) {
-          row[name] = nullptr;
-        } else if (c == 0) {
-          row[name] = FormatTimestamp(static_cast<const arrow::TimestampArray&>(*a).Value(r));
-        } else if (a->type_id() == arrow::Type::DOUBLE) {
-          double v = static_cast<const arrow::DoubleArray&>(*a).Value(r);
-          if (std::isfinite(v))
-            row[name] = v;
-          else
-            row[name] = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
-        } else if (a->type_id() == arrow::Type::INT64) {
-          row[name] = static_cast<const arrow::Int64Array&>(*a).Value(r);
-        } else {
-          row[name] = std::string(static_cast<const arrow::StringArray&>(*a).GetView(r));
-        }
-      }
-      rows.push_back(std::move(row));
-    }
-    *out << rows.dump(1) << "\n";
-    return;
-  }
-  if (format != "csv") ExitOnError(Status::InvalidArgument("unknown --format '" + format + "'"));
-  ExitOnError(WriteSeriesCsv(*table, opts.csv_index_name, opts.csv_aliases, *out));
 }
 
 ReadOptions ToReadOptions(const ReadArgs& a) {

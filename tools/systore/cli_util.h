@@ -56,4 +56,10 @@ class ProgressBar {
 
 double SecondsSince(std::chrono::steady_clock::time_point t0);
 
+/// Prints a series table as csv (pysystemtrade's form: opts' index name and aliases),
+/// json (an array of row objects) or parquet (needs `output`); to `output` when given,
+/// else stdout. Exits with a message on a bad format or an unwritable file.
+void OutputTable(const std::shared_ptr<arrow::Table>& table, const DatasetOptions& opts, const std::string& format,
+                 const std::string& output);
+
 }  // namespace systore::cli

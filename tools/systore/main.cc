@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
       "  systore demo                                  end-to-end run on synthetic data\n"
       "  systore ts import prices/adjusted data/*.csv --key-from-filename\n"
       "  systore ts read prices/adjusted SOFR --start 2024-01-01 --format csv\n"
-      "  systore ts latest prices/adjusted SOFR -n 5"};
+      "  systore ts latest prices/adjusted SOFR -n 5\n"
+      "  systore analytics vol prices/adjusted --out analytics/volatility"};
   app.require_subcommand(1);
   std::string root;
   app.add_option("--root", root, "Store root directory (default: $SYSTORE_ROOT, else ./systore-data)");
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   systore::cli::AddOperationalCommands(app, root);
   systore::cli::AddQualityCommands(app, root);
   systore::cli::AddIngestCommands(app, root);
+  systore::cli::AddAnalyticsCommands(app, root);
   systore::cli::AddBlobCommands(app, root);
   systore::cli::AddCacheCommands(app, root);
   try {
