@@ -1,0 +1,214 @@
+"""systore analytics against the references: bars against pandas resample().agg(), the
+as-of join against merge_asof, volatility and EWMAC forecasts against pysystemtrade itself
+on the real data in ../shared/data."""
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import REPO, SHARED_DATA
+
+PYSYS = REPO.parent / "shared" / "pysystemtrade"
+INSTRUMENTS = ["US10", "PALLAD", "IBEX", "COFFEE", "JGB-mini", "SOFR", "CORN"]
+
+
+def _cli(systore_bin, root, *args):
+    p = subprocess.run([systore_bin, "--root", str(root), *args], capture_output=True, text=True)
+    assert p.returncode == 0, f"systore {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+def _write_ticks(root, dataset, key, df):
+    import systore
+    st = systore.open(str(root))
+    st.timeseries.write(dataset, key, df)
+
+
+def _random_ticks(seed, n=20_000):
+    rng = np.random.default_rng(seed)
+    # Gaps of 0..40 s, some hours without ticks; prices with NaNs.
+    gaps = rng.integers(1, 40_000, n) * 1_000_000
+    gaps[rng.random(n) < 0.001] += 3 * 3600 * 10**9
+    ts = pd.to_datetime(np.cumsum(gaps) + pd.Timestamp("2024-03-04").value, utc=True)
+    price = 100 + np.cumsum(rng.normal(0, 0.05, n))
+    price[rng.random(n) < 0.02] = np.nan
+    size = rng.integers(1, 20, n).astype(float)
+    return pd.DataFrame({"price": price, "size": size}, index=pd.DatetimeIndex(ts, name="ts"))
+
+
+def _pandas_bars(ticks, rule):
+    t = ticks[ticks["price"].notna()]  # documented: a tick without a price is skipped whole
+    r = t.resample(rule)  # left-closed, left-labelled, aligned to midnight
+    out = pd.DataFrame({
+        "open": r["price"].first(), "high": r["price"].max(), "low": r["price"].min(),
+        "close": r["price"].last(), "volume": r["size"].sum(), "count": r["price"].count(),
+    })
+    out["vwap"] = (t["price"] * t["size"]).resample(rule).sum() / out["volume"]
+    return out[out["count"] > 0]
+
+
+@pytest.mark.parametrize("seed,interval,rule", [(1, "1min", "1min"), (2, "5min", "5min"), (3, "1h", "1h"),
+                                                (4, "30s", "30s")])
+def test_bars_equal_pandas_resample(systore_bin, tmp_path, seed, interval, rule):
+    root = tmp_path / "store"
+    ticks = _random_ticks(seed)
+    _write_ticks(root, "ticks/ES", "ESH4", ticks)
+    _cli(systore_bin, root, "analytics", "bars", "ticks/ES", "--interval", interval, "--out", f"bars/{interval}")
+    import systore
+    got = systore.open(str(root)).timeseries.read(f"bars/{interval}", "ESH4")
+    want = _pandas_bars(ticks, rule)
+    assert len(got) == len(want) > 10
+    assert np.array_equal(got.index.values.astype("datetime64[ns]"),
+                          want.index.tz_convert(None).values.astype("datetime64[ns]"))
+    for c in ["open", "high", "low", "close", "volume"]:
+        assert np.array_equal(got[c].to_numpy(), want[c].to_numpy()), c
+    assert np.array_equal(got["count"].to_numpy(), want["count"].to_numpy())
+    np.testing.assert_allclose(got["vwap"].to_numpy(), want["vwap"].to_numpy(), rtol=1e-12)
+
+
+def test_bars_of_bars_and_rerun_writes_nothing(systore_bin, tmp_path):
+    root = tmp_path / "store"
+    _write_ticks(root, "ticks/ES", "ESH4", _random_ticks(9))
+    _cli(systore_bin, root, "analytics", "bars", "ticks/ES", "--interval", "1min", "--out", "bars/1min")
+    _cli(systore_bin, root, "analytics", "bars", "bars/1min", "--interval", "1h", "--out", "bars/1h-of-1min")
+    _cli(systore_bin, root, "analytics", "bars", "ticks/ES", "--interval", "1h", "--out", "bars/1h")
+    again = _cli(systore_bin, root, "analytics", "bars", "ticks/ES", "--interval", "1h", "--out", "bars/1h")
+    assert "nothing new to write" in again.stdout and "1 series unchanged" in again.stdout
+    import systore
+    st = systore.open(str(root))
+    a, b = st.timeseries.read("bars/1h", "ESH4"), st.timeseries.read("bars/1h-of-1min", "ESH4")
+    assert a.index.equals(b.index)
+    for c in ["open", "high", "low", "close", "volume", "count"]:
+        assert np.array_equal(a[c].to_numpy(), b[c].to_numpy()), c
+    np.testing.assert_allclose(a["vwap"].to_numpy(), b["vwap"].to_numpy(), rtol=1e-12)
+    assert len(st.timeseries.versions("bars/1h")) == 2  # create + one commit, none for the rerun
+
+
+def test_bars_bad_input(systore_bin, tmp_path):
+    root = tmp_path / "store"
+    _write_ticks(root, "ticks/ES", "ESH4", _random_ticks(5, 100))
+    for bad in ["0s", "-1min", "abc"]:
+        p = subprocess.run([systore_bin, "--root", str(root), "analytics", "bars", "ticks/ES", "--interval", bad,
+                            "--out", "bars/x"], capture_output=True, text=True)
+        assert p.returncode != 0 and "--interval" in p.stderr and bad in p.stderr, p.stderr
+    p = subprocess.run([systore_bin, "--root", str(root), "analytics", "bars", "ticks/NOPE", "--out", "bars/x"],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "ticks/NOPE" in p.stderr
+    p = subprocess.run([systore_bin, "--root", str(root), "analytics", "bars", "ticks/ES", "--key", "ZZZ",
+                        "--out", "bars/x"], capture_output=True, text=True)
+    assert p.returncode != 0 and "'ZZZ'" in p.stderr
+
+
+def test_asof_equals_merge_asof(systore_bin, tmp_path):
+    root = tmp_path / "store"
+    rng = np.random.default_rng(7)
+    t0 = pd.Timestamp("2024-03-04", tz="UTC").value
+
+    def frame(n, col):
+        ts = np.unique(t0 + np.sort(rng.integers(0, 10**13, n)))
+        return pd.DataFrame({col: rng.normal(100, 1, len(ts))},
+                            index=pd.DatetimeIndex(pd.to_datetime(ts, utc=True), name="ts"))
+
+    trades, quotes = frame(5000, "px"), frame(3000, "bid")
+    _write_ticks(root, "trades", "ES", trades)
+    _write_ticks(root, "quotes", "ES", quotes)
+    out = tmp_path / "joined.parquet"
+    _cli(systore_bin, root, "analytics", "asof", "trades", "ES", "quotes", "ES", "--tolerance", "2s",
+         "--format", "parquet", "--output", str(out))
+    got = pq.read_table(out).to_pandas()
+    want = pd.merge_asof(trades.reset_index(), quotes.reset_index(), on="ts", tolerance=pd.Timedelta("2s"))
+    assert len(got) == len(want) == len(trades)
+    assert np.array_equal(got["px"].to_numpy(), want["px"].to_numpy())
+    assert np.array_equal(got["bid"].to_numpy(), want["bid"].to_numpy(), equal_nan=True)
+    assert want["bid"].isna().sum() > 0 and want["bid"].notna().sum() > 0  # the tolerance matters
+
+
+@pytest.fixture(scope="module")
+def pysys(tmp_path_factory):
+    if not (SHARED_DATA.exists() and PYSYS.exists()):
+        pytest.skip("../shared/data or ../shared/pysystemtrade not present")
+    os.environ.setdefault("PYSYS_PRIVATE_CONFIG_DIR", str(tmp_path_factory.mktemp("pysys_private")))
+    sys.path.insert(0, str(PYSYS))
+    yield
+    sys.path.remove(str(PYSYS))
+
+
+@pytest.fixture(scope="module")
+def real_store(pysys, systore_bin, tmp_path_factory):
+    root = tmp_path_factory.mktemp("real") / "store"
+    _cli(systore_bin, root, "ingest", "pysystemtrade", str(SHARED_DATA))
+    keys = [a for k in INSTRUMENTS for a in ("--key", k)]
+    _cli(systore_bin, root, "analytics", "vol", "prices/adjusted", "--out", "analytics/volatility", *keys)
+    _cli(systore_bin, root, "analytics", "forecasts", *keys)
+    return root
+
+
+def _system():
+    from sysdata.config.configdata import Config
+    from sysdata.sim.csv_futures_sim_data import csvFuturesSimData
+    from systems.provided.futures_chapter15.basesystem import futures_system
+    d = SHARED_DATA
+    data = csvFuturesSimData(csv_data_paths=dict(
+        csvFuturesAdjustedPricesData=f"{d}/adjusted_prices_csv",
+        csvFuturesMultiplePricesData=f"{d}/multiple_prices_csv",
+        csvFxPricesData=f"{d}/fx_prices_csv",
+        csvFuturesInstrumentData=f"{d}/csvconfig",
+        csvRollParametersData=f"{d}/csvconfig",
+        csvSpreadCostData=f"{d}/csvconfig"))
+    return futures_system(data=data, config=Config("systems.provided.futures_chapter15.futuresconfig.yaml"))
+
+
+def _assert_close(mine, theirs, what):
+    theirs = theirs.dropna()
+    theirs = theirs[theirs.index >= mine.index[0]]
+    assert len(mine) > 1000, what
+    assert mine.index.equals(theirs.index), (what, mine.index[:3], theirs.index[:3])
+    a, b = mine.to_numpy(), theirs.to_numpy()
+    # Relative to the value, except where a forecast crosses zero (fast - slow cancels):
+    # there the inputs' last-bit differences (pandas' CSV parser vs correctly rounded
+    # parsing) dominate, so the floor is 1e-9 of the series' typical size.
+    scale = np.maximum(np.abs(b), 1e-3 * np.median(np.abs(b)))
+    rel = np.abs(a - b) / scale
+    assert rel.max() <= 1e-9, f"{what}: max relative difference {rel.max()} at {mine.index[rel.argmax()]}"
+
+
+def test_volatility_and_forecasts_equal_pysystemtrade(real_store):
+    import systore
+    st = systore.open(str(real_store))
+    system = _system()
+    for code in INSTRUMENTS:
+        vol = st.timeseries.read("analytics/volatility", code)["vol"]
+        _assert_close(vol, system.rawdata.daily_returns_volatility(code), f"vol {code}")
+        for rule in ["ewmac2_8", "ewmac16_64", "ewmac64_256"]:
+            mine = st.timeseries.read("analytics/forecasts", f"{code}/{rule}")["forecast"]
+            _assert_close(mine, system.rules.get_raw_forecast(code, rule), f"{rule} {code}")
+
+
+def test_volatility_lineage_and_incremental_merge(real_store, systore_bin, tmp_path):
+    import systore
+    st = systore.open(str(real_store))
+    versions = st.timeseries.versions("analytics/volatility")
+    before = len(versions)
+    again = _cli(systore_bin, real_store, "analytics", "vol", "prices/adjusted", "--out", "analytics/volatility",
+                 "--key", "CORN")
+    assert "nothing new to write" in again.stdout
+    assert len(st.timeseries.versions("analytics/volatility")) == before
+    # The daily update: one new day for CORN, then only CORN is recomputed, and it equals
+    # a computation from scratch.
+    last = st.timeseries.read("prices/adjusted", "CORN").index[-1]
+    day = pd.DataFrame({"price": [400.0]}, index=pd.DatetimeIndex([last + pd.Timedelta(days=1)], name="ts"))
+    st.timeseries.merge("prices/adjusted", "CORN", day)
+    keys = [a for k in INSTRUMENTS for a in ("--key", k)]
+    p = _cli(systore_bin, real_store, "analytics", "vol", "prices/adjusted", "--out", "analytics/volatility", *keys)
+    assert "wrote 1 series" in p.stdout and f"{len(INSTRUMENTS) - 1} series unchanged" in p.stdout, p.stdout
+    _cli(systore_bin, real_store, "analytics", "vol", "prices/adjusted", "--out", "analytics/vol-full", "--key", "CORN")
+    st = systore.open(str(real_store))
+    a = st.timeseries.read("analytics/volatility", "CORN")
+    b = st.timeseries.read("analytics/vol-full", "CORN")
+    assert a.equals(b) and a.index[-1] >= last
