@@ -6,6 +6,8 @@ def test_demo_runs_end_to_end(run):
     assert "the same merge again adds 0 rows (idempotent, version unchanged)" in out
     assert "validated and written" in out and "0 quarantined" in out  # through the quality gate
     assert "durable appends" in out and "flush: one commit" in out
+    assert "the same again:" in out and "unchanged, no new version" in out  # analytics lineage
+    assert "one-minute bars" in out
     assert "change log verified: ok" in out
     assert "reconcile against fills: ok" in out
     assert "repeated execution id is refused (AlreadyExists)" in out

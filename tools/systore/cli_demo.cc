@@ -13,6 +13,7 @@
 
 #include "cli_commands.h"
 #include "cli_util.h"
+#include "systore/analytics.h"
 #include "systore/batch_ingest.h"
 #include "systore/operational_store.h"
 #include "systore/reference_store.h"
@@ -281,7 +282,55 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
                 kSeries, static_cast<long long>(ValueOrExit(store->CurrentVersion("prices/live"))), SecondsSince(t));
   }
 
-  std::cout << "\n6. Reference data and the operational store\n";
+  std::cout << "\n6. Analytics next to the data: volatility, forecasts and bars, stored with their lineage\n";
+  {
+    AnalyticsOptions ao;
+    ao.store = store;
+    auto analytics = ValueOrExit(Analytics::Open(ao));
+    auto vol = ValueOrExit(analytics->Volatility("prices/adjusted", "analytics/volatility", {}));
+    std::printf(
+        "   pysystemtrade's volatility of %lld series: %lld rows -> analytics/volatility version %lld, %.3f s\n",
+        static_cast<long long>(vol.series_read), static_cast<long long>(vol.rows_written),
+        static_cast<long long>(vol.version), vol.seconds);
+    auto again = ValueOrExit(analytics->Volatility("prices/adjusted", "analytics/volatility", {}));
+    std::printf("   the same again: %lld series unchanged, %s\n", static_cast<long long>(again.series_unchanged),
+                again.version < 0 ? "no new version" : "NEW VERSION");
+    std::vector<std::string> some(adjusted_keys.begin(),
+                                  adjusted_keys.begin() + std::min<size_t>(3, adjusted_keys.size()));
+    auto fc = ValueOrExit(analytics->Forecasts("prices/adjusted", "analytics/forecasts", some));
+    std::printf("   EWMAC forecasts (6 rules) for %lld instruments: %lld series, %.3f s\n",
+                static_cast<long long>(fc.series_read), static_cast<long long>(fc.series_written), fc.seconds);
+    // One trading day of synthetic ticks, then 1-minute bars.
+    std::mt19937_64 rng(42);
+    std::normal_distribution<double> step(0, 0.25);
+    std::uniform_int_distribution<int64_t> gap(1, 400'000'000);
+    std::vector<int64_t> ts;
+    std::vector<double> px, sz;
+    int64_t tick = FromCivilDate(2024, 3, 4) + 13 * 3600 * kNanosPerSecond;
+    double p = 5000;
+    while (ts.size() < 200'000) {
+      ts.push_back(tick += gap(rng));
+      px.push_back(p += step(rng));
+      sz.push_back(static_cast<double>(1 + rng() % 20));
+    }
+    arrow::TimestampBuilder tb(arrow::timestamp(arrow::TimeUnit::NANO, "UTC"), arrow::default_memory_pool());
+    arrow::DoubleBuilder pb, sb;
+    ExitOnError(tb.AppendValues(ts).ok() && pb.AppendValues(px).ok() && sb.AppendValues(sz).ok()
+                    ? Status::OK()
+                    : Status::Internal("building demo ticks"));
+    auto ticks =
+        arrow::Table::Make(arrow::schema({arrow::field("ts", tb.type()), arrow::field("price", arrow::float64()),
+                                          arrow::field("size", arrow::float64())}),
+                           {tb.Finish().ValueOrDie(), pb.Finish().ValueOrDie(), sb.Finish().ValueOrDie()});
+    ValueOrExit(store->Write("ticks/demo", "ES", ticks));
+    BarOptions bo;
+    bo.interval = ValueOrExit(ParseInterval("1min"));
+    auto bars = ValueOrExit(analytics->Bars("ticks/demo", "bars/1min", {}, bo));
+    std::printf("   %lld ticks -> %lld one-minute bars (open, high, low, close, volume, count, vwap), %.3f s\n",
+                static_cast<long long>(bars.rows_read), static_cast<long long>(bars.rows_written), bars.seconds);
+  }
+
+  std::cout << "\n7. Reference data and the operational store\n";
   {
     auto* ref = ReferenceOrExit(root);
     ChangeContext ctx{"demo", "demo load"};
@@ -336,7 +385,7 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
                 static_cast<long long>(positions.empty() ? 0 : positions[0].position), rec.ok() ? "ok" : "DIFFERENCES");
   }
 
-  std::cout << "\n7. On disk\n";
+  std::cout << "\n8. On disk\n";
   for (const auto& d : ValueOrExit(store->ListDatasets())) {
     int64_t bytes = 0, r = 0, files = 0;
     auto series = ValueOrExit(store->List(d));
