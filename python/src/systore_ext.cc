@@ -210,6 +210,7 @@ class PyTimeSeries {
       d["keys"] = v.keys;
       d["rows_added"] = v.rows_added;
       d["rows_removed"] = v.rows_removed;
+      d["user_metadata"] = v.user_metadata;  // analytics lineage (JSON), "" when none
       out.push_back(d);
     }
     return out;

@@ -234,7 +234,8 @@ class TimeSeries:
     @translate
     def versions(self, dataset: str, key: str = "") -> list:
         """Commits of the dataset (those touching `key` when given), oldest first: dicts with
-        version, committed_at (ns), operation, keys, rows_added, rows_removed."""
+        version, committed_at (ns), operation, keys, rows_added, rows_removed and user_metadata
+        (the lineage JSON of an analytics commit, docs/analytics.md; "" otherwise)."""
         return self._store.versions(dataset, key)
 
     @translate

@@ -195,6 +195,10 @@ def test_volatility_lineage_and_incremental_merge(real_store, systore_bin, tmp_p
     st = systore.open(str(real_store))
     versions = st.timeseries.versions("analytics/volatility")
     before = len(versions)
+    import json
+    lineage = json.loads(versions[-1]["user_metadata"])["systore.analytics"]
+    assert lineage["operation"] == "volatility" and lineage["source"] == "prices/adjusted"
+    assert set(lineage["series"]) == set(INSTRUMENTS) and lineage["params"]["days"] == 35
     again = _cli(systore_bin, real_store, "analytics", "vol", "prices/adjusted", "--out", "analytics/volatility",
                  "--key", "CORN")
     assert "nothing new to write" in again.stdout
