@@ -74,19 +74,20 @@ Result<std::map<std::string, Recorded>> ReadLineage(TimeSeriesStore& store, cons
   return out;
 }
 
-/// Version of the last commit that touched each key of `dataset`, and whether every
-/// commit after `since[key]` only appended to it.
+/// The source's commits per key, oldest first: the last one gives the version that last
+/// changed a key; their operations tell whether it only grew by appends since a run.
 struct SourceHistory {
-  std::map<std::string, int64_t> last_version;
-  std::map<std::string, std::vector<std::string>> operations;  // per key: (version, op), oldest first
-  std::map<std::string, std::vector<int64_t>> op_versions;
+  std::map<std::string, std::vector<std::pair<int64_t, std::string>>> commits;  // key -> (version, operation)
 
+  int64_t LastVersion(const std::string& key) const {
+    auto it = commits.find(key);
+    return it == commits.end() ? -1 : it->second.back().first;
+  }
   bool OnlyAppendsSince(const std::string& key, int64_t version) const {
-    auto it = operations.find(key);
-    if (it == operations.end()) return true;
-    const auto& vs = op_versions.at(key);
-    for (size_t i = 0; i < vs.size(); ++i)
-      if (vs[i] > version && it->second[i] != "APPEND") return false;
+    auto it = commits.find(key);
+    if (it == commits.end()) return true;
+    for (const auto& [v, op] : it->second)
+      if (v > version && op != "APPEND") return false;
     return true;
   }
 };
@@ -94,13 +95,8 @@ struct SourceHistory {
 Result<SourceHistory> ReadSourceHistory(TimeSeriesStore& store, const std::string& dataset) {
   SYSTORE_ASSIGN_OR_RAISE(auto versions, store.Versions(dataset));
   SourceHistory h;
-  for (const auto& v : versions) {
-    for (const auto& k : v.keys) {
-      h.last_version[k] = v.version;
-      h.operations[k].push_back(v.operation);
-      h.op_versions[k].push_back(v.version);
-    }
-  }
+  for (const auto& v : versions)
+    for (const auto& k : v.keys) h.commits[k].emplace_back(v.version, v.operation);
   return h;
 }
 
@@ -176,8 +172,7 @@ Result<AnalyticsRun> Analytics::Impl::Run(
     Work w;
     w.key = k;
     w.info = by_key[k];
-    w.fingerprint = {history.last_version.count(k) ? history.last_version[k] : -1, w.info.rows, w.info.first,
-                     w.info.last};
+    w.fingerprint = {history.LastVersion(k), w.info.rows, w.info.first, w.info.last};
     auto rec = lineage.find(k);
     if (rec != lineage.end() && rec->second.params == params_text) {
       if (rec->second.fingerprint == w.fingerprint) {

@@ -97,6 +97,18 @@ Result<DailySeries> ToBusinessDays(const arrow::Table& table, const std::string&
   return out;
 }
 
+/// pandas' ffill(): a NaN takes the last value before it.
+void ForwardFill(std::vector<double>* x) {
+  double last = kNaN;
+  for (auto& v : *x) {
+    if (std::isnan(v)) {
+      v = last;
+    } else {
+      last = v;
+    }
+  }
+}
+
 /// mixed_vol_calc over daily returns; `vol` is aligned with the business days.
 std::vector<double> MixedVol(const std::vector<double>& price, const VolatilityOptions& o) {
   const size_t n = price.size();
@@ -112,14 +124,7 @@ std::vector<double> MixedVol(const std::vector<double>& price, const VolatilityO
     vol[i] = v;
   }
   if (o.backfill) {  // ffill, then bfill the start
-    double last = kNaN;
-    for (auto& v : vol) {
-      if (std::isnan(v)) {
-        v = last;
-      } else {
-        last = v;
-      }
-    }
+    ForwardFill(&vol);
     double first = kNaN;
     for (double v : vol)
       if (!std::isnan(v)) {
@@ -182,14 +187,7 @@ Result<std::shared_ptr<arrow::Table>> ComputeEwmac(const arrow::Table& prices, c
   }
   SYSTORE_ASSIGN_OR_RAISE(DailySeries d, ToBusinessDays(prices, options.volatility.column));
   std::vector<double> vol = MixedVol(d.price, options.volatility);
-  double last = kNaN;  // vol.ffill()
-  for (auto& v : vol) {
-    if (std::isnan(v)) {
-      v = last;
-    } else {
-      last = v;
-    }
-  }
+  ForwardFill(&vol);  // vol.ffill()
   std::vector<std::string> names;
   std::vector<std::vector<double>> cols;
   for (const auto& r : options.rules) {
