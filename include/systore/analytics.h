@@ -28,6 +28,8 @@ class Table;
 
 namespace systore {
 
+class OperationalStore;
+class ReferenceStore;
 class TimeSeriesStore;
 
 /// Parses a bar interval: an integer and a unit, pandas style: "1s", "30s", "1min",
@@ -114,6 +116,50 @@ struct ForecastOptions {
 /// from the first defined value on.
 Result<std::shared_ptr<arrow::Table>> ComputeEwmac(const arrow::Table& prices, const ForecastOptions& options = {});
 
+/// A named series (an instrument's prices, ...).
+struct NamedSeries {
+  std::string name;
+  std::shared_ptr<arrow::Table> table;
+};
+
+/// pysystemtrade's instrument correlation estimate (defaults.yaml
+/// instrument_correlation_estimate: correlation_over_time_for_returns, frequency "W",
+/// using_exponent, ew_lookback 25, min_periods 20, cleaning, floor_at_zero) over the
+/// instruments' vol-normalised daily returns (rawdata.get_daily_vol_normalised_returns).
+struct CorrelationOptions {
+  VolatilityOptions volatility;  // for the normalising vol (and the price column)
+  int ew_lookback = 25;          // EWM span, in weeks
+  int min_periods = 20;          // weeks both series have a return
+  bool cleaning = true;          // missing pairs: the average correlation, or offdiag
+  double offdiag = 0.99;
+  bool floor_at_zero = true;
+};
+
+/// One row per week (Sunday 00:00 UTC, pandas "W") from the first with any estimate:
+/// the matrix pysystemtrade's estimator uses for a fit period ending after that week.
+/// One column per pair "A:B" (upper triangle, input order); the diagonal is 1.
+/// InvalidArgument for fewer than two series or a name containing ':'.
+Result<std::shared_ptr<arrow::Table>> ComputeCorrelations(const std::vector<NamedSeries>& prices,
+                                                          const CorrelationOptions& options = {});
+
+/// Daily mark-to-market P&L from the trades ledger (fills) of the operational store.
+/// Per (strategy, instrument) and business day d, in the instrument's currency:
+///   Σ_contracts [ position(d-1) × (mark(d) - mark(d-1)) + Σ_fills on d qty × (mark(d) - fill price) ]
+///   × Pointsize - commission,
+/// where mark(d) is the contract's last close at or before the end of d in the multiple
+/// prices (the PRICE/FORWARD/CARRY column whose *_CONTRACT names it), then × the FX
+/// rate into the base currency (last fx/spot close of CCY+BASE, or 1/BASE+CCY).
+struct PnlOptions {
+  OperationalStore* operational = nullptr;  // the fills (not owned)
+  ReferenceStore* reference = nullptr;      // "instruments": Pointsize, Currency (not owned)
+  std::string prices = "prices/multiple";
+  std::string fx = "fx/spot";
+  std::string base_currency = "USD";
+  /// Last day computed (any time of that UTC day); 0 = each instrument's last price.
+  Timestamp until = 0;
+  std::string strategy;  // "" = every strategy
+};
+
 // ---------------------------------------------------------------------------------------
 // Over datasets
 
@@ -158,6 +204,18 @@ class Analytics {
   /// instrument and rule, keyed "<instrument>/<rule>" with column "forecast".
   Result<AnalyticsRun> Forecasts(const std::string& source, const std::string& output,
                                  const std::vector<std::string>& keys, const ForecastOptions& options = {});
+  /// Correlations of `keys` (all keys when empty; at least two) of `source` into
+  /// `output` (default analytics/correlations), one series keyed `name`. Recomputed
+  /// whole when any input series changed; skipped when none did.
+  Result<AnalyticsRun> Correlations(const std::string& source, const std::string& output,
+                                    const std::vector<std::string>& keys, const std::string& name = "portfolio",
+                                    const CorrelationOptions& options = {});
+  /// Daily P&L into `output` (default analytics/pnl): series "<strategy>/<instrument>"
+  /// (columns position, pnl_local, commission, fx, pnl) and "<strategy>" (pnl: the
+  /// base-currency total; the other columns NaN). Skipped when the fills, prices, FX and reference data are
+  /// unchanged since the last run. Corruption when the positions rebuilt from the fills
+  /// differ from the stored positions.
+  Result<AnalyticsRun> Pnl(const std::string& output, const PnlOptions& options);
   /// The as-of join of two stored series (not stored).
   Result<std::shared_ptr<arrow::Table>> Asof(const std::string& left_dataset, const std::string& left_key,
                                              const std::string& right_dataset, const std::string& right_key,

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "analytics/bar_builder.h"
+#include "analytics/pnl.h"
 #include "analytics/series_arrays.h"
 #include "core/parallel.h"
 #include "systore/analytics.h"
@@ -114,6 +115,11 @@ struct Work {
   std::optional<Recorded> recorded;  // set when the previous run's record may be extended
 };
 
+/// For operations whose result depends on every input series together (correlations):
+/// turns the per-key outputs into the outputs written. With it, a run recomputes every
+/// key when any changed.
+using Combine = std::function<Status(std::vector<std::vector<Output>>*)>;
+
 }  // namespace
 
 struct Analytics::Impl {
@@ -126,7 +132,11 @@ struct Analytics::Impl {
                            const std::vector<std::string>& keys, const json& params,
                            const DatasetOptions& output_options,
                            const std::function<Status(const Work&, std::vector<Output>*, int64_t*)>& compute,
-                           bool incremental_appends);
+                           bool incremental_appends, const Combine& combine = nullptr);
+  /// Writes `updates` into `output` (created with `output_options` when missing) in one
+  /// commit carrying `lineage`; returns the version.
+  Result<int64_t> Commit(const std::string& output, const DatasetOptions& output_options,
+                         std::vector<SeriesUpdate> updates, const json& lineage);
 };
 
 Analytics::Analytics(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -142,7 +152,8 @@ Result<std::unique_ptr<Analytics>> Analytics::Open(const AnalyticsOptions& optio
 Result<AnalyticsRun> Analytics::Impl::Run(
     const std::string& operation, const std::string& source, const std::string& output,
     const std::vector<std::string>& keys, const json& params, const DatasetOptions& output_options,
-    const std::function<Status(const Work&, std::vector<Output>*, int64_t*)>& compute, bool incremental_appends) {
+    const std::function<Status(const Work&, std::vector<Output>*, int64_t*)>& compute, bool incremental_appends,
+    const Combine& combine) {
   const auto t0 = std::chrono::steady_clock::now();
   if (output.empty()) return Status::InvalidArgument("no output dataset given (--out)");
   if (output == source) return Status::InvalidArgument("output dataset '" + output + "' is the source dataset");
@@ -187,6 +198,17 @@ Result<AnalyticsRun> Analytics::Impl::Run(
     }
     work.push_back(std::move(w));
   }
+  if (combine && !work.empty() && run.series_unchanged > 0) {  // one changed: all again
+    run.series_unchanged = 0;
+    work.clear();
+    for (const auto& k : wanted) {
+      Work w;
+      w.key = k;
+      w.info = by_key[k];
+      w.fingerprint = {history.LastVersion(k), w.info.rows, w.info.first, w.info.last};
+      work.push_back(std::move(w));
+    }
+  }
 
   // Compute in parallel; progress per finished series.
   std::vector<std::vector<Output>> outputs(work.size());
@@ -203,14 +225,18 @@ Result<AnalyticsRun> Analytics::Impl::Run(
     return Status::OK();
   }));
 
-  // One commit: every changed output series and the lineage of its source key.
-  std::vector<SeriesUpdate> updates;
   json series = json::object();
   for (size_t i = 0; i < work.size(); ++i) {
     run.series_read += 1;
     run.rows_read += rows_read[i];
     series[work[i].key] = ToJson(work[i].fingerprint);
-    for (auto& o : outputs[i]) {
+  }
+  if (combine && !work.empty()) SYSTORE_RETURN_NOT_OK(combine(&outputs));
+
+  // One commit: every changed output series and the lineage of its source keys.
+  std::vector<SeriesUpdate> updates;
+  for (auto& per_key : outputs) {
+    for (auto& o : per_key) {
       SeriesUpdate u;
       u.key = o.key;
       u.op = o.merge ? SeriesUpdate::Op::kMerge : SeriesUpdate::Op::kWrite;
@@ -222,25 +248,30 @@ Result<AnalyticsRun> Analytics::Impl::Run(
     }
   }
   if (!updates.empty()) {
-    auto existing = store().GetDatasetOptions(output);
-    if (!existing.ok()) {
-      if (!existing.status().IsNotFound()) return existing.status();
-      Status st = store().CreateDataset(output, output_options);
-      if (!st.ok() && st.code() != StatusCode::kAlreadyExists) return st;
-    } else if (existing->kind != SeriesKind::kGeneric) {
-      return Status::InvalidArgument("output dataset '" + output +
-                                     "' holds another kind of series; choose another --out");
-    }
-    json meta = {
-        {kLineageField, {{"operation", operation}, {"source", source}, {"params", params}, {"series", series}}}};
-    CommitOptions commit;
-    commit.user_metadata = meta.dump();
-    auto results = store().Apply(output, std::move(updates), commit);
-    if (!results.ok()) return results.status().WithContext("writing '" + output + "' (nothing was written)");
-    for (const auto& r : *results) run.version = std::max(run.version, r.version);
+    json lineage = {{"operation", operation}, {"source", source}, {"params", params}, {"series", series}};
+    SYSTORE_ASSIGN_OR_RAISE(run.version, Commit(output, output_options, std::move(updates), lineage));
   }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return run;
+}
+
+Result<int64_t> Analytics::Impl::Commit(const std::string& output, const DatasetOptions& output_options,
+                                       std::vector<SeriesUpdate> updates, const json& lineage) {
+  auto existing = store().GetDatasetOptions(output);
+  if (!existing.ok()) {
+    if (!existing.status().IsNotFound()) return existing.status();
+    Status st = store().CreateDataset(output, output_options);
+    if (!st.ok() && st.code() != StatusCode::kAlreadyExists) return st;
+  } else if (existing->kind != SeriesKind::kGeneric) {
+    return Status::InvalidArgument("output dataset '" + output + "' holds another kind of series; choose another --out");
+  }
+  CommitOptions commit;
+  commit.user_metadata = json{{kLineageField, lineage}}.dump();
+  auto results = store().Apply(output, std::move(updates), commit);
+  if (!results.ok()) return results.status().WithContext("writing '" + output + "' (nothing was written)");
+  int64_t version = -1;
+  for (const auto& r : *results) version = std::max(version, r.version);
+  return version;
 }
 
 namespace {
@@ -364,6 +395,94 @@ Result<AnalyticsRun> Analytics::Forecasts(const std::string& source, const std::
   };
   return impl_->Run("forecasts", source, output.empty() ? "analytics/forecasts" : output, keys, params, out_options,
                     compute, false);
+}
+
+Result<AnalyticsRun> Analytics::Correlations(const std::string& source, const std::string& output,
+                                             const std::vector<std::string>& keys, const std::string& name,
+                                             const CorrelationOptions& options) {
+  if (name.empty()) return Status::InvalidArgument("correlations need a series name (--name)");
+  DatasetOptions out_options;
+  out_options.kind = SeriesKind::kGeneric;
+  out_options.partition = PartitionGranularity::kNone;
+  json params = {{"name", name},
+                 {"keys", keys},
+                 {"ew_lookback", options.ew_lookback},
+                 {"min_periods", options.min_periods},
+                 {"cleaning", options.cleaning},
+                 {"offdiag", options.offdiag},
+                 {"floor_at_zero", options.floor_at_zero},
+                 {"volatility", VolParams(options.volatility)}};
+  TimeSeriesStore& store = impl_->store();
+  auto compute = [&](const Work& w, std::vector<Output>* out, int64_t* rows_read) -> Status {
+    SYSTORE_ASSIGN_OR_RAISE(auto prices, store.Read(source, w.key));
+    *rows_read = prices->num_rows();
+    out->push_back({w.key, prices, false});
+    return Status::OK();
+  };
+  auto combine = [&](std::vector<std::vector<Output>>* outputs) -> Status {
+    std::vector<NamedSeries> prices;
+    for (auto& per_key : *outputs)
+      for (auto& o : per_key) prices.push_back({o.key, std::move(o.table)});
+    SYSTORE_ASSIGN_OR_RAISE(auto corr, ComputeCorrelations(prices, options));
+    outputs->assign(1, {});
+    if (corr->num_rows() > 0) (*outputs)[0].push_back({name, corr, false});
+    return Status::OK();
+  };
+  return impl_->Run("correlations", source, output.empty() ? "analytics/correlations" : output, keys, params,
+                    out_options, compute, false, combine);
+}
+
+Result<AnalyticsRun> Analytics::Pnl(const std::string& output, const PnlOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string out = output.empty() ? "analytics/pnl" : output;
+  TimeSeriesStore& store = impl_->store();
+  SYSTORE_ASSIGN_OR_RAISE(analytics::PnlInputs inputs, analytics::LoadPnlInputs(store, options));
+  AnalyticsRun run;
+  run.source = "fills";
+  run.output = out;
+  // Unchanged inputs since the last P&L commit: nothing to do.
+  auto versions = store.Versions(out);
+  if (versions.ok()) {
+    for (auto it = versions->rbegin(); it != versions->rend(); ++it) {
+      json meta = json::parse(it->user_metadata, nullptr, /*allow_exceptions=*/false);
+      if (!meta.is_object() || !meta.contains(kLineageField)) continue;
+      const json& l = meta[kLineageField];
+      if (l.value("operation", "") != "pnl") continue;
+      if (l.value("inputs", json()).dump() == inputs.fingerprint) {
+        run.series_unchanged = l.value("series", int64_t{0});
+        run.rows_read = static_cast<int64_t>(inputs.trades.size());
+        run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return run;
+      }
+      break;
+    }
+  } else if (!versions.status().IsNotFound()) {
+    return versions.status();
+  }
+  SYSTORE_ASSIGN_OR_RAISE(auto series, analytics::ComputeDailyPnl(store, inputs, options, &run.rows_read));
+  run.series_read = static_cast<int64_t>(inputs.trades.size());
+  std::vector<SeriesUpdate> updates;
+  for (auto& s : series) {
+    SeriesUpdate u;
+    u.key = s.key;
+    u.op = SeriesUpdate::Op::kWrite;
+    run.rows_written += s.table->num_rows();
+    u.data = std::move(s.table);
+    updates.push_back(std::move(u));
+    ++run.series_written;
+  }
+  if (!updates.empty()) {
+    DatasetOptions out_options;
+    out_options.kind = SeriesKind::kGeneric;
+    out_options.partition = PartitionGranularity::kNone;
+    json lineage = {{"operation", "pnl"},
+                    {"source", "fills"},
+                    {"inputs", json::parse(inputs.fingerprint)},
+                    {"series", run.series_written}};
+    SYSTORE_ASSIGN_OR_RAISE(run.version, impl_->Commit(out, out_options, std::move(updates), lineage));
+  }
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return run;
 }
 
 Result<std::shared_ptr<arrow::Table>> Analytics::Asof(const std::string& left_dataset, const std::string& left_key,

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <random>
 
 #include "analytics/ewm.h"
+#include "systore/operational_store.h"
+#include "systore/reference_store.h"
 #include "systore/timeseries_store.h"
 #include "timeseries/test_util_internal.h"
 
@@ -377,6 +380,264 @@ TEST_F(AnalyticsStoreTest, BadInputErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("nothing was written"), std::string::npos) << r.status().ToString();
   EXPECT_EQ(*store_->CurrentVersion("analytics/other"), v);
+}
+
+}  // namespace
+}  // namespace systore
+
+namespace systore {
+namespace {
+
+// ---- Correlations ----------------------------------------------------------------------
+
+TEST(EwmCorrTest, JointObservationsOnlyAndBounded) {
+  std::mt19937 rng(7);
+  std::normal_distribution<double> z(0, 1);
+  std::vector<double> x(200), y(200), neg(200);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = z(rng);
+    y[i] = 2 * x[i] + 1;  // perfectly correlated
+    neg[i] = -x[i];
+  }
+  y[50] = kNaN;  // pairs with a missing side do not count
+  auto c = analytics::EwmCorr(x, y, analytics::ComFromSpan(25), 20);
+  EXPECT_TRUE(std::isnan(c[18]));  // 19 observations < min_periods
+  for (size_t i = 25; i < c.size(); ++i) EXPECT_NEAR(c[i], 1.0, 1e-12) << i;
+  auto n = analytics::EwmCorr(x, neg, analytics::ComFromSpan(25), 20);
+  EXPECT_NEAR(n.back(), -1.0, 1e-12);
+}
+
+class CorrelationTest : public ::testing::Test {
+ protected:
+  /// Daily prices over business days; `mix` blends a common driver into each series.
+  std::vector<NamedSeries> Make(int days, const std::vector<double>& mix, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> z(0, 1);
+    std::vector<int64_t> ts;
+    for (int64_t d = FromCivilDate(2015, 1, 5) / kNanosPerDay; static_cast<int>(ts.size()) < days; ++d)
+      if (((d + 3) % 7 + 7) % 7 < 5) ts.push_back(d * kNanosPerDay);
+    std::vector<std::vector<double>> p(mix.size(), std::vector<double>(ts.size()));
+    std::vector<double> level(mix.size(), 100);
+    for (size_t i = 0; i < ts.size(); ++i) {
+      const double common = z(rng);
+      for (size_t k = 0; k < mix.size(); ++k) p[k][i] = level[k] += mix[k] * common + (1 - std::abs(mix[k])) * z(rng);
+    }
+    std::vector<NamedSeries> out;
+    for (size_t k = 0; k < mix.size(); ++k) out.push_back({"S" + std::to_string(k), MakeSeries(ts, {{"price", p[k]}})});
+    return out;
+  }
+};
+
+TEST_F(CorrelationTest, WeeklyRowsPairColumnsFloorAndCleaning) {
+  auto series = Make(1000, {0.9, 0.9, -0.9}, 3);
+  auto late = Make(1000, {0.5}, 4)[0];  // starts late: fewer rows
+  late.name = "LATE";
+  late.table = late.table->Slice(600);
+  series.push_back(late);
+  auto r = ComputeCorrelations(series);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& t = **r;
+  ASSERT_EQ(t.num_columns(), 1 + 6);
+  EXPECT_EQ(t.schema()->field(1)->name(), "S0:S1");
+  EXPECT_EQ(t.schema()->field(6)->name(), "S2:LATE");
+  auto ts = Times(t);
+  for (size_t i = 1; i < ts.size(); ++i) EXPECT_EQ(ts[i] - ts[i - 1], 7 * kNanosPerDay);
+  EXPECT_EQ(((ts[0] / kNanosPerDay + 3) % 7), 6);  // Sundays
+  auto s01 = Doubles(t, "S0:S1"), s02 = Doubles(t, "S0:S2"), late_col = Doubles(t, "S0:LATE");
+  EXPECT_GT(s01.back(), 0.6);
+  EXPECT_LE(s01.back(), 1.0);
+  for (double v : s02) EXPECT_EQ(v, 0.0);  // negatively correlated: floored at zero
+  // Before LATE has data its pairs hold offdiag 0.99; once it has returns but not yet 20
+  // joint weeks, the average correlation of the defined pairs.
+  EXPECT_EQ(late_col.front(), 0.99);
+  EXPECT_NE(late_col.back(), 0.99);
+  CorrelationOptions raw;
+  raw.cleaning = false;
+  raw.floor_at_zero = false;
+  auto u = ComputeCorrelations(series, raw);
+  ASSERT_TRUE(u.ok());
+  EXPECT_LT(Doubles(**u, "S0:S2").back(), -0.6);
+  EXPECT_TRUE(std::isnan(Doubles(**u, "S0:LATE").front()));
+
+  EXPECT_EQ(ComputeCorrelations({series[0]}).status().code(), StatusCode::kInvalidArgument);
+  auto bad = series;
+  bad[0].name = "A:B";
+  EXPECT_NE(ComputeCorrelations(bad).status().message().find("':'"), std::string::npos);
+}
+
+TEST_F(AnalyticsStoreTest, CorrelationsOneSeriesSkipUnchangedRecomputeOnChange) {
+  for (const char* k : {"AAA", "BBB", "CCC"})
+    ASSERT_TRUE(store_->Write("prices/adjusted", k, Walk("2015-01-01", 800, k[0])).ok());
+  auto run = analytics_->Correlations("prices/adjusted", "", {});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->output, "analytics/correlations");
+  EXPECT_EQ(run->series_read, 3);
+  EXPECT_EQ(run->series_written, 1);
+  auto stored = store_->Read("analytics/correlations", "portfolio");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ((*stored)->num_columns(), 4);
+  auto again = analytics_->Correlations("prices/adjusted", "", {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version, -1);
+  EXPECT_EQ(again->series_unchanged, 3);
+  // One input changes: everything is read again and the result equals a fresh computation.
+  ASSERT_TRUE(store_->Write("prices/adjusted", "BBB", Walk("2015-01-01", 820, 9)).ok());
+  auto third = analytics_->Correlations("prices/adjusted", "", {});
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->series_read, 3);
+  EXPECT_GT(third->version, run->version);
+  std::vector<NamedSeries> in;
+  for (const char* k : {"AAA", "BBB", "CCC"}) in.push_back({k, *store_->Read("prices/adjusted", k)});
+  auto fresh = ComputeCorrelations(in);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE((*store_->Read("analytics/correlations", "portfolio"))->Equals(**fresh));
+  EXPECT_EQ(analytics_->Correlations("prices/adjusted", "", {"AAA"}).status().code(), StatusCode::kInvalidArgument);
+}
+
+// ---- P&L -------------------------------------------------------------------------------
+
+class PnlTest : public AnalyticsStoreTest {
+ protected:
+  void SetUp() override {
+    AnalyticsStoreTest::SetUp();
+    ops_ = std::move(OperationalStore::Open({.uri = "sqlite://" + dir_.path() + "/ops.sqlite"})).ValueOrDie();
+    ReferenceStoreOptions ro;
+    ro.root = dir_.path();
+    ref_ = std::move(ReferenceStore::Open(ro)).ValueOrDie();
+    const std::string csv = dir_.path() + "/instrumentconfig.csv";
+    std::ofstream(csv) << "Instrument,Description,Pointsize,Currency,AssetClass,PerBlock,Percentage,PerTrade,Region\n"
+                          "BUND,test bund,10,EUR,Bond,0,0,0,EMEA\n"
+                          "CORNX,test corn,50,USD,Ags,0,0,0,US\n";
+    ASSERT_TRUE(ref_->ImportTable("instruments", csv, {.actor = "test", .reason = "test"}).ok());
+    // 2024-03-04 (Mon) .. 03-08 (Fri). BUND rolls from A to B on Wednesday, where A is
+    // still priced in the CARRY column; CORNX only has a PRICE.
+    const std::vector<int64_t> days = testing::Days("2024-03-04", 5);
+    const std::string A = "20240300", B = "20240600", C = "20240900";
+    // One table per instrument with the dataset's schema; "" contract = no price.
+    auto multiple = [&](const std::vector<double>& p, const std::vector<std::string>& pc, const std::vector<double>& f,
+                        const std::vector<std::string>& fc, const std::vector<double>& k,
+                        const std::vector<std::string>& kc) {
+      auto doubles = [](const std::vector<double>& v) {
+        arrow::DoubleBuilder b;
+        for (double x : v) (void)(std::isnan(x) ? b.AppendNull() : b.Append(x));
+        return std::make_shared<arrow::ChunkedArray>(b.Finish().ValueOrDie());
+      };
+      auto strings = [](const std::vector<std::string>& v) {
+        arrow::StringBuilder b;
+        for (const auto& x : v) (void)b.Append(x);
+        return std::make_shared<arrow::ChunkedArray>(b.Finish().ValueOrDie());
+      };
+      auto ts = MakeSeries(days, {})->column(0);
+      return arrow::Table::Make(
+          arrow::schema({arrow::field("ts", ts->type()), arrow::field("CARRY", arrow::float64()),
+                         arrow::field("CARRY_CONTRACT", arrow::utf8()), arrow::field("PRICE", arrow::float64()),
+                         arrow::field("PRICE_CONTRACT", arrow::utf8()), arrow::field("FORWARD", arrow::float64()),
+                         arrow::field("FORWARD_CONTRACT", arrow::utf8())}),
+          {ts, doubles(k), strings(kc), doubles(p), strings(pc), doubles(f), strings(fc)});
+    };
+    auto st = store_->Write("prices/multiple", "BUND",
+                            multiple({100, 101, 104, 105, 103}, {A, A, B, B, B}, {102, 103, 106, 107, 106},
+                                     {B, B, C, C, C}, {kNaN, kNaN, 102, kNaN, kNaN}, {"", "", A, "", ""}));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    const std::string M = "20240500";
+    st = store_->Write("prices/multiple", "CORNX",
+                       multiple({398, 401, 399, 402, 405}, {M, M, M, M, M}, std::vector<double>(5, kNaN),
+                                std::vector<std::string>(5, ""), std::vector<double>(5, kNaN),
+                                std::vector<std::string>(5, "")));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    // EURUSD: no Thursday close, so Thursday converts at Wednesday's rate.
+    std::vector<int64_t> fx_days = {days[0], days[1], days[2], days[4]};
+    ASSERT_TRUE(store_->Write("fx/spot", "EURUSD", MakeSeries(fx_days, {{"PRICE", {1.10, 1.12, 1.08, 1.09}}})).ok());
+  }
+  void Fill(const std::string& instrument, const std::string& contract, int64_t qty, double price, double fee,
+            int day, int hour) {
+    auto id = ops_->AddOrder({.strategy = "S",
+                              .instrument = instrument,
+                              .contract = contract,
+                              .side = qty > 0 ? Side::kBuy : Side::kSell,
+                              .quantity = std::abs(qty)});
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    const Timestamp at = *ParseTimestamp("2024-03-04") + day * kNanosPerDay + hour * 3600 * kSec;
+    auto f = ops_->ApplyFill(
+        {.order_id = *id, .quantity = std::abs(qty), .price = price, .commission = fee, .exec_id = "X" + std::to_string(++exec_), .time = at});
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+  }
+  PnlOptions Options() {
+    PnlOptions o;
+    o.operational = ops_.get();
+    o.reference = ref_.get();
+    return o;
+  }
+  std::unique_ptr<OperationalStore> ops_;
+  std::unique_ptr<ReferenceStore> ref_;
+  int exec_ = 0;
+};
+
+TEST_F(PnlTest, HandCalculationAcrossARollAndACurrency) {
+  Fill("BUND", "20240300", +2, 99.5, 1.0, 0, 10);  // Mon
+  Fill("BUND", "20240300", -2, 102.5, 1.0, 2, 9);  // Wed: the roll, A out ...
+  Fill("BUND", "20240600", +2, 103.5, 1.0, 2, 9);  // ... B in
+  Fill("BUND", "20240600", -1, 105.5, 0.5, 3, 12);  // Thu
+  Fill("CORNX", "20240500", +1, 400.0, 0.0, 1, 15);  // Tue
+  auto run = analytics_->Pnl("", Options());
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->output, "analytics/pnl");
+  EXPECT_EQ(run->series_written, 3);
+  auto bund = *store_->Read("analytics/pnl", "S/BUND");
+  // By hand (points x 10, minus commission; then EUR -> USD):
+  //   Mon 2x(100-99.5)=1 -> 10-1 = 9          x1.10
+  //   Tue 2x(101-100)=2 -> 20                 x1.12
+  //   Wed 2x(102-101) [A's close from CARRY] -2x(102-102.5) +2x(104-103.5) = 4 -> 40-2 = 38  x1.08
+  //   Thu 2x(105-104) -1x(105-105.5) = 2.5 -> 25-0.5 = 24.5   x1.08 (no Thursday FX)
+  //   Fri 1x(103-105) = -2 -> -20             x1.09
+  // Total 71.5 EUR = cash -199+205-207+105.5 plus 1 B at 103, x10, minus 3.5 commission.
+  const std::vector<double> local = {9, 20, 38, 24.5, -20}, fx = {1.10, 1.12, 1.08, 1.08, 1.09};
+  auto got_local = Doubles(*bund, "pnl_local"), got_fx = Doubles(*bund, "fx"), got = Doubles(*bund, "pnl");
+  ASSERT_EQ(got_local.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_NEAR(got_local[i], local[i], 1e-9) << i;
+    EXPECT_DOUBLE_EQ(got_fx[i], fx[i]) << i;
+    EXPECT_NEAR(got[i], local[i] * fx[i], 1e-9) << i;
+  }
+  EXPECT_EQ(Doubles(*bund, "position"), (std::vector<double>{2, 2, 2, 1, 1}));
+  EXPECT_EQ(Doubles(*bund, "commission"), (std::vector<double>{1, 0, 2, 0.5, 0}));
+  auto corn = *store_->Read("analytics/pnl", "S/CORNX");
+  EXPECT_EQ(Doubles(*corn, "pnl"), (std::vector<double>{50, -100, 150, 150}));  // from Tuesday, USD
+  auto total = Doubles(**store_->Read("analytics/pnl", "S"), "pnl");
+  const std::vector<double> want = {9 * 1.10, 20 * 1.12 + 50, 38 * 1.08 - 100, 24.5 * 1.08 + 150, -20 * 1.09 + 150};
+  ASSERT_EQ(total.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(total[i], want[i], 1e-9) << i;
+
+  // Unchanged inputs: no new version. A new fill: recomputed.
+  auto again = analytics_->Pnl("", Options());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version, -1);
+  Fill("CORNX", "20240500", -1, 404.0, 0.0, 4, 10);
+  auto third = analytics_->Pnl("", Options());
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_GT(third->version, run->version);
+  EXPECT_EQ(Doubles(**store_->Read("analytics/pnl", "S/CORNX"), "pnl").back(), (404.0 - 402.0) * 50);
+  // --date: up to Wednesday only.
+  PnlOptions until = Options();
+  until.until = *ParseTimestamp("2024-03-06") + 5 * 3600 * kSec;
+  ASSERT_TRUE(analytics_->Pnl("analytics/pnl_wed", until).ok());
+  EXPECT_EQ((*store_->Read("analytics/pnl_wed", "S/BUND"))->num_rows(), 3);
+}
+
+TEST_F(PnlTest, MissingInputsAreNamed) {
+  Fill("BUND", "20240300", +1, 99.5, 0, 0, 10);
+  PnlOptions o = Options();
+  o.base_currency = "JPY";
+  auto r = analytics_->Pnl("", o);
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("EURJPY"), std::string::npos) << r.status().ToString();
+  Fill("BUND", "20991200", +1, 99.5, 0, 1, 10);  // a contract the prices never name
+  r = analytics_->Pnl("", Options());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("contract '20991200'"), std::string::npos) << r.status().ToString();
+  PnlOptions none;
+  none.reference = ref_.get();
+  EXPECT_EQ(analytics_->Pnl("", none).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

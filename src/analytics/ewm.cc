@@ -89,4 +89,67 @@ std::vector<double> EwmStd(const std::vector<double>& x, double com, int min_per
   return out;
 }
 
+namespace {
+
+/// ewmcov(x, y) with adjust=True, ignore_na=True, bias=True, over rows where both are
+/// present (pandas masks each with the other first).
+std::vector<double> EwmCovBiased(const std::vector<double>& x, const std::vector<double>& y, double com,
+                                 int min_periods) {
+  const size_t n = x.size();
+  std::vector<double> out(n, kNaN);
+  if (n == 0) return out;
+  const int minp = std::max(min_periods, 1);
+  const double alpha = 1. / (1. + com);
+  const double old_wt_factor = 1. - alpha;
+  const double new_wt = 1.;
+  double mean_x = x[0], mean_y = y[0];
+  bool is_observation = mean_x == mean_x && mean_y == mean_y;
+  int64_t nobs = is_observation;
+  if (!is_observation) mean_x = mean_y = kNaN;
+  out[0] = nobs >= minp ? 0. : kNaN;
+  double cov = 0., old_wt = 1.;
+  for (size_t i = 1; i < n; ++i) {
+    const double cur_x = x[i], cur_y = y[i];
+    is_observation = cur_x == cur_x && cur_y == cur_y;
+    nobs += is_observation;
+    if (mean_x == mean_x) {
+      if (is_observation) {  // ignore_na=True: a missing row does not age the weights
+        old_wt *= old_wt_factor;
+        const double old_mean_x = mean_x, old_mean_y = mean_y;
+        if (mean_x != cur_x) mean_x = ((old_wt * old_mean_x) + (new_wt * cur_x)) / (old_wt + new_wt);
+        if (mean_y != cur_y) mean_y = ((old_wt * old_mean_y) + (new_wt * cur_y)) / (old_wt + new_wt);
+        cov = ((old_wt * (cov + ((old_mean_x - mean_x) * (old_mean_y - mean_y)))) +
+               (new_wt * ((cur_x - mean_x) * (cur_y - mean_y)))) /
+              (old_wt + new_wt);
+        old_wt += new_wt;
+      }
+    } else if (is_observation) {
+      mean_x = cur_x;
+      mean_y = cur_y;
+    }
+    out[i] = nobs >= minp ? cov : kNaN;
+  }
+  return out;
+}
+
+/// pandas' zsqrt: negative values (rounding) give 0.
+double ZeroSqrt(double v) { return v < 0 ? 0.0 : std::sqrt(v); }
+
+}  // namespace
+
+std::vector<double> EwmCorr(const std::vector<double>& x, const std::vector<double>& y, double com,
+                            int min_periods) {
+  const size_t n = x.size();
+  std::vector<double> mx(n), my(n);
+  for (size_t i = 0; i < n; ++i) {  // prep_binary: X = x + 0 * y, Y = y + 0 * x
+    mx[i] = x[i] + 0 * y[i];
+    my[i] = y[i] + 0 * x[i];
+  }
+  std::vector<double> cov = EwmCovBiased(mx, my, com, min_periods);
+  std::vector<double> vx = EwmCovBiased(mx, mx, com, min_periods);
+  std::vector<double> vy = EwmCovBiased(my, my, com, min_periods);
+  for (size_t i = 0; i < n; ++i) cov[i] = cov[i] / ZeroSqrt(vx[i] * vy[i]);
+  return cov;
+}
+
 }  // namespace systore::analytics

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "analytics/daily_prices.h"
 #include "analytics/ewm.h"
 #include "analytics/series_arrays.h"
 #include "systore/analytics.h"
@@ -12,37 +13,33 @@
 
 namespace systore {
 
-namespace {
+namespace analytics {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kBusinessDaysInYear = 256;  // syscore.dateutils.BUSINESS_DAYS_IN_YEAR
 
-struct DailySeries {
-  std::vector<int64_t> ts;
-  std::vector<double> price;
-};
-
-/// Days since the epoch, floored.
 int64_t DayOf(int64_t t) {
   int64_t d = t / kNanosPerDay;
   if (t % kNanosPerDay < 0) --d;
   return d;
 }
 
-/// Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday).
+// 1970-01-01 was a Thursday.
 int Weekday(int64_t day) { return static_cast<int>(((day + 3) % 7 + 7) % 7); }
+
+namespace {
 
 Result<int> PriceColumn(const arrow::Table& table, const std::string& wanted) {
   const arrow::Schema& schema = *table.schema();
   if (!wanted.empty()) {
-    int idx = analytics::FindColumn(schema, wanted);
+    int idx = FindColumn(schema, wanted);
     if (idx < 0) {
-      return Status::InvalidArgument("source has no column '" + wanted + "'; it has: " + analytics::ColumnList(schema));
+      return Status::InvalidArgument("source has no column '" + wanted + "'; it has: " + ColumnList(schema));
     }
     return idx;
   }
   for (const char* name : {"price", "close", "FINAL"}) {
-    int idx = analytics::FindColumn(schema, name);
+    int idx = FindColumn(schema, name);
     if (idx >= 0) return idx;
   }
   int found = -1;
@@ -50,7 +47,7 @@ Result<int> PriceColumn(const arrow::Table& table, const std::string& wanted) {
     if (schema.field(i)->name() == kTimestampColumn) continue;
     if (schema.field(i)->type()->id() != arrow::Type::DOUBLE) continue;
     if (found >= 0) {
-      return Status::InvalidArgument("source has several price columns (" + analytics::ColumnList(schema) +
+      return Status::InvalidArgument("source has several price columns (" + ColumnList(schema) +
                                      "); name one (--column)");
     }
     found = i;
@@ -58,21 +55,23 @@ Result<int> PriceColumn(const arrow::Table& table, const std::string& wanted) {
   if (found < 0) {
     return Status::InvalidArgument(
         "source has no price column (price, close, FINAL or a single double column); it has: " +
-        analytics::ColumnList(schema));
+        ColumnList(schema));
   }
   return found;
 }
 
-/// resample("1B").last(): weekend rows fall in the Friday before.
+}  // namespace
+
+// Weekend rows fall in the Friday before.
 Result<DailySeries> ToBusinessDays(const arrow::Table& table, const std::string& column) {
   SYSTORE_ASSIGN_OR_RAISE(int col, PriceColumn(table, column));
-  SYSTORE_ASSIGN_OR_RAISE(auto ts, analytics::TimestampValues(table));
-  int64_t bad = analytics::FirstUnsortedRow(ts);
+  SYSTORE_ASSIGN_OR_RAISE(auto ts, TimestampValues(table));
+  int64_t bad = FirstUnsortedRow(ts);
   if (bad >= 0) {
     return Status::InvalidArgument("row " + std::to_string(bad) + ": timestamp " + FormatTimestamp(ts[bad]) +
                                    " is before the previous row's (prices must be sorted by time)");
   }
-  SYSTORE_ASSIGN_OR_RAISE(auto px, analytics::DoubleValues(table, col));
+  SYSTORE_ASSIGN_OR_RAISE(auto px, DoubleValues(table, col));
   DailySeries out;
   if (ts.empty()) return out;
   auto business_day = [](int64_t t) {
@@ -97,7 +96,6 @@ Result<DailySeries> ToBusinessDays(const arrow::Table& table, const std::string&
   return out;
 }
 
-/// pandas' ffill(): a NaN takes the last value before it.
 void ForwardFill(std::vector<double>* x) {
   double last = kNaN;
   for (auto& v : *x) {
@@ -109,14 +107,13 @@ void ForwardFill(std::vector<double>* x) {
   }
 }
 
-/// mixed_vol_calc over daily returns; `vol` is aligned with the business days.
 std::vector<double> MixedVol(const std::vector<double>& price, const VolatilityOptions& o) {
   const size_t n = price.size();
   std::vector<double> returns(n, kNaN);
   for (size_t i = 1; i < n; ++i) returns[i] = price[i] - price[i - 1];
-  std::vector<double> vol = analytics::EwmStd(returns, analytics::ComFromSpan(o.days), o.min_periods);
+  std::vector<double> vol = EwmStd(returns, ComFromSpan(o.days), o.min_periods);
   const double slow_vol_days = static_cast<double>(o.slow_vol_years * kBusinessDaysInYear);
-  std::vector<double> long_vol = analytics::EwmMean(vol, analytics::ComFromSpan(slow_vol_days), 0);
+  std::vector<double> long_vol = EwmMean(vol, ComFromSpan(slow_vol_days), 0);
   const double p = o.proportion_of_slow_vol;
   for (size_t i = 0; i < n; ++i) {
     double v = long_vol[i] * p + vol[i] * (1 - p);
@@ -139,7 +136,7 @@ std::vector<double> MixedVol(const std::vector<double>& price, const VolatilityO
   return vol;
 }
 
-Status CheckOptions(const VolatilityOptions& o) {
+Status CheckVolatilityOptions(const VolatilityOptions& o) {
   if (o.days < 1) return Status::InvalidArgument("volatility days must be >= 1, got " + std::to_string(o.days));
   if (o.min_periods < 0) return Status::InvalidArgument("volatility min_periods must be >= 0");
   if (o.slow_vol_years < 1) return Status::InvalidArgument("slow_vol_years must be >= 1");
@@ -148,6 +145,12 @@ Status CheckOptions(const VolatilityOptions& o) {
   }
   return Status::OK();
 }
+
+}  // namespace analytics
+
+namespace {
+
+using analytics::DailySeries;
 
 /// Rows from the first position where any column is defined.
 std::shared_ptr<arrow::Table> FromFirstValue(const std::vector<int64_t>& ts, const std::vector<std::string>& names,
@@ -167,27 +170,27 @@ std::shared_ptr<arrow::Table> FromFirstValue(const std::vector<int64_t>& ts, con
 }  // namespace
 
 Result<std::shared_ptr<arrow::Table>> BusinessDayPrices(const arrow::Table& series, const std::string& column) {
-  SYSTORE_ASSIGN_OR_RAISE(DailySeries d, ToBusinessDays(series, column));
+  SYSTORE_ASSIGN_OR_RAISE(DailySeries d, analytics::ToBusinessDays(series, column));
   return analytics::MakeDoubleTable(d.ts, {"price"}, {d.price});
 }
 
 Result<std::shared_ptr<arrow::Table>> ComputeVolatility(const arrow::Table& prices, const VolatilityOptions& options) {
-  SYSTORE_RETURN_NOT_OK(CheckOptions(options));
-  SYSTORE_ASSIGN_OR_RAISE(DailySeries d, ToBusinessDays(prices, options.column));
-  return FromFirstValue(d.ts, {"vol"}, {MixedVol(d.price, options)});
+  SYSTORE_RETURN_NOT_OK(analytics::CheckVolatilityOptions(options));
+  SYSTORE_ASSIGN_OR_RAISE(DailySeries d, analytics::ToBusinessDays(prices, options.column));
+  return FromFirstValue(d.ts, {"vol"}, {analytics::MixedVol(d.price, options)});
 }
 
 Result<std::shared_ptr<arrow::Table>> ComputeEwmac(const arrow::Table& prices, const ForecastOptions& options) {
-  SYSTORE_RETURN_NOT_OK(CheckOptions(options.volatility));
+  SYSTORE_RETURN_NOT_OK(analytics::CheckVolatilityOptions(options.volatility));
   if (options.rules.empty()) return Status::InvalidArgument("no EWMAC rules given");
   for (const auto& r : options.rules) {
     if (r.fast < 1 || r.slow <= r.fast) {
       return Status::InvalidArgument("EWMAC rule " + r.Name() + ": need 1 <= fast < slow");
     }
   }
-  SYSTORE_ASSIGN_OR_RAISE(DailySeries d, ToBusinessDays(prices, options.volatility.column));
-  std::vector<double> vol = MixedVol(d.price, options.volatility);
-  ForwardFill(&vol);  // vol.ffill()
+  SYSTORE_ASSIGN_OR_RAISE(DailySeries d, analytics::ToBusinessDays(prices, options.volatility.column));
+  std::vector<double> vol = analytics::MixedVol(d.price, options.volatility);
+  analytics::ForwardFill(&vol);  // vol.ffill()
   std::vector<std::string> names;
   std::vector<std::vector<double>> cols;
   for (const auto& r : options.rules) {
