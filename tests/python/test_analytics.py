@@ -146,6 +146,7 @@ def real_store(pysys, systore_bin, tmp_path_factory):
     keys = [a for k in INSTRUMENTS for a in ("--key", k)]
     _cli(systore_bin, root, "analytics", "vol", "prices/adjusted", "--out", "analytics/volatility", *keys)
     _cli(systore_bin, root, "analytics", "forecasts", *keys)
+    _cli(systore_bin, root, "analytics", "correlations", *keys, "--name", "test7")
     return root
 
 
@@ -188,6 +189,104 @@ def test_volatility_and_forecasts_equal_pysystemtrade(real_store):
         for rule in ["ewmac2_8", "ewmac16_64", "ewmac64_256"]:
             mine = st.timeseries.read("analytics/forecasts", f"{code}/{rule}")["forecast"]
             _assert_close(mine, system.rules.get_raw_forecast(code, rule), f"{rule} {code}")
+
+
+def test_correlations_equal_pysystemtrade(real_store):
+    """pysystemtrade's instrument correlation estimator (defaults.yaml) on the same
+    vol-normalised returns: every yearly fit equals our row for the last week before it."""
+    import copy
+    import systore
+    from sysquant.estimators.correlation_over_time import correlation_over_time_for_returns
+    system = _system()
+    returns = pd.concat({c: system.rawdata.get_daily_vol_normalised_returns(c) for c in INSTRUMENTS}, axis=1)
+    params = copy.copy(system.config.instrument_correlation_estimate)
+    params.pop("func")
+    theirs = correlation_over_time_for_returns(returns, **params)
+    mine = systore.open(str(real_store)).timeseries.read("analytics/correlations", "test7")
+    assert list(mine.columns)[0] == f"{INSTRUMENTS[0]}:{INSTRUMENTS[1]}"
+    assert len(mine.columns) == len(INSTRUMENTS) * (len(INSTRUMENTS) - 1) // 2
+    assert (mine.index.dayofweek == 6).all()  # weekly, labelled by the Sunday
+    index = mine.index.tz_convert(None) if mine.index.tz is not None else mine.index
+    compared = 0
+    for fit, corr in zip(theirs.fit_dates, theirs.corr_list):
+        if fit.no_data:
+            continue
+        before = np.flatnonzero(index < fit.fit_end)
+        if len(before) == 0:
+            continue
+        row = mine.iloc[before[-1]]
+        values = np.asarray(corr.values)
+        for i, a in enumerate(INSTRUMENTS):
+            for j in range(i + 1, len(INSTRUMENTS)):
+                b = INSTRUMENTS[j]
+                x, y = row[f"{a}:{b}"], values[i][j]
+                assert (np.isnan(x) and np.isnan(y)) or abs(x - y) <= 1e-9, (fit.fit_end, a, b, x, y)
+        compared += 1
+    assert compared >= 20, compared
+    # Not trivially all zeros or all the boring 0.99.
+    last = mine.iloc[-1].to_numpy()
+    assert 0 < np.mean(last) < 0.99 and len(set(np.round(last, 6))) > 5
+
+
+def test_pnl_across_a_real_roll_in_euros(real_store, systore_bin):
+    """Fills in IBEX (EUR, 10 per point) across its 2022-01-06 roll, through the CLI;
+    checked against the multiple prices and EURUSD of the CSVs by hand."""
+    import systore
+    fills = [("20220100", "buy", 2, 8600.0, 2.0, "2022-01-04 10:00:00"),
+             ("20220100", "sell", 2, 8700.0, 2.0, "2022-01-06 10:00:00"),
+             ("20220200", "buy", 2, 8690.0, 2.0, "2022-01-06 10:00:00"),
+             ("20220200", "sell", 1, 8800.0, 1.0, "2022-01-11 15:00:00")]
+    for n, (contract, side, qty, price, fee, at) in enumerate(fills):
+        out = _cli(systore_bin, real_store, "ops", "order", "new", "--strategy", "hand", "--instrument", "IBEX",
+                   "--contract", contract, "--side", side, "--qty", str(qty)).stdout
+        order_id = out.strip().splitlines()[-1].split()[-1]
+        _cli(systore_bin, real_store, "ops", "fill", order_id, "--qty", str(qty), "--price", str(price),
+             "--exec-id", f"hand-{n}", "--commission", str(fee), "--time", at)
+    p = _cli(systore_bin, real_store, "analytics", "pnl", "--date", "2022-01-12", "--strategy", "hand")
+    assert "hand/IBEX" in p.stdout and "2022-01-12" in p.stdout, p.stdout
+    got = systore.open(str(real_store)).timeseries.read("analytics/pnl", "hand/IBEX")
+    mp = pd.read_csv(SHARED_DATA / "multiple_prices_csv" / "IBEX.csv", dtype=str, keep_default_na=False)
+    mp["DATETIME"] = pd.to_datetime(mp["DATETIME"])
+    fx = pd.read_csv(SHARED_DATA / "fx_prices_csv" / "EURUSD.csv", parse_dates=["DATETIME"])
+
+    def close(contract, day):  # the contract's last close up to the end of `day`
+        rows = mp[mp["DATETIME"] < pd.Timestamp(day) + pd.Timedelta(days=1)]
+        for col in ["PRICE", "FORWARD", "CARRY"]:
+            hit = rows[(rows[f"{col}_CONTRACT"] == contract) & rows[col].notna() & (rows[col] != "")]
+            if len(hit):
+                last = hit.iloc[-1]
+                yield last["DATETIME"], float(last[col])
+
+    def mark(contract, day):
+        return max(close(contract, day))[1]
+
+    def eurusd(day):
+        return float(fx[fx["DATETIME"] < pd.Timestamp(day) + pd.Timedelta(days=1)]["PRICE"].iloc[-1])
+
+    A, B = "20220100", "20220200"
+    days = ["2022-01-04", "2022-01-05", "2022-01-06", "2022-01-07", "2022-01-10", "2022-01-11", "2022-01-12"]
+    want = {
+        "2022-01-04": 2 * (mark(A, "2022-01-04") - 8600) * 10 - 2,
+        "2022-01-05": 2 * (mark(A, "2022-01-05") - mark(A, "2022-01-04")) * 10,
+        "2022-01-06": (2 * (mark(A, "2022-01-06") - mark(A, "2022-01-05")) - 2 * (mark(A, "2022-01-06") - 8700)
+                       + 2 * (mark(B, "2022-01-06") - 8690)) * 10 - 4,
+        "2022-01-07": 2 * (mark(B, "2022-01-07") - mark(B, "2022-01-06")) * 10,
+        "2022-01-10": 2 * (mark(B, "2022-01-10") - mark(B, "2022-01-07")) * 10,
+        "2022-01-11": (2 * (mark(B, "2022-01-11") - mark(B, "2022-01-10")) - 1 * (mark(B, "2022-01-11") - 8800)) * 10 - 1,
+        "2022-01-12": 1 * (mark(B, "2022-01-12") - mark(B, "2022-01-11")) * 10,
+    }
+    got_days = [d.strftime("%Y-%m-%d") for d in got.index]
+    assert got_days == days
+    for d in days:
+        row = got.loc[got.index[got_days.index(d)]]
+        assert row["pnl_local"] == pytest.approx(want[d], abs=1e-6), d
+        assert row["fx"] == pytest.approx(eurusd(d), rel=1e-12), d
+        assert row["pnl"] == pytest.approx(want[d] * eurusd(d), rel=1e-12), d
+    # Cash identity: cash flows + the open position at its mark, x10, minus commissions.
+    cash = -2 * 8600 + 2 * 8700 - 2 * 8690 + 8800 + 1 * mark(B, "2022-01-12")
+    assert got["pnl_local"].sum() == pytest.approx(cash * 10 - 7, abs=1e-6)
+    again = _cli(systore_bin, real_store, "analytics", "pnl", "--date", "2022-01-12", "--strategy", "hand")
+    assert "nothing new to write" in again.stdout
 
 
 def test_volatility_lineage_and_incremental_merge(real_store, systore_bin, tmp_path):

@@ -1,11 +1,13 @@
-// `systore analytics ...`: bars, as-of joins, volatility and forecasts computed next to
-// the data and stored back as versioned datasets (docs/analytics.md).
+// `systore analytics ...`: bars, as-of joins, volatility, forecasts, correlations and daily
+// P&L computed next to the data and stored back as versioned datasets (docs/analytics.md).
 #include <arrow/api.h>
 
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -15,6 +17,8 @@
 #include "cli_commands.h"
 #include "cli_util.h"
 #include "systore/analytics.h"
+#include "systore/data_blob.h"
+#include "systore/timeseries_store.h"
 
 namespace systore::cli {
 namespace {
@@ -92,6 +96,76 @@ struct ForecastArgs {
   VolatilityOptions vol;
 };
 
+struct CorrelationArgs {
+  std::string source = "prices/adjusted", out = "analytics/correlations", name = "portfolio";
+  std::vector<std::string> keys;
+  CorrelationOptions options;
+  bool no_cleaning = false, no_floor = false;
+};
+
+struct PnlArgs {
+  std::string out = "analytics/pnl", date, strategy;
+  PnlOptions options;
+};
+
+/// The last row of a stored correlations series as a matrix (small portfolios only).
+void PrintLatestMatrix(TimeSeriesStore& store, const std::string& dataset, const std::string& key) {
+  auto latest = store.Latest(dataset, key, 1);
+  if (!latest.ok() || (*latest)->num_rows() != 1) return;
+  const arrow::Table& t = **latest;
+  std::vector<std::string> names;
+  std::map<std::pair<std::string, std::string>, double> value;
+  for (int c = 1; c < t.num_columns(); ++c) {
+    const std::string& pair = t.schema()->field(c)->name();
+    const size_t colon = pair.find(':');
+    const std::string a = pair.substr(0, colon), b = pair.substr(colon + 1);
+    for (const auto& n : {a, b})
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    auto chunk = std::static_pointer_cast<arrow::DoubleArray>(t.column(c)->chunk(0));
+    value[{a, b}] = value[{b, a}] = chunk->Value(0);
+  }
+  if (names.size() > 12) {
+    std::cout << names.size() << " instruments: read the matrix with `systore ts read " << dataset << " " << key
+              << " --format json`\n";
+    return;
+  }
+  auto ts = std::static_pointer_cast<arrow::TimestampArray>(t.column(0)->chunk(0))->Value(0);
+  std::cout << "correlations for the week ending " << FormatTimestamp(ts).substr(0, 10) << ":\n";
+  std::printf("%12s", "");
+  for (const auto& n : names) std::printf(" %10.10s", n.c_str());
+  std::printf("\n");
+  for (const auto& a : names) {
+    std::printf("%12.12s", a.c_str());
+    for (const auto& b : names) std::printf(" %10.3f", a == b ? 1.0 : value[{a, b}]);
+    std::printf("\n");
+  }
+}
+
+/// One line per stored P&L series for `day` (the last stored day when 0).
+void PrintPnlDay(TimeSeriesStore& store, const std::string& dataset, Timestamp day) {
+  auto infos = store.List(dataset);
+  if (!infos.ok()) return;
+  std::printf("%-28s %10s %10s %14s %8s %14s\n", "series", "date", "position", "pnl_local", "fx", "pnl");
+  for (const auto& info : *infos) {
+    ReadOptions ro;
+    if (day != 0) {
+      ro.start = day;
+      ro.end = day + kNanosPerDay - 1;
+    }
+    auto t = day != 0 ? store.Read(dataset, info.key, ro) : store.Latest(dataset, info.key, 1);
+    if (!t.ok() || (*t)->num_rows() == 0) continue;
+    auto col = [&](const char* name) {
+      auto c = (*t)->GetColumnByName(name);
+      return std::static_pointer_cast<arrow::DoubleArray>(c->chunk(c->num_chunks() - 1))->Value(c->chunk(c->num_chunks() - 1)->length() - 1);
+    };
+    auto tc = (*t)->column(0);
+    auto ts = std::static_pointer_cast<arrow::TimestampArray>(tc->chunk(tc->num_chunks() - 1));
+    std::printf("%-28s %10s %10.0f %14.2f %8.4f %14.2f\n", info.key.c_str(),
+                FormatTimestamp(ts->Value(ts->length() - 1)).substr(0, 10).c_str(), col("position"),
+                col("pnl_local"), col("fx"), col("pnl"));
+  }
+}
+
 struct AsofArgs {
   std::string left, left_key, right, right_key, tolerance, by, format = "csv", output;
   bool no_exact = false;
@@ -131,12 +205,15 @@ Result<std::vector<EwmacRule>> ParseRules(const std::string& text) {
 void AddAnalyticsCommands(CLI::App& app, std::string& root) {
   auto* g = app.add_subcommand(
       "analytics",
-      "Compute bars, as-of joins, volatility and forecasts next to the data; results are versioned datasets.\n"
+      "Compute bars, as-of joins, volatility, forecasts, correlations and daily P&L next to the data;\n"
+      "results are versioned datasets.\n"
       "Each result commit records what it was computed from; a rerun on unchanged inputs writes nothing.\n"
       "Examples:\n"
       "  systore analytics bars ticks/ES --interval 1min --out bars/1min/ES\n"
       "  systore analytics vol prices/adjusted --out analytics/volatility\n"
       "  systore analytics forecasts --key SOFR --key GOLD\n"
+      "  systore analytics correlations --key SOFR --key US10 --key GOLD\n"
+      "  systore analytics pnl --date 2024-03-08\n"
       "  systore analytics asof trades/ES ESH4 quotes/ES ESH4 --tolerance 5s --format csv");
   g->require_subcommand(1);
 
@@ -194,6 +271,61 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
     RunProgress progress;
     auto a = OpenAnalytics(root, &progress, "forecasts");
     PrintRun(ValueOrExit(a->Forecasts(fc->source, fc->out, fc->keys, o)));
+  });
+
+  auto corr = std::make_shared<CorrelationArgs>();
+  c = g->add_subcommand(
+      "correlations",
+      "pysystemtrade's instrument correlation estimate: EWM correlations (span 25 weeks, 20 weeks minimum)\n"
+      "of weekly sums of vol-normalised daily returns, cleaned (missing pairs: the average correlation,\n"
+      "or 0.99 before an instrument has data) and floored at zero. One row per week, one column per\n"
+      "pair A:B, in one series (--name).\n"
+      "Example: systore analytics correlations --key SOFR --key US10 --key GOLD --name rates_and_gold");
+  c->add_option("source", corr->source, "Source dataset of prices")->capture_default_str();
+  c->add_option("--out", corr->out, "Output dataset")->capture_default_str();
+  c->add_option("--key", corr->keys, "Instruments (repeatable, at least two; default: every key)");
+  c->add_option("--name", corr->name, "Key of the output series")->capture_default_str();
+  c->add_option("--ew-lookback", corr->options.ew_lookback, "EWM span in weeks")->capture_default_str();
+  c->add_option("--min-periods", corr->options.min_periods, "Weeks of joint returns before a value")
+      ->capture_default_str();
+  c->add_flag("--no-cleaning", corr->no_cleaning, "Leave missing pairs NaN");
+  c->add_flag("--no-floor", corr->no_floor, "Keep negative correlations");
+  c->callback([&root, corr] {
+    CorrelationOptions o = corr->options;
+    o.cleaning = !corr->no_cleaning;
+    o.floor_at_zero = !corr->no_floor;
+    RunProgress progress;
+    auto a = OpenAnalytics(root, &progress, "correlations");
+    PrintRun(ValueOrExit(a->Correlations(corr->source, corr->out, corr->keys, corr->name, o)));
+    PrintLatestMatrix(*TimeSeriesOrExit(root), corr->out, corr->name);
+  });
+
+  auto pnl = std::make_shared<PnlArgs>();
+  c = g->add_subcommand(
+      "pnl",
+      "Daily mark-to-market P&L per strategy and instrument (and per strategy) from the operational store's\n"
+      "fills, contract closes from the multiple prices, Pointsize and Currency from reference 'instruments',\n"
+      "FX from fx/spot into the base currency. Series STRATEGY/INSTRUMENT and STRATEGY.\n"
+      "Example: systore analytics pnl --date 2024-03-08 --base-currency USD");
+  c->add_option("--date", pnl->date, "Compute up to this day (YYYY-MM-DD) and print it (default: every price)");
+  c->add_option("--out", pnl->out, "Output dataset")->capture_default_str();
+  c->add_option("--strategy", pnl->strategy, "Only this strategy");
+  c->add_option("--base-currency", pnl->options.base_currency, "Currency of pnl")->capture_default_str();
+  c->add_option("--prices", pnl->options.prices, "Dataset of contract closes")->capture_default_str();
+  c->add_option("--fx", pnl->options.fx, "Dataset of FX rates (keys like EURUSD)")->capture_default_str();
+  c->callback([&root, pnl] {
+    PnlOptions o = pnl->options;
+    o.strategy = pnl->strategy;
+    if (!pnl->date.empty()) {
+      auto t = ParseTimestamp(pnl->date);
+      if (!t.ok()) ExitOnError(Status::InvalidArgument("--date '" + pnl->date + "': expected YYYY-MM-DD"));
+      o.until = *t;
+    }
+    o.operational = ValueOrExit(StoresOrExit(root).OperationalStoreNamed("operational"));
+    o.reference = ReferenceOrExit(root);
+    auto a = OpenAnalytics(root, nullptr, "");
+    PrintRun(ValueOrExit(a->Pnl(pnl->out, o)));
+    PrintPnlDay(*TimeSeriesOrExit(root), pnl->out, o.until == 0 ? 0 : o.until - o.until % kNanosPerDay);
   });
 
   auto asof = std::make_shared<AsofArgs>();
