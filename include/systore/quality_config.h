@@ -47,13 +47,19 @@ enum class DuplicatePolicy {
   kError,      // every repeated row is an error finding (then the policy applies)
   kKeepFirst,  // keep the first row of each timestamp; later ones are quarantined
   kKeepLast,   // keep the last row (pysystemtrade's FX files); earlier ones quarantined
+  kKeepAll,    // keep every row in arrival order: ticks (several trades at one time are
+               // data). The default of tick datasets (DatasetOptions kind kTicks).
 };
-const char* DuplicatePolicyName(DuplicatePolicy p);  // "error", "keep-first", "keep-last"
+/// "error", "keep-first", "keep-last", "keep-all"
+const char* DuplicatePolicyName(DuplicatePolicy p);
 
 /// Effective settings of one dataset.
 struct DatasetQualityConfig {
   QualityPolicy policy = QualityPolicy::kQuarantineRows;
   DuplicatePolicy duplicates = DuplicatePolicy::kKeepLast;
+  /// A "datasets" entry matching this dataset sets duplicates (otherwise tick datasets
+  /// keep all rows, whatever "defaults" says).
+  bool duplicates_set_for_dataset = false;
   /// Enabled validators (name -> parameters), in name order.
   std::map<std::string, ValidatorParams> validators;
   /// Holiday calendar name in the reference `holidays` table ("" = weekdays only).

@@ -277,13 +277,15 @@ class StreamIngestImpl : public StreamIngest {
       b.data = *data;
       b.history = s.tail;
       b.source = "stream";
-      // Rows at or before the last appended row cannot be appended: a finding, so the
-      // policy sends them to the quarantine.
+      // Rows at or before the last appended row cannot be appended (ticks: before it): a
+      // finding, so the policy sends them to the quarantine.
+      auto opts = store_->GetDatasetOptions(k.first);
+      const bool ticks = (opts.ok() ? opts->kind : DatasetOptions::ForName(k.first).kind) == SeriesKind::kTicks;
       auto combined = (*data)->CombineChunks();
       if (combined.ok() && (*combined)->num_rows() > 0) {
         const int64_t* ts = (*combined)->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
         for (int64_t i = 0; i < (*combined)->num_rows(); ++i) {
-          if (ts[i] <= s.last) {
+          if (ts[i] < s.last || (ts[i] == s.last && !ticks)) {
             Finding f;
             f.severity = Severity::kError;
             f.rule = "before_history";

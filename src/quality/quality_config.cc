@@ -30,6 +30,8 @@ const char* DuplicatePolicyName(DuplicatePolicy p) {
       return "keep-first";
     case DuplicatePolicy::kKeepLast:
       return "keep-last";
+    case DuplicatePolicy::kKeepAll:
+      return "keep-all";
   }
   return "?";
 }
@@ -65,9 +67,9 @@ Status CheckSettings(const json& s, const std::string& where) {
       if (!it->is_string() || (*it != "reject" && *it != "quarantine" && *it != "accept"))
         return Status::InvalidArgument(where + ".policy: '" + it->dump() + "' is not reject, quarantine or accept");
     } else if (k == "duplicates") {
-      if (!it->is_string() || (*it != "error" && *it != "keep-first" && *it != "keep-last"))
+      if (!it->is_string() || (*it != "error" && *it != "keep-first" && *it != "keep-last" && *it != "keep-all"))
         return Status::InvalidArgument(where + ".duplicates: '" + it->dump() +
-                                       "' is not error, keep-first or keep-last");
+                                       "' is not error, keep-first, keep-last or keep-all");
     } else if (k == "calendar") {
       if (!it->is_string()) return Status::InvalidArgument(where + ".calendar: must be a string");
     } else if (k == "first_import") {
@@ -171,9 +173,12 @@ DatasetQualityConfig QualityConfig::ForDataset(const std::string& dataset) const
     if (ea != eb) return eb;
     return a.first.size() < b.first.size();
   });
-  for (const auto& [_, s] : matches) Overlay(eff, *s);
-
   DatasetQualityConfig out;
+  for (const auto& [_, s] : matches) {
+    Overlay(eff, *s);
+    if (s->contains("duplicates")) out.duplicates_set_for_dataset = true;
+  }
+
   std::string pol = eff.value("policy", "quarantine");
   out.policy = pol == "reject"   ? QualityPolicy::kRejectBatch
                : pol == "accept" ? QualityPolicy::kAcceptWithWarning
@@ -181,6 +186,7 @@ DatasetQualityConfig QualityConfig::ForDataset(const std::string& dataset) const
   std::string dup = eff.value("duplicates", "keep-last");
   out.duplicates = dup == "error"        ? DuplicatePolicy::kError
                    : dup == "keep-first" ? DuplicatePolicy::kKeepFirst
+                   : dup == "keep-all"   ? DuplicatePolicy::kKeepAll
                                          : DuplicatePolicy::kKeepLast;
   out.calendar = eff.value("calendar", "");
   out.judge_first_import = eff.value("first_import", "warn") == "judge";

@@ -119,16 +119,18 @@ class QualityGateImpl : public QualityGate {
     }
     std::vector<char> out(n, 0);
     for (int64_t i = 0; i < n; ++i) out[i] = removes[i] || (dc.policy == QualityPolicy::kQuarantineRows && errors[i]);
-    // Accepted rows sorted by ts; any timestamp still repeated keeps its last row (only
-    // reachable under policy accept with duplicates=error), the others are kept out.
+    // Accepted rows sorted by ts (stable: ticks keep arrival order); unless duplicates is
+    // keep-all, a timestamp still repeated keeps its last row (only reachable under policy
+    // accept with duplicates=error), the others are kept out.
     std::vector<int64_t> keep;
     for (int64_t i = 0; i < n; ++i)
       if (!out[i]) keep.push_back(i);
     auto by_ts = [&](int64_t a, int64_t b) { return v.ts()[a] < v.ts()[b]; };
     if (!std::is_sorted(keep.begin(), keep.end(), by_ts)) std::stable_sort(keep.begin(), keep.end(), by_ts);
     std::vector<int64_t> unique;
+    const bool keep_all = dc.duplicates == DuplicatePolicy::kKeepAll;
     for (size_t i = 0; i < keep.size(); ++i) {
-      if (i + 1 < keep.size() && v.ts()[keep[i + 1]] == v.ts()[keep[i]])
+      if (!keep_all && i + 1 < keep.size() && v.ts()[keep[i + 1]] == v.ts()[keep[i]])
         out[keep[i]] = 1;
       else
         unique.push_back(keep[i]);
@@ -188,11 +190,20 @@ class QualityGateImpl : public QualityGate {
   // The dataset's settings with the batch's overrides applied.
   Result<DatasetQualityConfig> ConfigFor(const IngestBatch& batch) const {
     DatasetQualityConfig dc = config_.ForDataset(batch.dataset);
-    if (batch.duplicates && dc.validators.count("duplicates")) {
-      dc.duplicates = *batch.duplicates;
+    std::optional<DuplicatePolicy> dup = batch.duplicates;
+    const SeriesKind kind =
+        batch.dataset_options ? batch.dataset_options->kind : DatasetOptions::ForName(batch.dataset).kind;
+    if (!dup && kind == SeriesKind::kTicks && !dc.duplicates_set_for_dataset) dup = DuplicatePolicy::kKeepAll;
+    if (dup) dc.duplicates = *dup;
+    if (dc.duplicates == DuplicatePolicy::kKeepAll && kind != SeriesKind::kTicks) {
+      return Status::InvalidArgument("dataset '" + batch.dataset +
+                                     "': duplicates keep-all applies to tick datasets only (timestamps of other "
+                                     "series are unique)");
+    }
+    if (dup && dc.validators.count("duplicates")) {
       SYSTORE_ASSIGN_OR_RAISE(
           dc.validators["duplicates"],
-          ValidatorParams::FromJson(std::string("{\"policy\": \"") + DuplicatePolicyName(*batch.duplicates) + "\"}"));
+          ValidatorParams::FromJson(std::string("{\"policy\": \"") + DuplicatePolicyName(*dup) + "\"}"));
     }
     return dc;
   }

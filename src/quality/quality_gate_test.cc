@@ -79,6 +79,35 @@ TEST(QualityGate, QuarantinePolicyKeepsOffendingRowsOutAndAcceptsTheRest) {
   for (int64_t i = 1; i < r->accepted->num_rows(); ++i) ASSERT_LT(ts[i - 1], ts[i]);
 }
 
+TEST(QualityGate, TicksKeepRepeatedTimestampsAndIdenticalTicks) {
+  TempDir dir;
+  // Trades in one millisecond, two of them identical: all are data, in arrival order.
+  const Timestamp t0 = Day(2024, 3, 4, 14);
+  std::vector<Timestamp> ts = {t0, t0 + 1'000'000, t0 + 1'000'000, t0 + 1'000'000, t0 + 2'000'000};
+  IngestBatch b;
+  b.dataset = "ticks/ES";
+  b.key = "ESH4";
+  b.data = testing::MakeTable({"price", "size"}, ts, {{100, 100.25, 100.25, 100.5, 100.5}, {1, 2, 2, 1, 3}});
+  b.source = "ticks.csv";
+  auto gate = OpenGate(dir.path(), "");
+  auto r = gate->Process(b);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->decision, GateDecision::kAccepted);
+  EXPECT_EQ(r->accepted->num_rows(), 5);
+  for (const auto& f : r->findings) EXPECT_NE(f.rule, "duplicate_timestamp");
+  // A dataset entry in quality.json still decides for itself.
+  auto strict = OpenGate(dir.path(), R"({"datasets": {"ticks/*": {"duplicates": "keep-last"}}})");
+  r = strict->Process(b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted->num_rows(), 3);
+  // keep-all is for ticks only: other series have unique timestamps.
+  IngestBatch fx = BadBatch();
+  fx.duplicates = DuplicatePolicy::kKeepAll;
+  auto bad = gate->Process(fx);
+  EXPECT_TRUE(bad.status().IsInvalidArgument());
+  EXPECT_NE(bad.status().message().find("tick datasets only"), std::string::npos);
+}
+
 TEST(QualityGate, RejectPolicyRejectsTheWholeBatch) {
   TempDir dir;
   auto gate = OpenGate(dir.path(), R"({"defaults": {"policy": "reject", "first_import": "judge"}})");

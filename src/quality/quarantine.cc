@@ -285,7 +285,11 @@ class QuarantineImpl : public Quarantine {
     }
     WriteResult wr;
     if (rows->num_rows() > 0) {
-      // Sort and keep the last row per timestamp: a released batch may hold duplicates.
+      // Sort and keep the last row per timestamp: a released batch may hold duplicates
+      // (ticks keep every row, in order).
+      auto opts = store->GetDatasetOptions(e.dataset);
+      const bool ticks = opts.ok() ? opts->kind == SeriesKind::kTicks
+                                   : DatasetOptions::ForName(e.dataset).kind == SeriesKind::kTicks;
       SYSTORE_ASSIGN_OR_RAISE_ARROW(rows, rows->CombineChunks(), "release");
       const int64_t* ts = rows->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
       std::vector<int64_t> order(rows->num_rows());
@@ -293,7 +297,7 @@ class QuarantineImpl : public Quarantine {
       std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ts[a] < ts[b]; });
       std::vector<int64_t> keep;
       for (size_t i = 0; i < order.size(); ++i)
-        if (i + 1 == order.size() || ts[order[i + 1]] != ts[order[i]]) keep.push_back(order[i]);
+        if (ticks || i + 1 == order.size() || ts[order[i + 1]] != ts[order[i]]) keep.push_back(order[i]);
       arrow::Int64Builder b;
       SYSTORE_RETURN_NOT_OK_ARROW(b.AppendValues(keep), "release");
       std::shared_ptr<arrow::Array> idx;

@@ -511,6 +511,7 @@ class DuplicatesValidator : public Validator {
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
     std::string policy = p_.GetString("policy", "keep-last");
+    if (policy == "keep-all") return Status::OK();  // ticks: a repeated time is data
     std::vector<int64_t> order = v.TimeOrder();
     int main = MainPriceColumn(v, ValidatorParams());
     for (size_t i = 0; i < order.size();) {

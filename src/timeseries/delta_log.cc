@@ -238,8 +238,10 @@ Status DeltaLog::ApplyCommit(int64_t version, const std::string& text, DatasetSt
         f.max_ts = std::stoll(tags.at("systore.maxTs").get<std::string>());
         f.rows = json::parse(a.at("stats").get<std::string>()).at("numRecords").get<int64_t>();
         auto& vec = state->files[f.key];
-        auto pos = std::lower_bound(vec.begin(), vec.end(), f.min_ts,
-                                    [](const DataFile& x, Timestamp t) { return x.min_ts < t; });
+        // After files starting at the same time: tick files may share a boundary
+        // timestamp, and log order is arrival order.
+        auto pos = std::upper_bound(vec.begin(), vec.end(), f.min_ts,
+                                    [](Timestamp t, const DataFile& x) { return t < x.min_ts; });
         state->tombstones.erase(f.path);
         vec.insert(pos, std::move(f));
       } else if (action.contains("remove")) {

@@ -1,6 +1,6 @@
 // Memtable: rows that are durable in the write-ahead log but not yet in Parquet, per
-// series key. Every row of a key's tail is newer than the key's last Parquet row, so a
-// read is "Parquet rows, then the tail". Internally synchronised.
+// series key. Every row of a key's tail is newer than the key's last Parquet row (ticks:
+// not older), so a read is "Parquet rows, then the tail". Internally synchronised.
 #pragma once
 
 #include <atomic>
@@ -20,7 +20,8 @@ namespace systore {
 
 class Memtable {
  public:
-  /// Adds rows (a canonical series table, newer than everything held for `key`).
+  /// Adds rows (a canonical series table, newer than everything held for `key`; ticks:
+  /// not older).
   void Add(const std::string& key, std::shared_ptr<arrow::Table> rows);
   /// The key's tail as one table, or null when there is none.
   std::shared_ptr<arrow::Table> Get(const std::string& key);

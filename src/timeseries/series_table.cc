@@ -205,15 +205,18 @@ Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Tab
   }
   auto out = arrow::Table::Make(SeriesSchema(*columns), out_cols, table->num_rows());
 
-  // Strictly increasing timestamps.
+  // Strictly increasing timestamps; ticks: non-decreasing (several trades stamped with
+  // one time are data, in arrival order).
+  const bool ticks = kind == SeriesKind::kTicks;
   std::vector<Timestamp> ts = TimestampsOf(*out);
   for (size_t i = 1; i < ts.size(); ++i) {
-    if (ts[i] <= ts[i - 1]) {
+    if (ts[i] < ts[i - 1] || (!ticks && ts[i] == ts[i - 1])) {
       return Status::InvalidArgument("row " + std::to_string(i + 1) + ": timestamp " + FormatTimestamp(ts[i]) +
                                      (ts[i] == ts[i - 1]
                                           ? " duplicates the previous row"
                                           : " is before the previous row's " + FormatTimestamp(ts[i - 1])) +
-                                     " (rows must be strictly increasing in time)");
+                                     (ticks ? " (ticks must be in time order)"
+                                            : " (rows must be strictly increasing in time)"));
     }
   }
   return out;
@@ -239,8 +242,93 @@ Result<std::shared_ptr<arrow::Table>> ConcatTables(const std::vector<std::shared
   return t;
 }
 
+namespace {
+
+Result<std::shared_ptr<arrow::Table>> TakeRows(const std::shared_ptr<arrow::Table>& existing,
+                                               const std::shared_ptr<arrow::Table>& incoming,
+                                               const std::vector<int64_t>& take) {
+  EnsureArrowCompute();
+  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto both, arrow::ConcatenateTables({existing, incoming}), "merge");
+  arrow::Int64Builder b;
+  SYSTORE_RETURN_NOT_OK_ARROW(b.AppendValues(take), "merge");
+  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto idx, b.Finish(), "merge");
+  SYSTORE_ASSIGN_OR_RAISE_ARROW(arrow::Datum d, arrow::compute::Take(arrow::Datum(both), arrow::Datum(idx)), "merge");
+  return d.table();
+}
+
+/// Ticks: the rows at one timestamp are one unit, in arrival order. Overwrite replaces
+/// the stored rows within [first, last] of the incoming ones; fill-gaps and newer-only
+/// add the incoming timestamps that have no stored rows (newer-only: only after the
+/// last stored one); a group at a stored timestamp counts as duplicate when it equals the
+/// stored group row for row, else as conflicting.
+Result<MergeOutcome> MergeTicks(const std::shared_ptr<arrow::Table>& existing,
+                                const std::shared_ptr<arrow::Table>& incoming, MergeMode mode) {
+  MergeOutcome out;
+  std::vector<Timestamp> e = TimestampsOf(*existing), n = TimestampsOf(*incoming);
+  SYSTORE_ASSIGN_OR_RAISE(auto ecols, CombinedColumns(*existing));
+  SYSTORE_ASSIGN_OR_RAISE(auto ncols, CombinedColumns(*incoming));
+  const int64_t ne = static_cast<int64_t>(e.size());
+  auto same_rows = [&](int64_t e0, int64_t n0, int64_t count) {
+    for (int64_t k = 0; k < count; ++k)
+      if (!RowsEqual(ecols, e0 + k, ncols, n0 + k)) return false;
+    return true;
+  };
+  std::vector<int64_t> take;
+  take.reserve(e.size() + n.size());
+  if (mode == MergeMode::kOverwrite) {
+    const int64_t lo = std::lower_bound(e.begin(), e.end(), n.front()) - e.begin();
+    const int64_t hi = std::upper_bound(e.begin(), e.end(), n.back()) - e.begin();
+    const int64_t nn = static_cast<int64_t>(n.size());
+    if (hi - lo == nn && same_rows(lo, 0, nn)) {
+      out.duplicate = nn;
+      out.table = existing;
+      return out;
+    }
+    for (int64_t i = 0; i < lo; ++i) take.push_back(i);
+    for (int64_t j = 0; j < nn; ++j) take.push_back(ne + j);
+    for (int64_t i = hi; i < ne; ++i) take.push_back(i);
+    out.added = nn;
+    out.conflicting = hi - lo;  // stored rows replaced
+    SYSTORE_ASSIGN_OR_RAISE(out.table, TakeRows(existing, incoming, take));
+    return out;
+  }
+  const Timestamp last = e.empty() ? kMinTimestamp : e.back();
+  size_t i = 0, j = 0;
+  while (i < e.size() || j < n.size()) {
+    if (j == n.size() || (i < e.size() && e[i] < n[j])) {
+      take.push_back(static_cast<int64_t>(i++));
+      continue;
+    }
+    size_t j_end = j;
+    while (j_end < n.size() && n[j_end] == n[j]) ++j_end;
+    const int64_t group = static_cast<int64_t>(j_end - j);
+    if (i < e.size() && e[i] == n[j]) {  // a stored group at this timestamp: kept as stored
+      size_t i_end = i;
+      while (i_end < e.size() && e[i_end] == e[i]) ++i_end;
+      const bool same = static_cast<int64_t>(i_end - i) == group && same_rows(i, j, group);
+      (same ? out.duplicate : out.conflicting) += group;
+      for (; i < i_end; ++i) take.push_back(static_cast<int64_t>(i));
+    } else if (mode == MergeMode::kNewerOnly && n[j] <= last) {
+      out.ignored += group;
+    } else {
+      for (size_t k = j; k < j_end; ++k) take.push_back(ne + static_cast<int64_t>(k));
+      out.added += group;
+    }
+    j = j_end;
+  }
+  if (out.added == 0) {
+    out.table = existing;
+    return out;
+  }
+  SYSTORE_ASSIGN_OR_RAISE(out.table, TakeRows(existing, incoming, take));
+  return out;
+}
+
+}  // namespace
+
 Result<MergeOutcome> MergeSeries(const std::shared_ptr<arrow::Table>& existing,
-                                 const std::shared_ptr<arrow::Table>& incoming, MergeMode mode) {
+                                 const std::shared_ptr<arrow::Table>& incoming, MergeMode mode, SeriesKind kind) {
+  if (kind == SeriesKind::kTicks && incoming->num_rows() > 0) return MergeTicks(existing, incoming, mode);
   MergeOutcome out;
   std::vector<Timestamp> e = TimestampsOf(*existing), n = TimestampsOf(*incoming);
   SYSTORE_ASSIGN_OR_RAISE(auto ecols, CombinedColumns(*existing));
@@ -278,13 +366,7 @@ Result<MergeOutcome> MergeSeries(const std::shared_ptr<arrow::Table>& existing,
     out.table = existing;
     return out;
   }
-  EnsureArrowCompute();
-  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto both, arrow::ConcatenateTables({existing, incoming}), "merge");
-  arrow::Int64Builder b;
-  SYSTORE_RETURN_NOT_OK_ARROW(b.AppendValues(take), "merge");
-  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto idx, b.Finish(), "merge");
-  SYSTORE_ASSIGN_OR_RAISE_ARROW(arrow::Datum d, arrow::compute::Take(arrow::Datum(both), arrow::Datum(idx)), "merge");
-  out.table = d.table();
+  SYSTORE_ASSIGN_OR_RAISE(out.table, TakeRows(existing, incoming, take));
   return out;
 }
 

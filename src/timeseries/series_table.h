@@ -30,7 +30,7 @@ std::shared_ptr<arrow::Schema> SeriesSchema(const std::vector<SeriesColumnSpec>&
 /// Brings a caller's table into canonical shape. `columns` is the dataset's schema, or
 /// empty for a new dataset, in which case it is filled from the table. Errors name the
 /// row and column (InvalidArgument): missing/extra columns, wrong types, null or
-/// non-increasing timestamps.
+/// non-increasing timestamps (ticks: decreasing; equal ones are kept in order).
 Result<std::shared_ptr<arrow::Table>> NormalizeSeries(std::shared_ptr<arrow::Table> table, SeriesKind kind,
                                                       std::vector<SeriesColumnSpec>* columns);
 
@@ -46,13 +46,15 @@ Result<std::shared_ptr<arrow::Table>> ConcatTables(const std::vector<std::shared
                                                    const std::shared_ptr<arrow::Schema>& schema);
 
 /// Merges `incoming` into `existing` (both canonical, same schema) per `mode`, counting
-/// added/duplicate/conflicting/ignored rows (see WriteResult).
+/// added/duplicate/conflicting/ignored rows (see WriteResult). Ticks (equal timestamps
+/// allowed) merge per timestamp group; see MergeTicks in series_table.cc.
 struct MergeOutcome {
   std::shared_ptr<arrow::Table> table;
   int64_t added = 0, duplicate = 0, conflicting = 0, ignored = 0;
 };
 Result<MergeOutcome> MergeSeries(const std::shared_ptr<arrow::Table>& existing,
-                                 const std::shared_ptr<arrow::Table>& incoming, MergeMode mode);
+                                 const std::shared_ptr<arrow::Table>& incoming, MergeMode mode,
+                                 SeriesKind kind = SeriesKind::kGeneric);
 
 /// Keeps rows outside [start, end].
 Result<std::shared_ptr<arrow::Table>> RemoveTimeRange(const std::shared_ptr<arrow::Table>& table, Timestamp start,

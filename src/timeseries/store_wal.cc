@@ -97,8 +97,10 @@ Result<uint64_t> TimeSeriesStoreImpl::ReplayWal(Dataset* ds) {
     }
     Timestamp tail_last;
     if (ds->mem->LastTimestamp(key, &tail_last)) last = std::max(last, tail_last);
-    SYSTORE_ASSIGN_OR_RAISE(auto newer,
-                            SliceByTime(table, last == kMinTimestamp ? kMinTimestamp : last + 1, kMaxTimestamp));
+    // Ticks may repeat the last timestamp (each record is replayed once: seq > flushed).
+    const bool ticks = state && state->meta.options.kind == SeriesKind::kTicks;
+    const Timestamp from = last == kMinTimestamp ? kMinTimestamp : (ticks ? last : last + 1);
+    SYSTORE_ASSIGN_OR_RAISE(auto newer, SliceByTime(table, from, kMaxTimestamp));
     if (newer->num_rows() == 0) continue;
     ds->mem->Add(key, newer);
     ++report.records_replayed;
@@ -224,7 +226,8 @@ Result<WriteResult> TimeSeriesStoreImpl::AppendThroughWal(Dataset* ds, const std
       if (ds->imm && ds->imm->LastTimestamp(key, &t)) last = std::max(last, t);
       if (ds->mem->LastTimestamp(key, &t)) last = std::max(last, t);
     }
-    if (ts.front() <= last) {
+    const bool ticks = state->meta.options.kind == SeriesKind::kTicks;  // may repeat the last time
+    if (ts.front() < last || (ts.front() == last && !ticks)) {
       return where(Status::InvalidArgument("append: first row " + FormatTimestamp(ts.front()) +
                                            " is not after the last stored row " + FormatTimestamp(last) +
                                            " (use merge to combine overlapping data)"));

@@ -298,17 +298,20 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
         if (incoming->num_rows() == 0) break;
         MergeMode mode = up.op == SeriesUpdate::Op::kAppend ? MergeMode::kNewerOnly : up.merge_mode;
         std::vector<Timestamp> ts = TimestampsOf(*incoming);
-        if (up.op == SeriesUpdate::Op::kAppend && ts.front() <= last) {
+        // Ticks may append at the last stored timestamp: more trades stamped that time.
+        const bool tick_append = meta.options.kind == SeriesKind::kTicks && up.op == SeriesUpdate::Op::kAppend;
+        if (up.op == SeriesUpdate::Op::kAppend && (ts.front() < last || (ts.front() == last && !tick_append))) {
           return where(Status::InvalidArgument("append: first row " + FormatTimestamp(ts.front()) +
                                                " is not after the last stored row " + FormatTimestamp(last) +
                                                " (use merge to combine overlapping data)"));
         }
-        if (mode == MergeMode::kNewerOnly && ts.front() <= last) {
+        if (mode == MergeMode::kNewerOnly && ts.front() <= last && !tick_append) {
           // Rows at or before the last stored one are not written; classify them.
           int64_t n_old = std::upper_bound(ts.begin(), ts.end(), last) - ts.begin();
           for (auto& [pv, old_part] : SplitByPartition(incoming->Slice(0, n_old), g)) {
             SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(files_in(pv)));
-            SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, old_part, MergeMode::kFillGaps));
+            SYSTORE_ASSIGN_OR_RAISE(auto outcome,
+                                    MergeSeries(existing, old_part, MergeMode::kFillGaps, meta.options.kind));
             plan.result.rows_duplicate += outcome.duplicate;
             plan.result.rows_conflicting += outcome.conflicting;
             plan.result.rows_ignored += outcome.added;
@@ -319,7 +322,7 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
           auto old_files = files_in(pv);
           const Timestamp part_last = old_files.empty() ? kMinTimestamp : old_files.back().max_ts;
           const Timestamp part_first = TimestampsOf(*part->Slice(0, 1)).front();
-          if (part_first > part_last) {  // pure append to this partition
+          if (part_first > part_last || (tick_append && part_first == part_last)) {  // pure append
             plan.result.rows_added += part->num_rows();
             if (old_files.empty() || RowsOf(old_files) >= rewrite_below) {
               plan.writes.push_back({up.key, pv, part});
@@ -332,7 +335,7 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
             continue;
           }
           SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
-          SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, part, mode));
+          SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, part, mode, meta.options.kind));
           plan.result.rows_added += outcome.added;
           plan.result.rows_duplicate += outcome.duplicate;
           plan.result.rows_conflicting += outcome.conflicting;

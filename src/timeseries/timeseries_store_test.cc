@@ -421,6 +421,76 @@ TEST_F(TimeSeriesStoreTest, FlushCommitsTheTailAndCompactMergesFiles) {
   EXPECT_EQ((*s->Read("a", "K", before))->num_rows(), 10);  // old files still readable
 }
 
+TEST_F(TimeSeriesStoreTest, TicksKeepEqualTimestampsInArrivalOrder) {
+  const Timestamp t0 = *ParseTimestamp("2024-03-04 14:30:00");
+  auto at = [&](std::vector<int> ms) {
+    std::vector<Timestamp> out;
+    for (int m : ms) out.push_back(t0 + m * 1'000'000LL);
+    return out;
+  };
+  auto ticks = [&](std::vector<int> ms, std::vector<double> price) {
+    return MakeSeries(at(ms), {{"price", price}, {"size", std::vector<double>(price.size(), 1)}});
+  };
+  auto prices = [&](TimeSeriesStore& s) { return Doubles(**s.Read("ticks/ES", "ESH4"), "price"); };
+  // Three trades stamped with one millisecond are data, in the order they arrived.
+  ASSERT_TRUE(store_->Write("ticks/ES", "ESH4", ticks({1, 2, 2, 2, 3}, {1, 2, 3, 4, 5})).ok());
+  EXPECT_EQ(prices(*store_), (std::vector<double>{1, 2, 3, 4, 5}));
+  // Other series keep strictly increasing timestamps.
+  auto generic = store_->Write("prices/x", "K", MakeSeries(at({1, 1}), {{"price", {1, 2}}}));
+  EXPECT_NE(generic.status().message().find("duplicates the previous row"), std::string::npos);
+  EXPECT_TRUE(store_->Write("ticks/ES", "BAD", ticks({2, 1}, {1, 2})).status().IsInvalidArgument());
+  // Appends (through the WAL) may start at the last stored timestamp, not before it.
+  ASSERT_TRUE(store_->Append("ticks/ES", "ESH4", ticks({3, 3}, {6, 7})).ok());
+  ASSERT_TRUE(store_->Append("ticks/ES", "ESH4", ticks({3}, {8})).ok());
+  EXPECT_TRUE(store_->Append("ticks/ES", "ESH4", ticks({2}, {0})).status().IsInvalidArgument());
+  const std::vector<double> all = {1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_EQ(prices(*store_), all);
+  {  // What a crash leaves (data files + WAL) replays in order: every record once.
+    TempDir copy;
+    std::filesystem::copy(dir_.path(), copy.path(), std::filesystem::copy_options::recursive |
+                                                        std::filesystem::copy_options::overwrite_existing);
+    TimeSeriesStoreOptions o;
+    o.root = copy.path();
+    auto replayed = TimeSeriesStore::Open(o);
+    ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+    EXPECT_EQ(prices(**replayed), all);
+    int64_t replayed_rows = 0;
+    for (const auto& rep : (*replayed)->RecoveryReports()) replayed_rows += rep.rows_replayed;
+    EXPECT_EQ(replayed_rows, 3);  // the two appends came back from the WAL
+  }
+  // The flushed tail starts at the timestamp the first file ends with: read, compact and
+  // reopen all keep arrival order.
+  ASSERT_TRUE(store_->Flush("ticks/ES").ok());
+  EXPECT_EQ(prices(*store_), all);
+  ASSERT_TRUE(store_->Compact("ticks/ES").ok());
+  EXPECT_EQ(prices(*store_), all);
+  store_ = Reopen();
+  EXPECT_EQ(prices(*store_), all);
+
+  // Merges treat the rows of one timestamp as a unit. Overwrite replaces the stored rows
+  // within the incoming range.
+  auto r = store_->Merge("ticks/ES", "ESH4", ticks({2, 2}, {20, 21}), MergeMode::kOverwrite);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows_added, 2);
+  EXPECT_EQ(r->rows_removed, 3);
+  EXPECT_EQ(prices(*store_), (std::vector<double>{1, 20, 21, 5, 6, 7, 8}));
+  r = store_->Merge("ticks/ES", "ESH4", ticks({2, 2}, {20, 21}), MergeMode::kOverwrite);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->version, -1);  // the same ticks again: nothing to commit
+  EXPECT_EQ(r->rows_duplicate, 2);
+  // Fill-gaps adds timestamps without stored ticks; a stored group wins.
+  r = store_->Merge("ticks/ES", "ESH4", ticks({2, 4, 4}, {99, 9, 10}), MergeMode::kFillGaps);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows_added, 2);
+  EXPECT_EQ(r->rows_conflicting, 1);
+  // Newer-only: the group at the last stored time counts as duplicate, later ones added.
+  r = store_->Merge("ticks/ES", "ESH4", ticks({4, 4, 5}, {9, 10, 11}), MergeMode::kNewerOnly);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows_duplicate, 2);
+  EXPECT_EQ(r->rows_added, 1);
+  EXPECT_EQ(prices(*store_), (std::vector<double>{1, 20, 21, 5, 6, 7, 8, 9, 10, 11}));
+}
+
 TEST_F(TimeSeriesStoreTest, ConcurrentAppendersShareTheLog) {
   ASSERT_TRUE(store_->Write("prices/live", "seed", MakeSeries({1}, {{"price", {0}}})).ok());
   std::vector<std::thread> threads;

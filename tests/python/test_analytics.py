@@ -32,8 +32,10 @@ def _write_ticks(root, dataset, key, df):
 
 def _random_ticks(seed, n=20_000):
     rng = np.random.default_rng(seed)
-    # Gaps of 0..40 s, some hours without ticks; prices with NaNs.
+    # Gaps of 0..40 s (a tenth of the ticks share their millisecond with the one before:
+    # kept, in arrival order), some hours without ticks; prices with NaNs.
     gaps = rng.integers(1, 40_000, n) * 1_000_000
+    gaps[1:][rng.random(n - 1) < 0.1] = 0
     gaps[rng.random(n) < 0.001] += 3 * 3600 * 10**9
     ts = pd.to_datetime(np.cumsum(gaps) + pd.Timestamp("2024-03-04").value, utc=True)
     price = 100 + np.cumsum(rng.normal(0, 0.05, n))
@@ -63,6 +65,9 @@ def test_bars_equal_pandas_resample(systore_bin, tmp_path, seed, interval, rule)
     import systore
     got = systore.open(str(root)).timeseries.read(f"bars/{interval}", "ESH4")
     want = _pandas_bars(ticks, rule)
+    assert ticks.index.duplicated().sum() > 1000
+    stored = systore.open(str(root)).timeseries.read("ticks/ES", "ESH4")
+    assert len(stored) == len(ticks) and np.array_equal(stored["size"].to_numpy(), ticks["size"].to_numpy())
     assert len(got) == len(want) > 10
     assert np.array_equal(got.index.values.astype("datetime64[ns]"),
                           want.index.tz_convert(None).values.astype("datetime64[ns]"))

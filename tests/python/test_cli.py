@@ -76,6 +76,27 @@ def test_cli_import_keeps_bad_input_out_with_location(run, tmp_path):
     assert "--key-from-filename" in help_text and "one commit" in help_text and "quality gate" in help_text
 
 
+def test_cli_ticks_keep_repeated_timestamps(run, tmp_path):
+    """Several trades in one millisecond, two identical: a tick dataset stores them all, in
+    file order, and a later file may continue at the last stored time (appended)."""
+    header = "DATETIME,price,size"
+    first = tmp_path / "t1.csv"
+    write_csv(first, header, [("2024-03-04 14:30:00.001", "100.25,1"), ("2024-03-04 14:30:00.002", "100.5,2"),
+                              ("2024-03-04 14:30:00.002", "100.5,2"), ("2024-03-04 14:30:00.002", "100.75,1")])
+    out = run("ts", "import", "ticks/ES", str(first), "--key", "ESH4").stdout
+    assert "4 added" in out and "quarantined" not in out.replace("0 quarantined", ""), out
+    second = tmp_path / "t2.csv"
+    write_csv(second, header, [("2024-03-04 14:30:00.002", "101,5"), ("2024-03-04 14:30:00.003", "101,1")])
+    out = run("ts", "import", "ticks/ES", str(second), "--key", "ESH4", "--mode", "append").stdout
+    assert "2 added" in out, out
+    rows = run("ts", "read", "ticks/ES", "ESH4").stdout.splitlines()[1:]
+    assert [r.split(",", 1)[1] for r in rows] == ["100.25,1", "100.5,2", "100.5,2", "100.75,1", "101,5", "101,1"], rows
+    # Bars of those ticks: one per millisecond bin with every trade counted.
+    run("analytics", "bars", "ticks/ES", "--interval", "1s", "--out", "bars/1s")
+    bars = run("ts", "read", "bars/1s", "ESH4", "--format", "json").stdout
+    assert json.loads(bars)[0]["count"] == 6 and json.loads(bars)[0]["volume"] == 12
+
+
 def test_cli_inspect_dumps_the_log(run, tmp_path):
     f = tmp_path / "A.csv"
     write_csv(f, "DATETIME,price", [("2024-01-01", 1), ("2024-01-02", 2)])

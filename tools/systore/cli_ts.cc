@@ -70,6 +70,7 @@ void RunImport(const std::string& root, const ImportArgs& a) {
   if (!a.duplicates.empty()) {
     mode.duplicates = a.duplicates == "error"        ? DuplicatePolicy::kError
                       : a.duplicates == "keep-first" ? DuplicatePolicy::kKeepFirst
+                      : a.duplicates == "keep-all"   ? DuplicatePolicy::kKeepAll
                                                      : DuplicatePolicy::kKeepLast;
   }
   static const std::map<std::string, SeriesKind> kKinds = {
@@ -158,9 +159,10 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
       ->check(CLI::IsMember({"newer", "fill-gaps", "overwrite"}))
       ->capture_default_str();
   c->add_option("--duplicates", imp->duplicates,
-                "Repeated timestamps in a file: error, keep-first or keep-last (default: the dataset's policy in\n"
-                "quality.json, keep-last); the rows not kept go to the quarantine")
-      ->check(CLI::IsMember({"error", "keep-first", "keep-last"}));
+                "Repeated timestamps in a file: error, keep-first, keep-last or keep-all (ticks only) (default:\n"
+                "the dataset's policy in quality.json; keep-last, keep-all for tick datasets); the rows not kept\n"
+                "go to the quarantine")
+      ->check(CLI::IsMember({"error", "keep-first", "keep-last", "keep-all"}));
   c->add_option("--string-columns", imp->string_columns, "CSV columns read as text (besides *_CONTRACT)");
   c->add_flag("--no-validate", imp->no_validate, "Skip the validators (a trusted restore); printed in the summary");
   c->add_option("--actor", imp->actor, "Recorded in quarantine entries (default $USER)");
