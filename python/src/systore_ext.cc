@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "systore/analytics.h"
 #include "systore/data_blob.h"
 #include "systore/batch_ingest.h"
 #include "systore/operational_store.h"
@@ -482,6 +483,7 @@ class PyOperational {
   }
 
   std::string backend() const { return std::string(store_->backend_name()); }
+  OperationalStore* store() const { return store_; }
 
   int64_t AddOrder(const std::string& strategy, const std::string& instrument, const std::string& contract,
                    int64_t quantity, const std::string& side, const std::string& level, const std::string& type,
@@ -800,6 +802,8 @@ class PyReference {
                      {"problems", r.problems}});
   }
 
+  ReferenceStore* store() const { return store_.get(); }
+
   std::vector<std::string> Tables() {
     std::vector<ReferenceTableInfo> infos;
     {
@@ -813,6 +817,140 @@ class PyReference {
 
  private:
   std::unique_ptr<ReferenceStore> store_;
+};
+
+// Analytics over the stores of a root: options cross as JSON text (parsed here, defaults
+// from the C++ structs), runs come back as dicts, tables as Arrow streams.
+VolatilityOptions VolOptions(const json& j) {
+  VolatilityOptions o;
+  o.column = j.value("column", o.column);
+  o.days = j.value("days", o.days);
+  o.min_periods = j.value("min_periods", o.min_periods);
+  o.slow_vol_years = j.value("slow_vol_years", o.slow_vol_years);
+  o.proportion_of_slow_vol = j.value("proportion_of_slow_vol", o.proportion_of_slow_vol);
+  o.vol_abs_min = j.value("vol_abs_min", o.vol_abs_min);
+  o.backfill = j.value("backfill", o.backfill);
+  return o;
+}
+
+json ParseOptions(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) Raise(Status::InvalidArgument("analytics options must be a JSON object"));
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_null()) Raise(Status::InvalidArgument("analytics option '" + k + "' is None"));
+  }
+  return j;
+}
+
+nb::dict RunDict(const AnalyticsRun& r) {
+  nb::dict d;
+  d["source"] = r.source;
+  d["output"] = r.output;
+  d["series_read"] = r.series_read;
+  d["rows_read"] = r.rows_read;
+  d["series_written"] = r.series_written;
+  d["series_unchanged"] = r.series_unchanged;
+  d["rows_written"] = r.rows_written;
+  d["version"] = r.version;
+  d["seconds"] = r.seconds;
+  return d;
+}
+
+AsofOptions AsofFrom(std::optional<int64_t> tolerance, bool allow_exact_matches, const std::string& by) {
+  AsofOptions o;
+  o.tolerance = tolerance;
+  o.allow_exact_matches = allow_exact_matches;
+  o.by = by;
+  return o;
+}
+
+BarOptions BarsFrom(const std::string& interval, const std::string& origin) {
+  BarOptions o;
+  o.interval = Check(ParseInterval(interval, "interval"));
+  if (!origin.empty()) o.origin = Check(ParseInterval(origin, "origin"));
+  return o;
+}
+
+class PyAnalytics {
+ public:
+  explicit PyAnalytics(PyTimeSeries& ts) {
+    AnalyticsOptions o;
+    o.store = ts.store();
+    analytics_ = Check(Analytics::Open(o));
+  }
+
+  nb::dict Bars(const std::string& source, const std::string& output, const std::vector<std::string>& keys,
+                const std::string& interval, const std::string& origin) {
+    BarOptions o = BarsFrom(interval, origin);
+    nb::gil_scoped_release nogil;
+    return Done(analytics_->Bars(source, output, keys, o));
+  }
+
+  nb::dict Volatility(const std::string& source, const std::string& output, const std::vector<std::string>& keys,
+                      const std::string& options) {
+    VolatilityOptions o = VolOptions(ParseOptions(options));
+    nb::gil_scoped_release nogil;
+    return Done(analytics_->Volatility(source, output, keys, o));
+  }
+
+  nb::dict Forecasts(const std::string& source, const std::string& output, const std::vector<std::string>& keys,
+                     const std::vector<std::pair<int, int>>& rules, const std::string& options) {
+    ForecastOptions o;
+    o.volatility = VolOptions(ParseOptions(options));
+    if (!rules.empty()) {
+      o.rules.clear();
+      for (const auto& [fast, slow] : rules) o.rules.push_back({fast, slow});
+    }
+    nb::gil_scoped_release nogil;
+    return Done(analytics_->Forecasts(source, output, keys, o));
+  }
+
+  nb::dict Correlations(const std::string& source, const std::string& output, const std::vector<std::string>& keys,
+                        const std::string& name, const std::string& options) {
+    json j = ParseOptions(options);
+    CorrelationOptions o;
+    o.volatility = VolOptions(j);
+    o.ew_lookback = j.value("ew_lookback", o.ew_lookback);
+    o.min_periods = j.value("min_periods", o.min_periods);
+    o.cleaning = j.value("cleaning", o.cleaning);
+    o.offdiag = j.value("offdiag", o.offdiag);
+    o.floor_at_zero = j.value("floor_at_zero", o.floor_at_zero);
+    nb::gil_scoped_release nogil;
+    return Done(analytics_->Correlations(source, output, keys, name, o));
+  }
+
+  nb::dict Pnl(const std::string& output, PyOperational& ops, PyReference& ref, const std::string& options) {
+    json j = ParseOptions(options);
+    PnlOptions o;
+    o.operational = ops.store();
+    o.reference = ref.store();
+    o.prices = j.value("prices", o.prices);
+    o.fx = j.value("fx", o.fx);
+    o.base_currency = j.value("base_currency", o.base_currency);
+    o.until = j.value("until", o.until);
+    o.strategy = j.value("strategy", o.strategy);
+    nb::gil_scoped_release nogil;
+    return Done(analytics_->Pnl(output, o));
+  }
+
+  nb::object Asof(const std::string& left, const std::string& left_key, const std::string& right,
+                  const std::string& right_key, std::optional<int64_t> tolerance, bool allow_exact_matches,
+                  const std::string& by) {
+    std::shared_ptr<arrow::Table> t;
+    {
+      nb::gil_scoped_release nogil;
+      t = Check(analytics_->Asof(left, left_key, right, right_key, AsofFrom(tolerance, allow_exact_matches, by)));
+    }
+    return ToCapsule(t);
+  }
+
+ private:
+  nb::dict Done(Result<AnalyticsRun> r) {
+    AnalyticsRun run = Check(std::move(r));
+    nb::gil_scoped_acquire gil;
+    return RunDict(run);
+  }
+  std::unique_ptr<Analytics> analytics_;
 };
 
 }  // namespace
@@ -852,6 +990,37 @@ NB_MODULE(_systore, m) {
       .def("history", &PyReference::History)
       .def("verify", &PyReference::Verify)
       .def("tables", &PyReference::Tables);
+  nb::class_<PyAnalytics>(m, "Analytics")
+      .def(nb::init<PyTimeSeries&>(), nb::keep_alive<1, 2>())
+      .def("bars", &PyAnalytics::Bars)
+      .def("volatility", &PyAnalytics::Volatility)
+      .def("forecasts", &PyAnalytics::Forecasts)
+      .def("correlations", &PyAnalytics::Correlations)
+      .def("pnl", &PyAnalytics::Pnl, nb::arg("output"), nb::arg("ops"), nb::arg("ref"), nb::arg("options"),
+           nb::keep_alive<1, 3>(), nb::keep_alive<1, 4>())
+      .def("asof", &PyAnalytics::Asof, nb::arg("left"), nb::arg("left_key"), nb::arg("right"), nb::arg("right_key"),
+           nb::arg("tolerance").none(), nb::arg("allow_exact_matches"), nb::arg("by"));
+  // The kernels on tables (nothing stored).
+  m.def("compute_bars", [](nb::handle capsule, const std::string& interval, const std::string& origin) {
+    auto t = FromCapsule(capsule);
+    BarOptions o = BarsFrom(interval, origin);
+    std::shared_ptr<arrow::Table> out;
+    {
+      nb::gil_scoped_release nogil;
+      out = Check(ComputeBars(*t, o));
+    }
+    return ToCapsule(out);
+  });
+  m.def("asof_join", [](nb::handle left, nb::handle right, std::optional<int64_t> tolerance, bool allow_exact_matches,
+                        const std::string& by) {
+    auto l = FromCapsule(left), r = FromCapsule(right);
+    std::shared_ptr<arrow::Table> out;
+    {
+      nb::gil_scoped_release nogil;
+      out = Check(AsofJoin(*l, *r, AsofFrom(tolerance, allow_exact_matches, by)));
+    }
+    return ToCapsule(out);
+  }, nb::arg("left"), nb::arg("right"), nb::arg("tolerance").none(), nb::arg("allow_exact_matches"), nb::arg("by"));
   nb::class_<PyQuality>(m, "Quality")
       .def(nb::init<PyTimeSeries&>(), nb::arg("timeseries"), nb::keep_alive<1, 2>())
       .def("check", &PyQuality::Check, nb::arg("dataset"), nb::arg("key"), nb::arg("stream").none())

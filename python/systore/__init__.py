@@ -29,6 +29,7 @@ import ssl as _ssl  # noqa: E402,F401
 from . import _systore  # noqa: E402
 from ._errors import (AlreadyExists, Conflict, Corruption, Error, Internal, InvalidArgument,  # noqa: E402,F401
                       IOError, NotFound, NotImplemented, Unavailable)
+from .analytics import Analytics, asof_join, compute_bars  # noqa: E402,F401
 from .operational import Operational  # noqa: E402
 from .quality import Quality, Quarantine  # noqa: E402
 from .reference import Reference  # noqa: E402
@@ -42,6 +43,8 @@ class Store:
     - `operational`: orders, fills, positions, process control (ACID);
     - `reference`: instruments, roll parameters, costs (versioned, audited);
     - `quality`: check data, decide about the quarantine;
+    - `analytics`: bars, as-of joins, volatility, forecasts, correlations, daily P&L,
+      computed next to the data and stored back with lineage;
     - `blob`: pysystemtrade's dataBlob with its attribute names (needs pysystemtrade on
       sys.path; imported only when used).
 
@@ -56,6 +59,7 @@ class Store:
         self._reference = None
         self._operational = None
         self._quality = None
+        self._analytics = None
         self._blob = None
 
     @property
@@ -80,6 +84,13 @@ class Store:
         return self._quality
 
     @property
+    def analytics(self) -> Analytics:
+        """Analytics over this root's datasets (results are versioned datasets)."""
+        if self._analytics is None:
+            self._analytics = Analytics(self)
+        return self._analytics
+
+    @property
     def blob(self):
         """A pysystemtrade dataBlob over this store (systore.pysystemtrade.systoreDataBlob) with
         every systore data class added: st.blob.db_futures_adjusted_prices.get_adjusted_prices("SOFR").
@@ -99,6 +110,6 @@ def open(root: str = "systore-data", ops_uri: str = "", actor: str = "") -> Stor
     return Store(root, ops_uri, actor)
 
 
-__all__ = ["open", "Store", "TimeSeries", "Reference", "Operational", "Quality", "Quarantine", "Error", "NotFound",
+__all__ = ["open", "Store", "TimeSeries", "Analytics", "compute_bars", "asof_join", "Reference", "Operational", "Quality", "Quarantine", "Error", "NotFound",
            "InvalidArgument", "AlreadyExists", "Conflict", "Corruption", "IOError", "Unavailable", "NotImplemented",
            "Internal"]

@@ -107,12 +107,13 @@ class TimeSeries:
 
     def write(self, dataset: str, key: str, data: Frame) -> dict:
         """Replaces the series `key` with `data` (one commit). Returns the write's counts
-        (version, rows_added, ...). Timestamps must be strictly increasing."""
+        (version, rows_added, ...). Timestamps must be strictly increasing (tick datasets:
+        non-decreasing, equal ones kept in order)."""
         return self._write(dataset, key, data, "write")
 
     def append(self, dataset: str, key: str, data: Frame) -> dict:
-        """Adds rows strictly after the last stored timestamp (durable in the WAL on return);
-        InvalidArgument otherwise, and nothing is written."""
+        """Adds rows strictly after the last stored timestamp (tick datasets: at or after it);
+        durable in the WAL on return. InvalidArgument otherwise, and nothing is written."""
         return self._write(dataset, key, data, "append")
 
     def merge(self, dataset: str, key: str, data: Frame, mode: str = "newer") -> dict:

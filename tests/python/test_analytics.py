@@ -320,3 +320,75 @@ def test_volatility_lineage_and_incremental_merge(real_store, systore_bin, tmp_p
     a = st.timeseries.read("analytics/volatility", "CORN")
     b = st.timeseries.read("analytics/vol-full", "CORN")
     assert a.equals(b) and a.index[-1] >= last
+
+
+# ---- The Python API (st.analytics, systore.compute_bars / asof_join) -------------------
+
+def test_python_kernels_equal_pandas():
+    import systore
+    ticks = _random_ticks(11, 5000)
+    got = systore.compute_bars(ticks, "5min")
+    want = _pandas_bars(ticks, "5min")
+    assert len(got) == len(want) > 10
+    for c in ["open", "high", "low", "close", "volume"]:
+        assert np.array_equal(got[c].to_numpy(), want[c].to_numpy()), c
+    left = ticks[["price"]].rename(columns={"price": "px"}).dropna()
+    left = left[~left.index.duplicated()]
+    right = _random_ticks(12, 3000)[["size"]]
+    right = right[~right.index.duplicated()]
+    joined = systore.asof_join(left, right, tolerance="30s")
+    want = pd.merge_asof(left, right, left_index=True, right_index=True, tolerance=pd.Timedelta("30s"))
+    assert len(joined) == len(want)
+    assert np.array_equal(joined["size"].to_numpy(), want["size"].to_numpy(), equal_nan=True)
+    with pytest.raises(systore.InvalidArgument, match="interval"):
+        systore.compute_bars(ticks, "-1min")
+
+
+def test_python_analytics_api_matches_the_cli(real_store, tmp_path):
+    """st.analytics runs the same computations as `systore analytics`: stored results are
+    equal, reruns write nothing, bad options are named."""
+    import shutil
+    import systore
+    root = tmp_path / "copy"
+    shutil.copytree(real_store, root)
+    st = systore.open(str(root))
+    a = st.analytics
+    run = a.volatility(keys=INSTRUMENTS, out="analytics/vol-py")
+    assert run["series_written"] == len(INSTRUMENTS) and run["version"] >= 0
+    assert a.volatility(keys=INSTRUMENTS, out="analytics/vol-py")["version"] == -1
+    for code in INSTRUMENTS[:3]:
+        assert st.timeseries.read("analytics/vol-py", code).equals(st.timeseries.read("analytics/volatility", code))
+    run = a.forecasts(keys=["SOFR"], rules=[(16, 64)], out="analytics/fc-py")
+    assert st.timeseries.list_keys("analytics/fc-py") == ["SOFR/ewmac16_64"]
+    run = a.correlations(keys=INSTRUMENTS, name="test7", out="analytics/corr-py")
+    assert st.timeseries.read("analytics/corr-py", "test7").equals(
+        st.timeseries.read("analytics/correlations", "test7"))
+    m = a.correlation_matrix("test7", dataset="analytics/corr-py")
+    assert list(m.index) == INSTRUMENTS and np.allclose(m.to_numpy(), m.to_numpy().T)
+    assert (np.diag(m.to_numpy()) == 1).all() and ((m.to_numpy() >= 0) & (m.to_numpy() <= 1)).all()
+    earlier = a.correlation_matrix("test7", date="2010-06-01", dataset="analytics/corr-py")
+    assert earlier.attrs["week"].tz_localize(None) <= pd.Timestamp("2010-06-01")
+    with pytest.raises(systore.InvalidArgument, match="bogus"):
+        a.correlations(keys=INSTRUMENTS, bogus=3)
+    with pytest.raises(systore.NotFound, match="ZZZ"):
+        a.volatility(keys=["ZZZ"])
+    # P&L through the Python operational API: one US10 contract held over three days
+    # (the mark of a day is the contract's last price that day; the data are hourly).
+    op = st.operational
+    mp = st.timeseries.read("prices/multiple", "US10").loc["2023-06-05":"2023-06-09"]
+    contract = mp["PRICE_CONTRACT"].iloc[0]
+    mp = mp[mp["PRICE_CONTRACT"] == contract]
+    closes = mp["PRICE"].groupby(mp.index.normalize()).last()
+    first_day = closes.index[0]
+    oid = op.add_order("py", "US10", 1, contract=contract)
+    op.apply_fill(oid, 1, float(closes.iloc[0]), exec_id="py-1",
+                  time=int(first_day.tz_localize("UTC").value if first_day.tz is None else first_day.value) + 3600 * 10**9)
+    run = a.pnl(date=closes.index[2], strategy="py")
+    assert run["series_written"] == 2, run
+    pnl = st.timeseries.read("analytics/pnl", "py/US10")
+    assert len(pnl) == 3
+    c = closes.to_numpy()
+    assert pnl["pnl_local"].iloc[0] == pytest.approx(0.0, abs=1e-9)  # filled at that day's close
+    assert pnl["pnl_local"].iloc[1] == pytest.approx((c[1] - c[0]) * 1000, rel=1e-12)
+    assert pnl["fx"].tolist() == [1.0, 1.0, 1.0]
+    assert st.timeseries.read("analytics/pnl", "py")["pnl"].sum() == pytest.approx((c[2] - c[0]) * 1000)
