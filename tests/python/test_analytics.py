@@ -344,7 +344,7 @@ def test_python_kernels_equal_pandas():
         systore.compute_bars(ticks, "-1min")
 
 
-def test_python_analytics_api_matches_the_cli(real_store, tmp_path):
+def test_python_analytics_api_matches_the_cli(real_store, systore_bin, tmp_path):
     """st.analytics runs the same computations as `systore analytics`: stored results are
     equal, reruns write nothing, bad options are named."""
     import shutil
@@ -361,8 +361,9 @@ def test_python_analytics_api_matches_the_cli(real_store, tmp_path):
     run = a.forecasts(keys=["SOFR"], rules=[(16, 64)], out="analytics/fc-py")
     assert st.timeseries.list_keys("analytics/fc-py") == ["SOFR/ewmac16_64"]
     run = a.correlations(keys=INSTRUMENTS, name="test7", out="analytics/corr-py")
-    assert st.timeseries.read("analytics/corr-py", "test7").equals(
-        st.timeseries.read("analytics/correlations", "test7"))
+    keys = [x for k in INSTRUMENTS for x in ("--key", k)]
+    _cli(systore_bin, root, "analytics", "correlations", *keys, "--name", "test7", "--out", "analytics/corr-cli")
+    assert st.timeseries.read("analytics/corr-py", "test7").equals(st.timeseries.read("analytics/corr-cli", "test7"))
     m = a.correlation_matrix("test7", dataset="analytics/corr-py")
     assert list(m.index) == INSTRUMENTS and np.allclose(m.to_numpy(), m.to_numpy().T)
     assert (np.diag(m.to_numpy()) == 1).all() and ((m.to_numpy() >= 0) & (m.to_numpy() <= 1)).all()
