@@ -1,7 +1,7 @@
 """Analytics side by side with the peers, in one run: bars from ticks, as-of joins and
 pysystemtrade's volatility.
 
-    .venv/bin/python bench/analytics_bench.py [--ticks 10000000] [--asof 2000000]
+    .venv/bin/python bench/analytics_bench.py [--ticks 10000000] [--asof 2000000] [--only bars,asof,vol]
 
 systore is timed through the CLI (`systore analytics ...`, the run's own seconds: reading
 the source from the store, computing, committing the result), i.e. including work the
@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -74,9 +75,12 @@ def bench_bars(n, repeat, tmp):
     pq.write_table(table, parquet, compression="zstd")
     res = {}
     runs = []
+    # Peak memory of the CLI runs (the children so far are small: `ts list`).
     for i in range(repeat):
         runs.append(cli_seconds(root, "analytics", "bars", "ticks/ES", "--interval", "1min", "--out", f"bars/r{i}"))
     res["systore (store -> bars -> commit)"] = min(runs)
+    res["systore peak RSS MB"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    res["ticks data MB (ts, price, size)"] = table.nbytes / 2**20
     con = duckdb.connect()
     q = """SELECT time_bucket(INTERVAL 1 minute, ts) AS b, first(price ORDER BY ts) o, max(price) h, min(price) l,
                   last(price ORDER BY ts) c, sum(size) v, count(*) n, sum(price*size)/sum(size) vwap
@@ -91,7 +95,7 @@ def bench_bars(n, repeat, tmp):
         pd.DataFrame({"o": r["price"].first(), "h": r["price"].max(), "l": r["price"].min(),
                       "c": r["price"].last(), "v": r["size"].sum(), "n": r["price"].count()})
 
-    res["pandas in memory"] = best(pandas_bars, repeat)
+    res["pandas in memory"] = best(pandas_bars, 1 if n > 20_000_000 else repeat)
     return res
 
 
@@ -160,11 +164,14 @@ def main():
     ap.add_argument("--ticks", type=int, default=10_000_000)
     ap.add_argument("--asof", type=int, default=2_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="bars,asof,vol", help="comma-separated: bars, asof, vol")
     a = ap.parse_args()
     results = {}
     for name, fn in [("bars", lambda t: bench_bars(a.ticks, a.repeat, t)),
                      ("asof", lambda t: bench_asof(a.asof, a.repeat, t)),
                      ("vol", lambda t: bench_vol(a.repeat, t))]:
+        if name not in a.only.split(","):
+            continue
         tmp = pathlib.Path(tempfile.mkdtemp(prefix="systore-analytics-bench-"))
         try:
             results[name] = fn(tmp)
@@ -172,7 +179,9 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
         first = next(iter(results[name].values()), None)
         for k, v in results[name].items():
-            if isinstance(v, float):
+            if isinstance(v, float) and " MB" in k:
+                print(f"{name:5s} {k:55s} {v:9.0f} MB")
+            elif isinstance(v, float):
                 ratio = f"  ({v / first:.2f}x systore's time)" if first else ""
                 print(f"{name:5s} {k:55s} {v * 1000:9.1f} ms{ratio}")
     out = REPO / "bench" / "results" / time.strftime("analytics_bench-%Y%m%d-%H%M%S.json")

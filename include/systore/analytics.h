@@ -30,6 +30,7 @@ namespace systore {
 
 class OperationalStore;
 class ReferenceStore;
+class ReferenceTable;
 class TimeSeriesStore;
 
 /// Parses a bar interval: an integer and a unit, pandas style: "1s", "30s", "1min",
@@ -48,6 +49,14 @@ struct BarOptions {
   /// a session start (e.g. 13:30 UTC) shifts every bin.
   int64_t origin = 0;
 };
+
+/// "13:30" as ns after midnight; InvalidArgument naming `what` when it is not HH:MM.
+Result<int64_t> ParseTimeOfDay(std::string_view text, std::string_view what = "--origin");
+
+/// The session start of `exchange` from the reference table `exchanges` (column
+/// SessionStart, "HH:MM" UTC) as a BarOptions::origin. NotFound naming the exchange or
+/// the missing value; InvalidArgument for a value that is not a time of day.
+Result<int64_t> SessionOrigin(const ReferenceTable& exchanges, std::string_view exchange);
 
 /// Resamples ticks (columns price, size) or bars (open, high, low, close, volume[,
 /// count, vwap]; upper-case names accepted) into bars with columns open, high, low,

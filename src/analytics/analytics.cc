@@ -343,6 +343,7 @@ Result<AnalyticsRun> Analytics::Bars(const std::string& source, const std::strin
       ReadOptions ro;
       ro.start = windows[i].first;
       ro.end = windows[i].second;
+      ro.fill_cache = false;  // a bulk scan: every file once
       SYSTORE_ASSIGN_OR_RAISE(auto t, store.Read(source, w.key, ro));
       rows += t->num_rows();
       return parts[i].AddTable(*t);

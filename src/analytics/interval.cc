@@ -3,7 +3,10 @@
 #include <cstdint>
 #include <string>
 
+#include <cstdio>
+
 #include "systore/analytics.h"
+#include "systore/reference_table.h"
 #include "systore/status.h"
 
 namespace systore {
@@ -53,6 +56,29 @@ Result<int64_t> ParseInterval(std::string_view text, std::string_view option) {
   if (count <= 0) return bad("must be positive");
   if (count > INT64_MAX / scale) return bad("too large");
   return count * scale;
+}
+
+Result<int64_t> ParseTimeOfDay(std::string_view text, std::string_view what) {
+  const std::string t(text);
+  int h = 0, m = 0;
+  char extra = 0;
+  if (std::sscanf(t.c_str(), "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 23 || m < 0 || m > 59) {
+    return Status::InvalidArgument(std::string(what) + " '" + t + "': not a time of day (HH:MM, UTC)");
+  }
+  return (h * 60 + m) * 60 * kNanosPerSecond;
+}
+
+Result<int64_t> SessionOrigin(const ReferenceTable& exchanges, std::string_view exchange) {
+  if (exchanges.FindRow(exchange) < 0) {
+    return Status::NotFound("exchange '" + std::string(exchange) + "' is not in reference table '" +
+                            exchanges.name() + "'");
+  }
+  auto start = exchanges.Get(exchange, "SessionStart");
+  if (!start || start->empty()) {
+    return Status::NotFound("exchange '" + std::string(exchange) + "' has no SessionStart in reference table '" +
+                            exchanges.name() + "'");
+  }
+  return ParseTimeOfDay(*start, "SessionStart of exchange '" + std::string(exchange) + "'");
 }
 
 }  // namespace systore

@@ -57,7 +57,9 @@ std::vector<TableSchema> MakeSchemas() {
        "exchanges and their holiday calendars",
        1,
        {Col("Exchange", T::kString, true, false), Col("Name", T::kString, false), Col("Calendar", T::kString, false),
-        Col("Timezone", T::kString, false), Col("Currency", T::kCurrency, false), Col("Country", T::kString, false)}});
+        Col("Timezone", T::kString, false), Col("Currency", T::kCurrency, false), Col("Country", T::kString, false),
+        // "HH:MM" UTC: where the trading day starts (bars can be aligned to it).
+        Col("SessionStart", T::kString, false)}});
   s.push_back({"config",
                "config.csv",
                "free key/value configuration",

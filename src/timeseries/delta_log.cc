@@ -44,6 +44,7 @@ json MetaJson(const DatasetMeta& meta) {
       {"systore.kind", std::string(SeriesKindName(meta.options.kind))},
       {"systore.partition", std::string(GranularityName(meta.options.partition))},
       {"systore.zstdLevel", std::to_string(meta.options.zstd_level)},
+      {"systore.compression", meta.options.compression == DatasetOptions::Compression::kLz4 ? "lz4" : "zstd"},
       {"systore.rewriteBelowRows", std::to_string(meta.options.rewrite_partition_below_rows)},
       {"systore.rowGroupRows", std::to_string(meta.options.row_group_rows)},
       {"systore.csvIndexName", meta.options.csv_index_name},
@@ -68,6 +69,9 @@ Result<DatasetMeta> ParseMeta(const json& m) {
   SYSTORE_ASSIGN_OR_RAISE(meta.options.kind, ParseSeriesKind(get("systore.kind", "generic")));
   SYSTORE_ASSIGN_OR_RAISE(meta.options.partition, ParseGranularity(get("systore.partition", "year")));
   meta.options.zstd_level = std::stoi(get("systore.zstdLevel", "9"));
+  const std::string codec = get("systore.compression", "zstd");  // absent before lz4 existed
+  if (codec != "zstd" && codec != "lz4") return Status::Corruption("unknown systore.compression '" + codec + "'");
+  meta.options.compression = codec == "lz4" ? DatasetOptions::Compression::kLz4 : DatasetOptions::Compression::kZstd;
   meta.options.rewrite_partition_below_rows = std::stoll(get("systore.rewriteBelowRows", "200000"));
   meta.options.row_group_rows = std::stoll(get("systore.rowGroupRows", "1048576"));
   meta.options.csv_index_name = get("systore.csvIndexName", "DATETIME");

@@ -103,10 +103,10 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
   Result<std::shared_ptr<const DatasetState>> StateForRead(const std::string& dataset, const ReadOptions& options);
   Result<std::shared_ptr<arrow::Table>> ReadFiles(const DatasetState& state, const std::vector<DataFile>& files,
                                                   const std::vector<std::string>& columns, Timestamp start,
-                                                  Timestamp end);
+                                                  Timestamp end, bool fill_cache = true);
   Result<std::shared_ptr<arrow::Table>> ReadFile(const DatasetState& state, const DataFile& file,
                                                  const std::vector<std::string>& columns, Timestamp start,
-                                                 Timestamp end);
+                                                 Timestamp end, bool fill_cache = true);
   Result<std::vector<WriteResult>> ApplyOnce(Dataset* ds, const std::string& dataset,
                                              std::vector<SeriesUpdate>& updates, const std::string& operation,
                                              uint64_t wal_seq, const std::string& user_metadata);

@@ -22,6 +22,7 @@ DatasetOptions DatasetOptions::ForName(const std::string& dataset) {
     o.kind = SeriesKind::kTicks;
     o.partition = PartitionGranularity::kDay;
     o.zstd_level = 3;
+    o.compression = DatasetOptions::Compression::kLz4;
   } else if (has("hourly") || has("intraday") || has("minute")) {
     o.partition = PartitionGranularity::kMonth;
   }

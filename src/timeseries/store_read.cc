@@ -19,11 +19,12 @@ constexpr int64_t kMaxCachedFileRows = 1 << 20;
 
 Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFile(const DatasetState& state, const DataFile& file,
                                                                     const std::vector<std::string>& columns,
-                                                                    Timestamp start, Timestamp end) {
+                                                                    Timestamp start, Timestamp end, bool fill_cache) {
   std::string path = state.dir + "/" + file.path;
   std::shared_ptr<arrow::Table> table;
   if (cache_.capacity() > 0 && file.rows <= kMaxCachedFileRows) {
     table = cache_.Get(path);
+    if (!table && !fill_cache) return ReadParquetFile(path, columns.empty() ? nullptr : &columns, start, end);
     if (!table) {
       SYSTORE_ASSIGN_OR_RAISE(table, ReadParquetFile(path, nullptr, kMinTimestamp, kMaxTimestamp));
       int64_t bytes = 0;
@@ -43,11 +44,11 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFile(const Datase
 Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFiles(const DatasetState& state,
                                                                      const std::vector<DataFile>& files,
                                                                      const std::vector<std::string>& columns,
-                                                                     Timestamp start, Timestamp end) {
+                                                                     Timestamp start, Timestamp end, bool fill_cache) {
   std::vector<std::shared_ptr<arrow::Table>> parts;
   for (const auto& f : files) {
     if (f.max_ts < start || f.min_ts > end) continue;
-    SYSTORE_ASSIGN_OR_RAISE(auto t, ReadFile(state, f, columns, start, end));
+    SYSTORE_ASSIGN_OR_RAISE(auto t, ReadFile(state, f, columns, start, end, fill_cache));
     parts.push_back(std::move(t));
   }
   std::shared_ptr<arrow::Schema> schema = SeriesSchema(state.meta.columns);
@@ -112,7 +113,7 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::Read(const std::strin
   }
   static const std::vector<DataFile> kNone;
   SYSTORE_ASSIGN_OR_RAISE(auto stored, ReadFiles(*view.state, it == view.state->files.end() ? kNone : it->second,
-                                                 options.columns, options.start, options.end));
+                                                 options.columns, options.start, options.end, options.fill_cache));
   return WithTail(stored, tail, options);
 }
 
@@ -129,7 +130,7 @@ Result<std::vector<std::shared_ptr<arrow::Table>>> TimeSeriesStoreImpl::ReadMany
     }
     static const std::vector<DataFile> kNone;
     SYSTORE_ASSIGN_OR_RAISE(auto stored, ReadFiles(*view.state, it == view.state->files.end() ? kNone : it->second,
-                                                   options.columns, options.start, options.end));
+                                                   options.columns, options.start, options.end, options.fill_cache));
     SYSTORE_ASSIGN_OR_RAISE(out[i], WithTail(stored, tail, options));
     return Status::OK();
   }));

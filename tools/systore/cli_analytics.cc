@@ -18,6 +18,8 @@
 #include "cli_util.h"
 #include "systore/analytics.h"
 #include "systore/data_blob.h"
+#include "systore/reference_store.h"
+#include "systore/reference_table.h"
 #include "systore/timeseries_store.h"
 
 namespace systore::cli {
@@ -60,13 +62,7 @@ void PrintRun(const AnalyticsRun& r) {
 /// "13:30" or an interval ("90min") after midnight UTC.
 Result<int64_t> ParseOrigin(const std::string& text) {
   if (text.empty()) return 0;
-  int h = 0, m = 0;
-  char extra = 0;
-  if (std::sscanf(text.c_str(), "%d:%d%c", &h, &m, &extra) == 2) {
-    if (h < 0 || h > 23 || m < 0 || m > 59)
-      return Status::InvalidArgument("--origin '" + text + "': not a time of day");
-    return (h * 60 + m) * 60 * kNanosPerSecond;
-  }
+  if (text.find(':') != std::string::npos) return ParseTimeOfDay(text, "--origin");
   return ParseInterval(text, "--origin");
 }
 
@@ -80,7 +76,7 @@ Result<int64_t> ParseTolerance(const std::string& text) {
 }
 
 struct BarsArgs {
-  std::string source, interval = "1min", out, origin;
+  std::string source, interval = "1min", out, origin, session;
   std::vector<std::string> keys;
 };
 
@@ -210,6 +206,7 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
       "Each result commit records what it was computed from; a rerun on unchanged inputs writes nothing.\n"
       "Examples:\n"
       "  systore analytics bars ticks/ES --interval 1min --out bars/1min/ES\n"
+      "  systore analytics bars ticks/ES --interval 1d --out bars/1d --session CME\n"
       "  systore analytics vol prices/adjusted --out analytics/volatility\n"
       "  systore analytics forecasts --key SOFR --key GOLD\n"
       "  systore analytics correlations --key SOFR --key US10 --key GOLD\n"
@@ -228,11 +225,19 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
   c->add_option("--interval", bars->interval, "Bar width: 1s, 30s, 1min, 5min, 1h, 1d, ...")->capture_default_str();
   c->add_option("--out", bars->out, "Output dataset")->required();
   c->add_option("--key", bars->keys, "Series to compute (repeatable; default: every key)");
-  c->add_option("--origin", bars->origin, "Align bins to this time of day UTC (e.g. 13:30) instead of midnight");
+  auto* origin =
+      c->add_option("--origin", bars->origin, "Align bins to this time of day UTC (e.g. 13:30) instead of midnight");
+  c->add_option("--session", bars->session,
+                "Align bins to this exchange's session start (reference table exchanges, column SessionStart)")
+      ->excludes(origin);
   c->callback([&root, bars] {
     BarOptions o;
     o.interval = ValueOrExit(ParseInterval(bars->interval, "--interval"));
     o.origin = ValueOrExit(ParseOrigin(bars->origin));
+    if (!bars->session.empty()) {
+      auto exchanges = ValueOrExit(ReferenceOrExit(root)->GetTable("exchanges"));
+      o.origin = ValueOrExit(SessionOrigin(*exchanges, bars->session));
+    }
     RunProgress progress;
     auto a = OpenAnalytics(root, &progress, "bars");
     PrintRun(ValueOrExit(a->Bars(bars->source, bars->out, bars->keys, o)));
