@@ -10,6 +10,7 @@
 #include "analytics/ewm.h"
 #include "systore/operational_store.h"
 #include "systore/reference_store.h"
+#include "systore/reference_table.h"
 #include "systore/timeseries_store.h"
 #include "timeseries/test_util_internal.h"
 
@@ -638,6 +639,33 @@ TEST_F(PnlTest, MissingInputsAreNamed) {
   PnlOptions none;
   none.reference = ref_.get();
   EXPECT_EQ(analytics_->Pnl("", none).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace systore
+
+namespace systore {
+namespace {
+
+TEST(SessionOriginTest, FromTheExchangesTable) {
+  auto t = ReferenceTable::Make("exchanges", {"Exchange", "Name", "SessionStart"},
+                                {{"CME", "Chicago", "13:30"}, {"EUREX", "Eurex", ""}, {"BAD", "x", "25:00"}});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto o = SessionOrigin(**t, "CME");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(*o, (13 * 60 + 30) * 60 * kSec);
+  EXPECT_EQ(SessionOrigin(**t, "EUREX").status().code(), StatusCode::kNotFound);
+  EXPECT_NE(SessionOrigin(**t, "NYSE").status().message().find("'NYSE'"), std::string::npos);
+  EXPECT_EQ(SessionOrigin(**t, "BAD").status().code(), StatusCode::kInvalidArgument);
+  // Bars aligned to it: a 1-day bar runs from 13:30 to 13:30 (12:00 the next day is
+  // still in the first).
+  BarOptions b;
+  b.interval = kNanosPerDay;
+  b.origin = *o;
+  const Timestamp day = *ParseTimestamp("2024-03-04");
+  auto bars = ComputeBars(*MakeSeries({day + 14 * 3600 * kSec, day + 36 * 3600 * kSec, day + 38 * 3600 * kSec}, {{"price", {1, 2, 3}}}), b);
+  ASSERT_TRUE(bars.ok());
+  EXPECT_EQ(Times(**bars), (std::vector<int64_t>{day + *o, day + kNanosPerDay + *o}));
 }
 
 }  // namespace

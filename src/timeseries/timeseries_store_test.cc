@@ -434,6 +434,7 @@ TEST_F(TimeSeriesStoreTest, TicksKeepEqualTimestampsInArrivalOrder) {
   auto prices = [&](TimeSeriesStore& s) { return Doubles(**s.Read("ticks/ES", "ESH4"), "price"); };
   // Three trades stamped with one millisecond are data, in the order they arrived.
   ASSERT_TRUE(store_->Write("ticks/ES", "ESH4", ticks({1, 2, 2, 2, 3}, {1, 2, 3, 4, 5})).ok());
+  EXPECT_EQ(store_->GetDatasetOptions("ticks/ES")->compression, DatasetOptions::Compression::kLz4);
   EXPECT_EQ(prices(*store_), (std::vector<double>{1, 2, 3, 4, 5}));
   // Other series keep strictly increasing timestamps.
   auto generic = store_->Write("prices/x", "K", MakeSeries(at({1, 1}), {{"price", {1, 2}}}));
@@ -466,6 +467,10 @@ TEST_F(TimeSeriesStoreTest, TicksKeepEqualTimestampsInArrivalOrder) {
   EXPECT_EQ(prices(*store_), all);
   store_ = Reopen();
   EXPECT_EQ(prices(*store_), all);
+  EXPECT_EQ(store_->GetDatasetOptions("ticks/ES")->compression, DatasetOptions::Compression::kLz4);  // persisted
+  ReadOptions scan;
+  scan.fill_cache = false;  // a bulk scan reads the same rows
+  EXPECT_EQ(Doubles(**store_->Read("ticks/ES", "ESH4", scan), "price"), all);
 
   // Merges treat the rows of one timestamp as a unit. Overwrite replaces the stored rows
   // within the incoming range.

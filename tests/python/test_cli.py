@@ -95,6 +95,21 @@ def test_cli_ticks_keep_repeated_timestamps(run, tmp_path):
     run("analytics", "bars", "ticks/ES", "--interval", "1s", "--out", "bars/1s")
     bars = run("ts", "read", "bars/1s", "ESH4", "--format", "json").stdout
     assert json.loads(bars)[0]["count"] == 6 and json.loads(bars)[0]["volume"] == 12
+    # Daily bars aligned to the exchange's session start from reference data.
+    run("ref", "set", "exchanges", "CME", "Name=CME", "SessionStart=13:30", "--reason", "test")
+    run("analytics", "bars", "ticks/ES", "--interval", "1d", "--session", "CME", "--out", "bars/1d")
+    day = json.loads(run("ts", "read", "bars/1d", "ESH4", "--format", "json").stdout)
+    assert len(day) == 1 and "2024-03-04" in str(day[0]["ts"]) and day[0]["count"] == 6
+    bad = run("analytics", "bars", "ticks/ES", "--interval", "1d", "--session", "NYSE", "--out", "bars/x", check=False)
+    assert bad.returncode == 1 and "'NYSE'" in bad.stderr
+    # Tick files are LZ4_RAW (fast to decode); other engines read them.
+    import deltalake
+    import pyarrow.parquet as pq
+    files = list((run.root / "ticks" / "ES").rglob("*.parquet"))
+    assert files
+    for f in files:
+        assert pq.ParquetFile(f).metadata.row_group(0).column(1).compression == "LZ4"
+    assert deltalake.DeltaTable(str(run.root / "ticks" / "ES")).to_pyarrow_table().num_rows == 6
 
 
 def test_cli_inspect_dumps_the_log(run, tmp_path):
