@@ -14,7 +14,6 @@ import json
 import os
 import pathlib
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -49,8 +48,18 @@ def best(fn, repeat):
     return min(times)
 
 
-def cli_seconds(root, *args):
-    p = subprocess.run([BIN, "--root", str(root), *args], capture_output=True, text=True, check=True)
+def cli_seconds(root, *args, peak=None):
+    """The run's own seconds from its summary; `peak` (a list) gets its peak RSS in MB,
+    measured by /usr/bin/time (getrusage of children would count the forked Python)."""
+    cmd = [BIN, "--root", str(root), *args]
+    rss_file = None
+    if peak is not None and os.path.exists("/usr/bin/time"):
+        rss_file = tempfile.mktemp()
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file, *cmd]
+    p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    if rss_file:
+        peak.append(int(pathlib.Path(rss_file).read_text().split()[-1]) / 1024)
+        os.unlink(rss_file)
     m = re.search(r"^([0-9.]+) s$", p.stdout, re.M)
     return float(m.group(1)) if m else None
 
@@ -75,11 +84,13 @@ def bench_bars(n, repeat, tmp):
     pq.write_table(table, parquet, compression="zstd")
     res = {}
     runs = []
-    # Peak memory of the CLI runs (the children so far are small: `ts list`).
+    peak = []
     for i in range(repeat):
-        runs.append(cli_seconds(root, "analytics", "bars", "ticks/ES", "--interval", "1min", "--out", f"bars/r{i}"))
+        runs.append(cli_seconds(root, "analytics", "bars", "ticks/ES", "--interval", "1min", "--out", f"bars/r{i}",
+                                peak=peak))
     res["systore (store -> bars -> commit)"] = min(runs)
-    res["systore peak RSS MB"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if peak:
+        res["systore peak RSS MB"] = float(max(peak))
     res["ticks data MB (ts, price, size)"] = table.nbytes / 2**20
     con = duckdb.connect()
     q = """SELECT time_bucket(INTERVAL 1 minute, ts) AS b, first(price ORDER BY ts) o, max(price) h, min(price) l,
@@ -88,6 +99,7 @@ def bench_bars(n, repeat, tmp):
     res["duckdb over parquet"] = best(lambda: con.execute(q.format(src=f"'{parquet}'")).fetch_arrow_table(), repeat)
     con.register("t", table)
     res["duckdb in memory"] = best(lambda: con.execute(q.format(src="t")).fetch_arrow_table(), repeat)
+    res["systore.compute_bars in memory (kernel)"] = best(lambda: systore.compute_bars(table, "1min"), repeat)
     df = table.to_pandas().set_index("ts")
 
     def pandas_bars():
@@ -119,6 +131,8 @@ def bench_asof(n, repeat, tmp):
                         "parquet", "--output", str(out)], check=True, capture_output=True)
 
     res["systore CLI (store -> join -> parquet file)"] = best(systore_asof, repeat)
+    # The kernel on tables already in memory, as merge_asof gets them (GIL released).
+    res["systore.asof_join in memory (kernel)"] = best(lambda: systore.asof_join(trades, quotes), repeat)
     con = duckdb.connect()
     # Native tables: DuckDB 1.4.4's ASOF JOIN over registered Arrow tables does not finish
     # here (200k x 200k ran > 40 s); over its own tables it takes ~0.06 s.

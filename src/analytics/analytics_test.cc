@@ -176,6 +176,51 @@ TEST(AsofJoinTest, BackwardWithToleranceAndExactMatches) {
   EXPECT_EQ(a->Value(3), 3.8);
 }
 
+TEST(AsofJoinTest, ParallelRangesEqualOneSequentialPass) {
+  // Millions of rows: the left side is split across threads; every split must start its
+  // right cursor where a single pass would be. Equal timestamps on both sides, nulls in
+  // the right values.
+  std::mt19937_64 rng(5);
+  auto times = [&](int64_t n) {
+    std::vector<int64_t> t(n);
+    int64_t x = 0;
+    for (auto& v : t) v = (x += static_cast<int64_t>(rng() % 3));  // steps 0, 1, 2
+    return t;
+  };
+  const std::vector<int64_t> lt = times(3'000'000), rt = times(2'500'000);
+  std::vector<double> bid(rt.size());
+  for (size_t i = 0; i < bid.size(); ++i) bid[i] = i % 1000 == 7 ? kNaN : static_cast<double>(i);
+  arrow::DoubleBuilder b;
+  for (double v : bid) (void)(std::isnan(v) ? b.AppendNull() : b.Append(v));
+  auto right = MakeSeries(rt, {});
+  right = *right->AddColumn(1, arrow::field("bid", arrow::float64()),
+                            std::make_shared<arrow::ChunkedArray>(b.Finish().ValueOrDie()));
+  auto left = MakeSeries(lt, {{"px", std::vector<double>(lt.size(), 1.0)}});
+  for (bool exact : {true, false}) {
+    AsofOptions o;
+    o.allow_exact_matches = exact;
+    o.tolerance = 1;
+    auto j = AsofJoin(*left, *right, o);
+    ASSERT_TRUE(j.ok()) << j.status().ToString();
+    auto col = (*j)->GetColumnByName("bid");
+    ASSERT_EQ(col->num_chunks(), 1);
+    auto a = std::static_pointer_cast<arrow::DoubleArray>(col->chunk(0));
+    size_t k = 0;
+    int64_t mismatches = 0;
+    for (size_t i = 0; i < lt.size(); ++i) {
+      while (k < rt.size() && (exact ? rt[k] <= lt[i] : rt[k] < lt[i])) ++k;
+      const bool want = k > 0 && lt[i] - rt[k - 1] <= 1 && !std::isnan(bid[k - 1]);
+      if (a->IsValid(i) != want || (want && a->Value(i) != bid[k - 1])) ++mismatches;
+    }
+    EXPECT_EQ(mismatches, 0) << "exact=" << exact;
+    EXPECT_GT(a->null_count(), 0);
+  }
+  // Nothing on the right: all null.
+  auto none = AsofJoin(*left->Slice(0, 10), *right->Slice(0, 0));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ((*none)->GetColumnByName("bid")->null_count(), 10);
+}
+
 TEST(AsofJoinTest, ByKeyAndUnsortedInput) {
   arrow::StringBuilder lb, rb;
   ASSERT_TRUE(lb.AppendValues({"A", "B", "A"}).ok());

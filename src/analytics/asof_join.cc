@@ -2,11 +2,14 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string_view>
 #include <unordered_map>
 
 #include "analytics/series_arrays.h"
 #include "core/arrow_status_internal.h"
+#include "core/parallel.h"
 #include "systore/analytics.h"
 #include "systore/timeseries_store.h"
 
@@ -63,6 +66,64 @@ Status CheckSorted(const std::vector<int64_t>& ts, const char* side) {
                                  FormatTimestamp(ts[row - 1]) + " (as-of joins need rows sorted by time)");
 }
 
+/// Left rows per parallel task: big enough that the split costs nothing.
+constexpr int64_t kRowsPerTask = 1 << 20;
+
+int Tasks(int64_t n) { return static_cast<int>(std::max<int64_t>(1, (n + kRowsPerTask - 1) / kRowsPerTask)); }
+
+/// Right rows gathered by `match` (-1: null) for 8-byte fixed-width columns (double,
+/// int64, timestamp), in parallel; other types go through Arrow's Take.
+Result<std::shared_ptr<arrow::ChunkedArray>> Gather(const std::shared_ptr<arrow::ChunkedArray>& col,
+                                                    const std::vector<int64_t>& match,
+                                                    const std::shared_ptr<arrow::Array>& indices) {
+  const auto id = col->type()->id();
+  const bool fixed8 = id == arrow::Type::DOUBLE || id == arrow::Type::INT64 || id == arrow::Type::TIMESTAMP;
+  if (!fixed8) {
+    SYSTORE_ASSIGN_OR_RAISE_ARROW(arrow::Datum taken, arrow::compute::Take(col, indices), "as-of join");
+    return taken.chunked_array();
+  }
+  const int64_t n = static_cast<int64_t>(match.size());
+  std::shared_ptr<arrow::Array> src;
+  if (col->num_chunks() == 0 || col->length() == 0) {  // nothing to match: all null
+    SYSTORE_ASSIGN_OR_RAISE_ARROW(auto nulls, arrow::MakeArrayOfNull(col->type(), n), "as-of join");
+    return std::make_shared<arrow::ChunkedArray>(nulls);
+  }
+  if (col->num_chunks() == 1) {
+    src = col->chunk(0);
+  } else {
+    SYSTORE_ASSIGN_OR_RAISE_ARROW(src, arrow::Concatenate(col->chunks()), "as-of join");
+  }
+  const int64_t* values = src->data()->GetValues<int64_t>(1);  // 8-byte values, bit-copied
+  const uint8_t* src_valid = src->null_count() > 0 ? src->data()->buffers[0]->data() : nullptr;
+  const int64_t src_offset = src->offset();
+  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto out, arrow::AllocateBuffer(n * 8), "as-of join");
+  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto valid, arrow::AllocateBitmap(n), "as-of join");
+  auto* dst = reinterpret_cast<int64_t*>(out->mutable_data());
+  uint8_t* bits = valid->mutable_data();
+  std::vector<int64_t> nulls(Tasks(n), 0);
+  // Tasks cover whole bitmap bytes (kRowsPerTask is a multiple of 8).
+  SYSTORE_RETURN_NOT_OK(ParallelFor(Tasks(n), 0, [&](int task) {
+    const int64_t lo = task * kRowsPerTask, hi = std::min(n, lo + kRowsPerTask);
+    int64_t count = 0;
+    for (int64_t i = lo; i < hi; ++i) {
+      const int64_t k = match[i];
+      const bool ok = k >= 0 && (!src_valid || arrow::bit_util::GetBit(src_valid, src_offset + k));
+      dst[i] = ok ? values[k] : 0;
+      arrow::bit_util::SetBitTo(bits, i, ok);
+      count += !ok;
+    }
+    nulls[task] = count;
+    return Status::OK();
+  }));
+  int64_t null_count = 0;
+  for (int64_t c : nulls) null_count += c;
+  auto data = arrow::ArrayData::Make(col->type(), n,
+                                     {null_count > 0 ? std::shared_ptr<arrow::Buffer>(std::move(valid)) : nullptr,
+                                      std::shared_ptr<arrow::Buffer>(std::move(out))},
+                                     null_count);
+  return std::make_shared<arrow::ChunkedArray>(arrow::MakeArray(data));
+}
+
 }  // namespace
 
 Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const arrow::Table& right,
@@ -79,14 +140,21 @@ Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const a
 
   // match[i]: the right row for left row i, or -1.
   std::vector<int64_t> match(n, -1);
-  if (options.by.empty()) {
-    int64_t j = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t t = lts[i];
-      while (j < m && (exact ? rts[j] <= t : rts[j] < t)) ++j;
-      if (j > 0 && t - rts[j - 1] <= tol) match[i] = j - 1;
-    }
-  } else {
+  if (options.by.empty() && n > 0) {
+    // Ranges of left rows on both cores; each starts its right cursor by binary search.
+    SYSTORE_RETURN_NOT_OK(ParallelFor(Tasks(n), 0, [&](int task) {
+      const int64_t lo = task * kRowsPerTask, hi = std::min(n, lo + kRowsPerTask);
+      const int64_t t0 = lts[lo];
+      int64_t j = exact ? std::upper_bound(rts.begin(), rts.end(), t0) - rts.begin()
+                        : std::lower_bound(rts.begin(), rts.end(), t0) - rts.begin();
+      for (int64_t i = lo; i < hi; ++i) {
+        const int64_t t = lts[i];
+        while (j < m && (exact ? rts[j] <= t : rts[j] < t)) ++j;
+        if (j > 0 && t - rts[j - 1] <= tol) match[i] = j - 1;
+      }
+      return Status::OK();
+    }));
+  } else if (!options.by.empty()) {
     SYSTORE_ASSIGN_OR_RAISE(ByColumn lby, ReadBy(left, options.by, "left"));
     SYSTORE_ASSIGN_OR_RAISE(ByColumn rby, ReadBy(right, options.by, "right"));
     if (lby.is_string != rby.is_string) {
@@ -117,18 +185,23 @@ Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const a
     }
   }
 
-  // Right value columns gathered by Take (nulls where nothing matched).
-  arrow::Int64Builder ib;
-  SYSTORE_RETURN_NOT_OK_ARROW(ib.Reserve(n), "as-of join");
-  for (int64_t i = 0; i < n; ++i) {
-    if (match[i] < 0) {
-      ib.UnsafeAppendNull();
-    } else {
-      ib.UnsafeAppend(match[i]);
-    }
-  }
+  // Right value columns gathered (nulls where nothing matched); Take's indices are built
+  // only when a column needs it.
   std::shared_ptr<arrow::Array> indices;
-  SYSTORE_RETURN_NOT_OK_ARROW(ib.Finish(&indices), "as-of join");
+  auto take_indices = [&]() -> Result<std::shared_ptr<arrow::Array>> {
+    if (indices) return indices;
+    arrow::Int64Builder ib;
+    SYSTORE_RETURN_NOT_OK_ARROW(ib.Reserve(n), "as-of join");
+    for (int64_t i = 0; i < n; ++i) {
+      if (match[i] < 0) {
+        ib.UnsafeAppendNull();
+      } else {
+        ib.UnsafeAppend(match[i]);
+      }
+    }
+    SYSTORE_RETURN_NOT_OK_ARROW(ib.Finish(&indices), "as-of join");
+    return indices;
+  };
   arrow::FieldVector fields = left.schema()->fields();
   arrow::ChunkedArrayVector columns = left.columns();
   const int right_ts = right.schema()->GetFieldIndex(kTimestampColumn);
@@ -138,10 +211,15 @@ Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const a
     if (!options.by.empty() && f->name() == options.by) continue;
     std::string name = f->name();
     if (left.schema()->GetFieldIndex(name) >= 0) name += options.right_suffix;
-    SYSTORE_ASSIGN_OR_RAISE_ARROW(arrow::Datum taken, arrow::compute::Take(right.column(c), indices),
-                                  "as-of join column " + f->name());
+    const auto tid = f->type()->id();
+    std::shared_ptr<arrow::Array> idx;
+    if (tid != arrow::Type::DOUBLE && tid != arrow::Type::INT64 && tid != arrow::Type::TIMESTAMP) {
+      SYSTORE_ASSIGN_OR_RAISE(idx, take_indices());
+    }
+    auto taken = Gather(right.column(c), match, idx);
+    if (!taken.ok()) return taken.status().WithContext("column '" + f->name() + "'");
     fields.push_back(arrow::field(name, f->type()));
-    columns.push_back(taken.chunked_array());
+    columns.push_back(*taken);
   }
   return arrow::Table::Make(arrow::schema(fields), columns, n);
 }
