@@ -37,7 +37,10 @@ std::string ColumnList(const arrow::Schema& schema) {
   return out.empty() ? "none" : out;
 }
 
-Result<std::vector<int64_t>> TimestampValues(const arrow::Table& table) {
+namespace {
+
+/// The ts column (or the first timestamp column) as ns, null-free.
+Result<std::shared_ptr<arrow::ChunkedArray>> TimestampColumn(const arrow::Table& table) {
   const arrow::Schema& schema = *table.schema();
   int idx = schema.GetFieldIndex(kTimestampColumn);
   if (idx < 0) {
@@ -64,14 +67,40 @@ Result<std::vector<int64_t>> TimestampValues(const arrow::Table& table) {
                                    ", not a timestamp or int64 nanoseconds");
   }
   if (col->null_count() > 0) return Status::InvalidArgument("ts column has null timestamps");
+  return col;
+}
+
+std::vector<int64_t> Copy(const arrow::ChunkedArray& col) {
   std::vector<int64_t> out;
-  out.reserve(col->length());
-  for (const auto& chunk : col->chunks()) {
+  out.reserve(col.length());
+  for (const auto& chunk : col.chunks()) {
     const int64_t* v = chunk->data()->GetValues<int64_t>(1);
     out.insert(out.end(), v, v + chunk->length());
   }
   return out;
 }
+
+}  // namespace
+
+Result<std::vector<int64_t>> TimestampValues(const arrow::Table& table) {
+  SYSTORE_ASSIGN_OR_RAISE(auto col, TimestampColumn(table));
+  return Copy(*col);
+}
+
+Result<TimestampView> TimestampsView(const arrow::Table& table) {
+  SYSTORE_ASSIGN_OR_RAISE(auto col, TimestampColumn(table));
+  TimestampView v;
+  if (col->num_chunks() == 1) {
+    v.keep = col;
+    v.data_ = col->chunk(0)->data()->GetValues<int64_t>(1);
+  } else {
+    v.owned = Copy(*col);
+    v.data_ = v.owned.data();
+  }
+  v.size_ = col->length();
+  return v;
+}
+
 
 Result<std::vector<double>> DoubleValues(const arrow::Table& table, int column) {
   std::shared_ptr<arrow::ChunkedArray> col = table.column(column);
@@ -112,8 +141,10 @@ std::shared_ptr<arrow::Table> MakeDoubleTable(const std::vector<int64_t>& ts, co
   return arrow::Table::Make(arrow::schema(fields), arrays, static_cast<int64_t>(ts.size()));
 }
 
-int64_t FirstUnsortedRow(const std::vector<int64_t>& ts) {
-  for (size_t i = 1; i < ts.size(); ++i)
+int64_t FirstUnsortedRow(const std::vector<int64_t>& ts) { return FirstUnsortedRow(ts.data(), ts.size()); }
+
+int64_t FirstUnsortedRow(const int64_t* ts, size_t n) {
+  for (size_t i = 1; i < n; ++i)
     if (ts[i] < ts[i - 1]) return static_cast<int64_t>(i);
   return -1;
 }
