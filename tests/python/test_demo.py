@@ -8,6 +8,7 @@ def test_demo_runs_end_to_end(run):
     assert "durable appends" in out and "flush: one commit" in out
     assert "the same again:" in out and "unchanged, no new version" in out  # analytics lineage
     assert "one-minute bars" in out
+    assert "correlation estimate of 8 instruments" in out and "weekly rows x 28 pairs" in out
     assert "change log verified: ok" in out
     assert "reconcile against fills: ok" in out
     assert "repeated execution id is refused (AlreadyExists)" in out

@@ -282,7 +282,8 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
                 kSeries, static_cast<long long>(ValueOrExit(store->CurrentVersion("prices/live"))), SecondsSince(t));
   }
 
-  std::cout << "\n6. Analytics next to the data: volatility, forecasts and bars, stored with their lineage\n";
+  std::cout << "\n6. Analytics next to the data: volatility, forecasts, correlations and bars, stored with their "
+               "lineage\n";
   {
     AnalyticsOptions ao;
     ao.store = store;
@@ -300,6 +301,20 @@ void RunDemo(const std::string& root, const DemoArgs& a) {
     auto fc = ValueOrExit(analytics->Forecasts("prices/adjusted", "analytics/forecasts", some));
     std::printf("   EWMAC forecasts (6 rules) for %lld instruments: %lld series, %.3f s\n",
                 static_cast<long long>(fc.series_read), static_cast<long long>(fc.series_written), fc.seconds);
+    std::vector<std::string> portfolio(adjusted_keys.begin(),
+                                       adjusted_keys.begin() + std::min<size_t>(8, adjusted_keys.size()));
+    if (portfolio.size() >= 2) {
+      auto corr = ValueOrExit(analytics->Correlations("prices/adjusted", "analytics/correlations", portfolio));
+      auto latest = ValueOrExit(store->Latest("analytics/correlations", "portfolio", 1));
+      double sum = 0;
+      for (int c = 1; c < latest->num_columns(); ++c)
+        sum += std::static_pointer_cast<arrow::DoubleArray>(latest->column(c)->chunk(0))->Value(0);
+      std::printf(
+          "   pysystemtrade's correlation estimate of %zu instruments: %lld weekly rows x %d pairs, "
+          "latest average %.2f, %.3f s\n",
+          portfolio.size(), static_cast<long long>(corr.rows_written), latest->num_columns() - 1,
+          latest->num_columns() > 1 ? sum / (latest->num_columns() - 1) : 0.0, corr.seconds);
+    }
     // One trading day of synthetic ticks, then 1-minute bars.
     std::mt19937_64 rng(42);
     std::normal_distribution<double> step(0, 0.25);
