@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "systore/time.h"
@@ -17,8 +16,9 @@ struct AuditRecord {
   std::string operation;  // "order.new", "order.fill", "position.update", "process.set", ...
   std::string entity;     // table: "order", "strategy_position", "process", ...
   std::string key;        // the record's key, e.g. "42" or "S1/SOFR"
-  nlohmann::json before;  // null when the record is new
-  nlohmann::json after;   // null when the record was deleted
+  /// The record before and after, as JSON text: "null" when it is new / was deleted.
+  std::string before_json = "null";
+  std::string after_json = "null";
 };
 
 }  // namespace systore

@@ -175,9 +175,10 @@ class Transaction {
 
  protected:
   explicit Transaction(bool read_only) : read_only_(read_only) {}
-  /// One audit record through DoAudit(), for the backends' own mutations.
-  Status Audit(std::string_view operation, std::string_view entity, std::string_view key, const nlohmann::json& before,
-               const nlohmann::json& after);
+  /// One audit record through DoAudit(), for the backends' own mutations; before/after
+  /// are JSON text ("null" when absent).
+  Status Audit(std::string_view operation, std::string_view entity, std::string_view key, std::string before_json,
+               std::string after_json);
 
  private:
   Status CheckWritable(std::string_view op);
@@ -189,10 +190,11 @@ class Transaction {
   }
 
   virtual Result<OrderId> DoAllocateOrderId() = 0;
-  virtual Result<OrderId> DoAddOrder(const NewOrder& order, const nlohmann::json& attributes) = 0;
+  /// attributes_json: a validated JSON object, as compact text.
+  virtual Result<OrderId> DoAddOrder(const NewOrder& order, const std::string& attributes_json) = 0;
   virtual Result<Order> DoGetOrder(OrderId id) = 0;
   virtual Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) = 0;
-  virtual Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) = 0;
+  virtual Status DoSetOrderAttributes(OrderId id, const std::string& attributes_json) = 0;
 
   // Storage hooks of ApplyFill. The workflow (order rules, the records a fill writes,
   // audit, roll-up to the parents) is written once, in ApplyFill; these only store.

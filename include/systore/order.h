@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,7 +75,7 @@ struct Order {
   int64_t filled_quantity = 0;
   double average_fill_price = 0;  // quantity-weighted over the fills; 0 before any fill
   double commission = 0;          // sum over the fills
-  nlohmann::json attributes = nlohmann::json::object();
+  std::string attributes_json = "{}";  // a JSON object, as text
   std::string reason;  // why it was rejected/cancelled, when given
   Timestamp created_at = 0, submitted_at = 0, first_fill_at = 0, last_fill_at = 0, filled_at = 0, cancelled_at = 0,
             rejected_at = 0;

@@ -679,8 +679,8 @@ class PyOperational {
                    {"operation", r.operation},
                    {"entity", r.entity},
                    {"key", r.key},
-                   {"before", r.before},
-                   {"after", r.after}});
+                   {"before", json::parse(r.before_json, nullptr, false)},
+                   {"after", json::parse(r.after_json, nullptr, false)}});
     }
     return ToPython(a);
   }
@@ -909,7 +909,8 @@ class PyAnalytics {
                         const std::string& name, const std::string& options) {
     json j = ParseOptions(options);
     CorrelationOptions o;
-    o.volatility = VolOptions(j);
+    // The normalising vol's options are nested: min_periods means the correlation's.
+    if (j.contains("volatility")) o.volatility = VolOptions(j["volatility"]);
     o.ew_lookback = j.value("ew_lookback", o.ew_lookback);
     o.min_periods = j.value("min_periods", o.min_periods);
     o.cleaning = j.value("cleaning", o.cleaning);
@@ -996,8 +997,7 @@ NB_MODULE(_systore, m) {
       .def("volatility", &PyAnalytics::Volatility)
       .def("forecasts", &PyAnalytics::Forecasts)
       .def("correlations", &PyAnalytics::Correlations)
-      .def("pnl", &PyAnalytics::Pnl, nb::arg("output"), nb::arg("ops"), nb::arg("ref"), nb::arg("options"),
-           nb::keep_alive<1, 3>(), nb::keep_alive<1, 4>())
+      .def("pnl", &PyAnalytics::Pnl, nb::arg("output"), nb::arg("ops"), nb::arg("ref"), nb::arg("options"))
       .def("asof", &PyAnalytics::Asof, nb::arg("left"), nb::arg("left_key"), nb::arg("right"), nb::arg("right_key"),
            nb::arg("tolerance").none(), nb::arg("allow_exact_matches"), nb::arg("by"));
   // The kernels on tables (nothing stored).

@@ -52,10 +52,10 @@ def _tolerance(x) -> Optional[int]:
     return int(t.value)
 
 
-def _vol(options: dict, allowed: Sequence[str] = ()) -> dict:
-    bad = sorted(set(options) - set(_VOL_OPTIONS) - set(allowed))
+def _vol(options: dict) -> dict:
+    bad = sorted(set(options) - set(_VOL_OPTIONS))
     if bad:
-        raise InvalidArgument(f"unknown option(s) {', '.join(bad)}; known: {', '.join(_VOL_OPTIONS + tuple(allowed))}")
+        raise InvalidArgument(f"unknown option(s) {', '.join(bad)}; known: {', '.join(_VOL_OPTIONS)}")
     return options
 
 
@@ -109,12 +109,19 @@ class Analytics:
 
     @translate
     def correlations(self, source: str = "prices/adjusted", out: str = "analytics/correlations",
-                     keys: Optional[Iterable[str]] = None, name: str = "portfolio", **options) -> dict:
+                     keys: Optional[Iterable[str]] = None, name: str = "portfolio",
+                     volatility: Optional[dict] = None, **options) -> dict:
         """pysystemtrade's instrument correlation estimate, one row per week, one column per
-        pair "A:B", in the series `name`. Options: ew_lookback (25), min_periods (20),
-        cleaning (True), offdiag (0.99), floor_at_zero (True), and the volatility options."""
-        extra = ("ew_lookback", "min_periods", "cleaning", "offdiag", "floor_at_zero")
-        return self._a.correlations(source, out, _keys(keys), name, json.dumps(_vol(options, extra)))
+        pair "A:B", in the series `name`. Options: ew_lookback (25), min_periods (20 weeks),
+        cleaning (True), offdiag (0.99), floor_at_zero (True); `volatility`: a dict of the
+        normalising vol's options (as volatility())."""
+        known = ("ew_lookback", "min_periods", "cleaning", "offdiag", "floor_at_zero")
+        bad = sorted(set(options) - set(known))
+        if bad:
+            raise InvalidArgument(f"unknown option(s) {', '.join(bad)}; known: {', '.join(known)}, volatility")
+        if volatility is not None:
+            options["volatility"] = _vol(dict(volatility))
+        return self._a.correlations(source, out, _keys(keys), name, json.dumps(options))
 
     def correlation_matrix(self, name: str = "portfolio", date=None,
                            dataset: str = "analytics/correlations") -> pd.DataFrame:

@@ -663,6 +663,14 @@ TEST_F(PnlTest, HandCalculationAcrossARollAndACurrency) {
   ASSERT_TRUE(third.ok()) << third.status().ToString();
   EXPECT_GT(third->version, run->version);
   EXPECT_EQ(Doubles(**store_->Read("analytics/pnl", "S/CORNX"), "pnl").back(), (404.0 - 402.0) * 50);
+  // A fill after the last close (Saturday, prices not in yet) is still counted, marked at
+  // the last close; the rebuilt position reconciles.
+  Fill("CORNX", "20240500", +2, 406.0, 1.0, 5, 10);
+  auto sat = analytics_->Pnl("", Options());
+  ASSERT_TRUE(sat.ok()) << sat.status().ToString();
+  auto corn_sat = *store_->Read("analytics/pnl", "S/CORNX");
+  EXPECT_EQ(Doubles(*corn_sat, "position").back(), 2);
+  EXPECT_DOUBLE_EQ(Doubles(*corn_sat, "pnl").back(), 2 * (405.0 - 406.0) * 50 - 1.0);
   // --date: up to Wednesday only.
   PnlOptions until = Options();
   until.until = *ParseTimestamp("2024-03-06") + 5 * 3600 * kSec;

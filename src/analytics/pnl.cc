@@ -233,8 +233,10 @@ Result<std::vector<PnlSeries>> ComputeDailyPnl(TimeSeriesStore& store, const Pnl
     const FxRate& fx = fx_of[ccy];
 
     const int64_t first_day = DayOf(trades.front()->time);
+    // Up to --date, else to the last price or the last fill, whichever is later (fills
+    // of a day whose closes are not in yet are marked at the last close).
     const int64_t last_day = options.until != 0 ? DayOf(options.until)
-                                                : std::max(first_day, DayOf(marks.last_ts));
+                                                : std::max(DayOf(trades.back()->time), DayOf(marks.last_ts));
     std::set<int64_t> trade_days;
     for (const Trade* t : trades) trade_days.insert(DayOf(t->time));
     std::vector<int64_t> ts;

@@ -24,6 +24,11 @@ Result<std::vector<int64_t>> TimestampValues(const arrow::Table& table);
 /// The ts column without a copy when it is one chunk (kept alive by the view).
 class TimestampView {
  public:
+  TimestampView() = default;
+  TimestampView(TimestampView&&) = default;  // data_ stays valid: owned's buffer moves with it
+  TimestampView& operator=(TimestampView&&) = default;
+  TimestampView(const TimestampView&) = delete;  // would point into the other's `owned`
+  TimestampView& operator=(const TimestampView&) = delete;
   const int64_t* begin() const { return data_; }
   const int64_t* end() const { return data_ + size_; }
   const int64_t* data() const { return data_; }

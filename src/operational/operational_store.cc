@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "operational/backends_internal.h"
@@ -44,7 +45,8 @@ Status RequireId(OrderId id) {
   return Status::OK();
 }
 
-Result<nlohmann::json> ParseAttributes(std::string_view text) {
+// The attributes as compact JSON text; InvalidArgument unless a JSON object.
+Result<std::string> ParseAttributes(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return Status::InvalidArgument("attributes: malformed JSON: '" + std::string(text.substr(0, 200)) + "'");
@@ -53,7 +55,7 @@ Result<nlohmann::json> ParseAttributes(std::string_view text) {
     return Status::InvalidArgument("attributes: expected a JSON object, got " + std::string(j.type_name()) + ": '" +
                                    std::string(text.substr(0, 200)) + "'");
   }
-  return j;
+  return j.dump();
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ inline std::string OrderWho(OrderId id) { return "order " + std::to_string(id); 
 inline Timestamp PnlDay(Timestamp t) { return t - ((t % kNanosPerDay) + kNanosPerDay) % kNanosPerDay; }
 
 /// The stored form of a new order: status created, nothing filled.
-inline Order NewOrderRecord(OrderId id, const NewOrder& n, const nlohmann::json& attributes) {
+inline Order NewOrderRecord(OrderId id, const NewOrder& n, const std::string& attributes_json) {
   Order o;
   o.id = id;
   o.level = n.level;
@@ -32,7 +32,7 @@ inline Order NewOrderRecord(OrderId id, const NewOrder& n, const nlohmann::json&
   o.quantity = n.quantity;
   o.type = n.type;
   o.limit_price = n.limit_price;
-  o.attributes = attributes;
+  o.attributes_json = attributes_json;
   o.created_at = n.created_at;
   return o;
 }

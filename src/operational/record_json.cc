@@ -17,7 +17,7 @@ nlohmann::json OrderToJson(const Order& o) {
                       {"filled_quantity", o.filled_quantity},
                       {"average_fill_price", o.average_fill_price},
                       {"commission", o.commission},
-                      {"attributes", o.attributes},
+                      {"attributes", nlohmann::json::parse(o.attributes_json, nullptr, /*allow_exceptions=*/false)},
                       {"reason", o.reason},
                       {"created_at", o.created_at},
                       {"submitted_at", o.submitted_at},

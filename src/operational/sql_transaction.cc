@@ -50,8 +50,8 @@ Result<Order> RowToOrder(const SqlRow& r) {
   o.filled_quantity = r.Int(11);
   o.average_fill_price = r.Double(12);
   o.commission = r.Double(13);
-  o.attributes = nlohmann::json::parse(r.Text(14), nullptr, false);
-  if (o.attributes.is_discarded()) return Status::Corruption(OrderWho(o.id) + ": stored attributes are not JSON");
+  o.attributes_json = r.Text(14);
+  SYSTORE_RETURN_NOT_OK(operational::CheckStoredAttributes(o.attributes_json, OrderWho(o.id)));
   o.reason = r.Text(15);
   o.created_at = r.Int(16);
   o.submitted_at = r.Int(17);
@@ -71,11 +71,11 @@ Status SqlTransaction::DoAudit(const std::vector<AuditRecord>& records) {
   const int64_t now = Now();
   std::string sql = "INSERT INTO audit_log (at, actor, operation, entity, record_key, before_json, after_json) VALUES ";
   std::vector<SqlValue> params;
-  const auto json_or_null = [](const nlohmann::json& j) { return j.is_null() ? SqlNull() : SqlValue(j.dump()); };
+  const auto json_or_null = [](const std::string& j) { return j == "null" ? SqlNull() : SqlValue(j); };
   for (const AuditRecord& r : records) {
     sql += params.empty() ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
     for (SqlValue v : {SqlValue(now), SqlValue(actor_), SqlValue(r.operation), SqlValue(r.entity), SqlValue(r.key),
-                       json_or_null(r.before), json_or_null(r.after)}) {
+                       json_or_null(r.before_json), json_or_null(r.after_json)}) {
       params.push_back(std::move(v));
     }
   }
@@ -107,20 +107,20 @@ Result<Order> SqlTransaction::DoGetOrderForUpdate(OrderId id) {
   return RowToOrder(rows[0]);
 }
 
-Result<OrderId> SqlTransaction::DoAddOrder(const NewOrder& n, const nlohmann::json& attributes) {
+Result<OrderId> SqlTransaction::DoAddOrder(const NewOrder& n, const std::string& attributes_json) {
   if (n.parent_id) {
     auto parent = DoGetOrder(*n.parent_id);
     if (!parent.ok()) return ParentLookupError(*n.parent_id, parent.status());
   }
   SYSTORE_ASSIGN_OR_RAISE(OrderId id, DoAllocateOrderId());
-  const Order o = NewOrderRecord(id, n, attributes);
+  const Order o = NewOrderRecord(id, n, attributes_json);
   SYSTORE_RETURN_NOT_OK(s_.Exec(std::string("INSERT INTO orders (") + kOrderColumns +
                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, '', ?, 0, 0, 0, 0, 0, 0)",
                                 {id, Str(OrderLevelName(n.level)), n.parent_id ? SqlValue(*n.parent_id) : SqlNull(),
                                  n.strategy, n.instrument, n.contract, Str(SideName(n.side)), n.quantity,
                                  Str(OrderTypeName(n.type)), n.limit_price ? SqlValue(*n.limit_price) : SqlNull(),
-                                 Str(OrderStatusName(OrderStatus::kCreated)), attributes.dump(), n.created_at}));
-  SYSTORE_RETURN_NOT_OK(Audit("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
+                                 Str(OrderStatusName(OrderStatus::kCreated)), attributes_json, n.created_at}));
+  SYSTORE_RETURN_NOT_OK(AuditJson("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
   return id;
 }
 
@@ -134,15 +134,15 @@ Status SqlTransaction::DoTransition(OrderId id, OrderStatus to, std::string_view
   SYSTORE_RETURN_NOT_OK(
       s_.Exec(std::string("UPDATE orders SET status = ?, reason = ?, ") + column + " = ? WHERE order_id = ?",
               {Str(OrderStatusName(to)), Str(reason), at, id}));
-  return Audit("order." + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+  return AuditJson("order." + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
-Status SqlTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) {
+Status SqlTransaction::DoSetOrderAttributes(OrderId id, const std::string& attributes_json) {
   SYSTORE_ASSIGN_OR_RAISE(Order o, DoGetOrderForUpdate(id));
   Order after = o;
-  after.attributes = attributes;
-  SYSTORE_RETURN_NOT_OK(s_.Exec("UPDATE orders SET attributes = ? WHERE order_id = ?", {attributes.dump(), id}));
-  return Audit("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+  after.attributes_json = attributes_json;
+  SYSTORE_RETURN_NOT_OK(s_.Exec("UPDATE orders SET attributes = ? WHERE order_id = ?", {attributes_json, id}));
+  return AuditJson("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
 // ---- Fills (the workflow is Transaction::ApplyFill's) ------------------------------------
@@ -386,8 +386,8 @@ Result<std::vector<AuditRecord>> SqlTransaction::DoAuditLog(int64_t after_seq, i
     a.operation = r.Text(3);
     a.entity = r.Text(4);
     a.key = r.Text(5);
-    if (!r.IsNull(6)) a.before = nlohmann::json::parse(r.Text(6), nullptr, false);
-    if (!r.IsNull(7)) a.after = nlohmann::json::parse(r.Text(7), nullptr, false);
+    if (!r.IsNull(6)) a.before_json = r.Text(6);
+    if (!r.IsNull(7)) a.after_json = r.Text(7);
     out.push_back(std::move(a));
   }
   return out;
@@ -441,7 +441,7 @@ Status SqlTransaction::DoPutProcess(const ProcessState& p, std::string_view oper
       "depends_on = excluded.depends_on, methods = excluded.methods",
       {p.name, Str(ControlStatusName(p.control)), int64_t{p.running}, p.pid, p.last_start, p.last_end,
        int64_t{p.recently_crashed}, j["depends_on"].dump(), j["methods"].dump()}));
-  return Audit(operation, "process", p.name, before.empty() ? nlohmann::json(nullptr) : ProcessToJson(before[0]), j);
+  return AuditJson(operation, "process", p.name, before.empty() ? nlohmann::json(nullptr) : ProcessToJson(before[0]), j);
 }
 
 // ---- Production controls ------------------------------------------------------------------
@@ -455,7 +455,7 @@ Status SqlTransaction::DoSetLock(std::string_view instrument, bool locked) {
   } else {
     SYSTORE_RETURN_NOT_OK(s_.Exec("DELETE FROM instrument_locks WHERE instrument = ?", {Str(instrument)}));
   }
-  return Audit(locked ? "control.lock" : "control.unlock", "instrument_lock", instrument,
+  return AuditJson(locked ? "control.lock" : "control.unlock", "instrument_lock", instrument,
                was ? nlohmann::json({{"locked", true}}) : nlohmann::json(nullptr),
                locked ? nlohmann::json({{"locked", true}}) : nlohmann::json(nullptr));
 }
@@ -472,7 +472,7 @@ Status SqlTransaction::DoSetRollState(std::string_view instrument, RollState sta
       s_.Exec("INSERT INTO roll_states (instrument, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (instrument) "
               "DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
               {Str(instrument), Str(RollStateName(state)), Now()}));
-  return Audit("control.roll_state", "roll_state", instrument,
+  return AuditJson("control.roll_state", "roll_state", instrument,
                before ? nlohmann::json({{"state", RollStateName(*before)}}) : nlohmann::json(nullptr),
                {{"state", RollStateName(state)}});
 }
@@ -504,7 +504,7 @@ Status SqlTransaction::DoSetTradeLimit(const TradeLimit& l) {
       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instrument, strategy, period_days) DO UPDATE SET "
       "trade_limit = excluded.trade_limit",
       {l.instrument, l.strategy, int64_t{l.period_days}, l.limit, after.traded_since_reset, after.last_reset}));
-  return Audit("control.trade_limit", "trade_limit",
+  return AuditJson("control.trade_limit", "trade_limit",
                l.instrument + "/" + l.strategy + "/" + std::to_string(l.period_days), before, TradeLimitJson(after));
 }
 
@@ -516,7 +516,7 @@ Status SqlTransaction::DoResetTradeLimit(std::string_view instrument, std::strin
                                    {at, Str(instrument), Str(strategy), int64_t{period_days}}));
   const std::string key = Str(instrument) + "/" + Str(strategy) + "/" + std::to_string(period_days);
   if (rows.empty()) return Status::NotFound("no trade limit " + key);
-  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr,
+  return AuditJson("control.trade_limit_reset", "trade_limit", key, nullptr,
                {{"traded_since_reset", 0}, {"last_reset", at}});
 }
 
@@ -543,7 +543,7 @@ Status SqlTransaction::DoSetPositionLimit(const PositionLimit& l) {
       s_.Exec("INSERT INTO position_limits (instrument, strategy, position_limit) VALUES (?, ?, ?) "
               "ON CONFLICT (instrument, strategy) DO UPDATE SET position_limit = excluded.position_limit",
               {l.instrument, l.strategy, l.limit}));
-  return Audit("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
+  return AuditJson("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
                before ? nlohmann::json({{"limit", before->limit}}) : nlohmann::json(nullptr), {{"limit", l.limit}});
 }
 
@@ -552,7 +552,7 @@ Status SqlTransaction::DoRemovePositionLimit(std::string_view instrument, std::s
   if (!before) return Status::OK();
   SYSTORE_RETURN_NOT_OK(
       s_.Exec("DELETE FROM position_limits WHERE instrument = ? AND strategy = ?", {Str(instrument), Str(strategy)}));
-  return Audit("control.position_limit_remove", "position_limit", Str(instrument) + "/" + Str(strategy),
+  return AuditJson("control.position_limit_remove", "position_limit", Str(instrument) + "/" + Str(strategy),
                {{"limit", before->limit}}, nullptr);
 }
 
@@ -571,7 +571,7 @@ Status SqlTransaction::DoSetOverride(const Override& o) {
       s_.Exec("INSERT INTO overrides (scope, override_key, multiplier) VALUES (?, ?, ?) "
               "ON CONFLICT (scope, override_key) DO UPDATE SET multiplier = excluded.multiplier",
               {o.scope, o.key, o.multiplier}));
-  return Audit("control.override", "override", o.scope + "/" + o.key,
+  return AuditJson("control.override", "override", o.scope + "/" + o.key,
                before ? nlohmann::json({{"multiplier", before->multiplier}}) : nlohmann::json(nullptr),
                {{"multiplier", o.multiplier}});
 }
@@ -588,11 +588,11 @@ Status SqlTransaction::DoSetTemporaryClose(std::string_view instrument, bool pre
   if (present) {
     SYSTORE_RETURN_NOT_OK(s_.Exec("INSERT INTO temporary_closes (instrument, saved_limit, created_at) VALUES (?, ?, ?)",
                                   {Str(instrument), saved_limit ? SqlValue(*saved_limit) : SqlNull(), Now()}));
-    return Audit("control.temporary_close", "temporary_close", instrument, nullptr,
+    return AuditJson("control.temporary_close", "temporary_close", instrument, nullptr,
                  {{"saved_limit", saved_limit ? nlohmann::json(*saved_limit) : nlohmann::json(nullptr)}});
   }
   SYSTORE_RETURN_NOT_OK(s_.Exec("DELETE FROM temporary_closes WHERE instrument = ?", {Str(instrument)}));
-  return Audit("control.temporary_close_remove", "temporary_close", instrument, {{"present", true}}, nullptr);
+  return AuditJson("control.temporary_close_remove", "temporary_close", instrument, {{"present", true}}, nullptr);
 }
 
 Result<std::optional<std::optional<int64_t>>> SqlTransaction::DoGetTemporaryClose(std::string_view instrument) {

@@ -4,24 +4,25 @@
 
 #include <string>
 
+#include "operational/backend_transaction_internal.h"
 #include "operational/record_json.h"  // for python/src/systore_ext.cc, which reaches the JSON forms here
 #include "operational/sql_internal.h"
 #include "systore/operational_store.h"
 
 namespace systore::operational {
 
-class SqlTransaction final : public Transaction {
+class SqlTransaction final : public operational::BackendTransaction {
  public:
   SqlTransaction(SqlSession& session, std::string_view actor, bool read_only)
-      : Transaction(read_only), s_(session), actor_(actor), d_(session.dialect()) {}
+      : BackendTransaction(read_only), s_(session), actor_(actor), d_(session.dialect()) {}
 
  private:
   Result<OrderId> DoAllocateOrderId() override;
-  Result<OrderId> DoAddOrder(const NewOrder& order, const nlohmann::json& attributes) override;
+  Result<OrderId> DoAddOrder(const NewOrder& order, const std::string& attributes_json) override;
   Result<Order> DoGetOrder(OrderId id) override;
   Result<Order> DoGetOrderForUpdate(OrderId id) override;
   Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) override;
-  Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) override;
+  Status DoSetOrderAttributes(OrderId id, const std::string& attributes_json) override;
   Result<bool> DoFillExists(std::string_view exec_id) override;
   Status DoInsertFill(const Fill& fill) override;
   Status DoUpdateOrderFill(const Order& after) override;

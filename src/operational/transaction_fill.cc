@@ -19,8 +19,8 @@ AuditRecord MakeAudit(std::string_view operation, std::string_view entity, std::
   a.operation = std::string(operation);
   a.entity = std::string(entity);
   a.key = std::move(key);
-  a.before = std::move(before);
-  a.after = std::move(after);
+  a.before_json = before.dump();
+  a.after_json = after.dump();
   return a;
 }
 
@@ -29,8 +29,14 @@ nlohmann::json PositionJson(int64_t position) { return {{"position", position}};
 }  // namespace
 
 Status Transaction::Audit(std::string_view operation, std::string_view entity, std::string_view key,
-                          const nlohmann::json& before, const nlohmann::json& after) {
-  return DoAudit({MakeAudit(operation, entity, std::string(key), before, after)});
+                          std::string before_json, std::string after_json) {
+  AuditRecord a;
+  a.operation = std::string(operation);
+  a.entity = std::string(entity);
+  a.key = std::string(key);
+  a.before_json = std::move(before_json);
+  a.after_json = std::move(after_json);
+  return DoAudit({std::move(a)});
 }
 
 // `fill` is checked (ApplyFill) and timed; `where` names it in errors.
@@ -95,8 +101,8 @@ Result<Order> Transaction::FillParent(OrderId parent_id, const FillRequest& f) {
       Order after, operational::WithFill(p, f.quantity, f.price, f.commission, f.time,
                                          "fill '" + f.exec_id + "' of a child of order " + std::to_string(p.id)));
   SYSTORE_RETURN_NOT_OK(DoUpdateOrderFill(after));
-  SYSTORE_RETURN_NOT_OK(Audit("order.child_fill", "order", std::to_string(p.id), operational::OrderToJson(p),
-                              operational::OrderToJson(after)));
+  SYSTORE_RETURN_NOT_OK(DoAudit({MakeAudit("order.child_fill", "order", std::to_string(p.id),
+                                            operational::OrderToJson(p), operational::OrderToJson(after))}));
   return after;
 }
 

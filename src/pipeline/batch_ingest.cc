@@ -281,7 +281,10 @@ class BatchIngestImpl : public BatchIngest {
     if (auto o = store_->GetDatasetOptions(dataset); o.ok()) dopts = *o;
     // A new dataset is validated as what it will be created as.
     DatasetOptions create = DatasetOptions::ForName(dataset);
-    if (mode.kind) create.kind = *mode.kind;
+    if (mode.kind) {
+      create.kind = *mode.kind;
+      if (create.kind == SeriesKind::kTicks) create.compression = DatasetOptions::Compression::kLz4;  // as by name
+    }
     if (mode.partition) create.partition = *mode.partition;
     // Rows already decided against (pending or dropped quarantine entries): skipped when
     // identical, so that a re-run is a no-op.

@@ -280,6 +280,7 @@ class StreamIngestImpl : public StreamIngest {
       // Rows at or before the last appended row cannot be appended (ticks: before it): a
       // finding, so the policy sends them to the quarantine.
       auto opts = store_->GetDatasetOptions(k.first);
+      if (opts.ok()) b.dataset_options = *opts;
       const bool ticks = (opts.ok() ? opts->kind : DatasetOptions::ForName(k.first).kind) == SeriesKind::kTicks;
       auto combined = (*data)->CombineChunks();
       if (combined.ok() && (*combined)->num_rows() > 0) {

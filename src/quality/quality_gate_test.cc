@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "quality/quality_test_util.h"
+#include "timeseries/test_util_internal.h"
 #include "systore/timeseries_store.h"
 
 namespace systore {
@@ -106,6 +107,32 @@ TEST(QualityGate, TicksKeepRepeatedTimestampsAndIdenticalTicks) {
   auto bad = gate->Process(fx);
   EXPECT_TRUE(bad.status().IsInvalidArgument());
   EXPECT_NE(bad.status().message().find("tick datasets only"), std::string::npos);
+}
+
+TEST(Quarantine, ReleasedTicksJoinTheirTimestampGroup) {
+  // One trade of a millisecond is kept out (a negative price); its siblings are stored.
+  // Released, it is added after them: a tick is data, never a replacement.
+  TempDir dir;
+  auto gate = OpenGate(dir.path());
+  TimeSeriesStoreOptions so;
+  so.root = dir.path();
+  auto store = TimeSeriesStore::Open(so).MoveValueUnsafe();
+  const Timestamp t0 = Day(2024, 3, 4, 14);
+  std::vector<Timestamp> ts = {t0, t0 + 1'000'000, t0 + 1'000'000, t0 + 1'000'000, t0 + 2'000'000};
+  IngestBatch b;
+  b.dataset = "ticks/ES";
+  b.key = "ESH4";
+  b.data = testing::MakeTable({"price", "size"}, ts, {{100, 100.25, -1, 100.5, 100.75}, {1, 2, 3, 4, 5}});
+  auto r = gate->Process(b);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->quarantined_rows, (std::vector<int64_t>{2}));
+  ASSERT_TRUE(store->Write(b.dataset, b.key, r->accepted).ok());
+  auto wr = gate->quarantine()->Release(r->quarantine_id, store.get(), "alice");
+  ASSERT_TRUE(wr.ok()) << wr.status().ToString();
+  EXPECT_EQ(wr->rows_added, 1);
+  auto stored = *store->Read(b.dataset, b.key);
+  EXPECT_EQ(testing::Doubles(*stored, "price"), (std::vector<double>{100, 100.25, 100.5, -1, 100.75}));
+  EXPECT_EQ(testing::Doubles(*stored, "size"), (std::vector<double>{1, 2, 4, 3, 5}));
 }
 
 TEST(QualityGate, RejectPolicyRejectsTheWholeBatch) {

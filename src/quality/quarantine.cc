@@ -2,6 +2,7 @@
 #include "systore/quarantine.h"
 
 #include <arrow/api.h>
+#include <arrow/compute/api.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/api.h>
 #include <fcntl.h>
@@ -308,7 +309,11 @@ class QuarantineImpl : public Quarantine {
         cols.push_back(std::make_shared<arrow::ChunkedArray>(a));
       }
       rows = arrow::Table::Make(rows->schema(), cols);
-      SYSTORE_ASSIGN_OR_RAISE(wr, store->Merge(e.dataset, e.key, rows, mode));
+      if (ticks) {
+        SYSTORE_ASSIGN_OR_RAISE(wr, InsertTicks(store, e.dataset, e.key, rows));
+      } else {
+        SYSTORE_ASSIGN_OR_RAISE(wr, store->Merge(e.dataset, e.key, rows, mode));
+      }
     }
     QuarantineDecision dec{
         Now(),        DefaultActor(actor), "release", id, mode == MergeMode::kOverwrite ? "overwrite" : "fill-gaps",
@@ -368,6 +373,61 @@ class QuarantineImpl : public Quarantine {
 
   static Result<std::shared_ptr<arrow::Array>> TakeArray(const std::shared_ptr<arrow::Array>& a,
                                                          const std::shared_ptr<arrow::Array>& idx);
+
+  // Released ticks join the stored ones: every released row is added, after the stored
+  // ticks of its timestamp (a tick is data, never a replacement). The stored range
+  // [first, last] of the released rows is rewritten with both, in one merge.
+  static Result<WriteResult> InsertTicks(TimeSeriesStore* store, const std::string& dataset, const std::string& key,
+                                         const std::shared_ptr<arrow::Table>& released) {
+    const int64_t* rts = released->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
+    ReadOptions ro;
+    ro.start = rts[0];
+    ro.end = rts[released->num_rows() - 1];
+    std::shared_ptr<arrow::Table> stored;
+    auto read = store->Read(dataset, key, ro);
+    if (read.ok()) {
+      SYSTORE_ASSIGN_OR_RAISE_ARROW(stored, (*read)->CombineChunks(), "release");
+    } else if (!read.status().IsNotFound()) {
+      return read.status();
+    }
+    if (!stored || stored->num_rows() == 0) return store->Merge(dataset, key, released, MergeMode::kOverwrite);
+    // The released columns in the stored order and types.
+    std::vector<std::shared_ptr<arrow::Array>> rel_cols;
+    for (const auto& f : stored->schema()->fields()) {
+      auto col = released->GetColumnByName(f->name());
+      if (!col) return Status::InvalidArgument("release: the rows have no column '" + f->name() + "'");
+      SYSTORE_ASSIGN_OR_RAISE_ARROW(auto cast, arrow::compute::Cast(col->chunk(0), f->type()), "release");
+      rel_cols.push_back(cast.make_array());
+    }
+    const int64_t ns = stored->num_rows(), nr = released->num_rows();
+    const int64_t* sts = stored->column(0)->chunk(0)->data()->GetValues<int64_t>(1);
+    std::vector<int64_t> take;  // a stored row, or -1 - i for released row i
+    int64_t i = 0, j = 0;
+    while (i < ns || j < nr) {
+      if (j == nr || (i < ns && sts[i] <= rts[j])) {
+        take.push_back(i++);
+      } else {
+        take.push_back(-1 - j++);
+      }
+    }
+    std::vector<std::shared_ptr<arrow::ChunkedArray>> cols;
+    for (int c = 0; c < stored->num_columns(); ++c) {
+      SYSTORE_ASSIGN_OR_RAISE_ARROW(
+          auto both, arrow::Concatenate({stored->column(c)->chunk(0), rel_cols[c]}), "release");
+      arrow::Int64Builder b;
+      for (int64_t t : take) SYSTORE_RETURN_NOT_OK_ARROW(b.Append(t >= 0 ? t : ns + (-1 - t)), "release");
+      std::shared_ptr<arrow::Array> idx;
+      SYSTORE_RETURN_NOT_OK_ARROW(b.Finish(&idx), "release");
+      SYSTORE_ASSIGN_OR_RAISE(auto a, TakeArray(both, idx));
+      cols.push_back(std::make_shared<arrow::ChunkedArray>(a));
+    }
+    auto combined = arrow::Table::Make(stored->schema(), cols);
+    SYSTORE_ASSIGN_OR_RAISE(WriteResult wr, store->Merge(dataset, key, combined, MergeMode::kOverwrite));
+    wr.rows_added = nr;  // the merge replaced the range; what it added is the released rows
+    wr.rows_conflicting = 0;
+    wr.rows_removed = 0;
+    return wr;
+  }
 
   Status AppendAudit(const QuarantineDecision& d) {
     json j = {

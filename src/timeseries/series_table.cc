@@ -262,7 +262,8 @@ Result<std::shared_ptr<arrow::Table>> TakeRows(const std::shared_ptr<arrow::Tabl
 /// last stored one); a group at a stored timestamp counts as duplicate when it equals the
 /// stored group row for row, else as conflicting.
 Result<MergeOutcome> MergeTicks(const std::shared_ptr<arrow::Table>& existing,
-                                const std::shared_ptr<arrow::Table>& incoming, MergeMode mode) {
+                                const std::shared_ptr<arrow::Table>& incoming, MergeMode mode,
+                                std::optional<std::pair<Timestamp, Timestamp>> replace_range) {
   MergeOutcome out;
   std::vector<Timestamp> e = TimestampsOf(*existing), n = TimestampsOf(*incoming);
   SYSTORE_ASSIGN_OR_RAISE(auto ecols, CombinedColumns(*existing));
@@ -276,8 +277,10 @@ Result<MergeOutcome> MergeTicks(const std::shared_ptr<arrow::Table>& existing,
   std::vector<int64_t> take;
   take.reserve(e.size() + n.size());
   if (mode == MergeMode::kOverwrite) {
-    const int64_t lo = std::lower_bound(e.begin(), e.end(), n.front()) - e.begin();
-    const int64_t hi = std::upper_bound(e.begin(), e.end(), n.back()) - e.begin();
+    const Timestamp from = replace_range ? replace_range->first : n.front();
+    const Timestamp to = replace_range ? replace_range->second : n.back();
+    const int64_t lo = std::lower_bound(e.begin(), e.end(), from) - e.begin();
+    const int64_t hi = std::upper_bound(e.begin(), e.end(), to) - e.begin();
     const int64_t nn = static_cast<int64_t>(n.size());
     if (hi - lo == nn && same_rows(lo, 0, nn)) {
       out.duplicate = nn;
@@ -327,8 +330,9 @@ Result<MergeOutcome> MergeTicks(const std::shared_ptr<arrow::Table>& existing,
 }  // namespace
 
 Result<MergeOutcome> MergeSeries(const std::shared_ptr<arrow::Table>& existing,
-                                 const std::shared_ptr<arrow::Table>& incoming, MergeMode mode, SeriesKind kind) {
-  if (kind == SeriesKind::kTicks && incoming->num_rows() > 0) return MergeTicks(existing, incoming, mode);
+                                 const std::shared_ptr<arrow::Table>& incoming, MergeMode mode, SeriesKind kind,
+                                 std::optional<std::pair<Timestamp, Timestamp>> replace_range) {
+  if (kind == SeriesKind::kTicks && incoming->num_rows() > 0) return MergeTicks(existing, incoming, mode, replace_range);
   MergeOutcome out;
   std::vector<Timestamp> e = TimestampsOf(*existing), n = TimestampsOf(*incoming);
   SYSTORE_ASSIGN_OR_RAISE(auto ecols, CombinedColumns(*existing));

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -47,14 +49,17 @@ Result<std::shared_ptr<arrow::Table>> ConcatTables(const std::vector<std::shared
 
 /// Merges `incoming` into `existing` (both canonical, same schema) per `mode`, counting
 /// added/duplicate/conflicting/ignored rows (see WriteResult). Ticks (equal timestamps
-/// allowed) merge per timestamp group; see MergeTicks in series_table.cc.
+/// allowed) merge per timestamp group; see MergeTicks in series_table.cc. For ticks under
+/// kOverwrite, `replace_range` is the whole incoming time range (the incoming table may
+/// be one partition's part of it); default: incoming's own first..last.
 struct MergeOutcome {
   std::shared_ptr<arrow::Table> table;
   int64_t added = 0, duplicate = 0, conflicting = 0, ignored = 0;
 };
 Result<MergeOutcome> MergeSeries(const std::shared_ptr<arrow::Table>& existing,
                                  const std::shared_ptr<arrow::Table>& incoming, MergeMode mode,
-                                 SeriesKind kind = SeriesKind::kGeneric);
+                                 SeriesKind kind = SeriesKind::kGeneric,
+                                 std::optional<std::pair<Timestamp, Timestamp>> replace_range = std::nullopt);
 
 /// Keeps rows outside [start, end].
 Result<std::shared_ptr<arrow::Table>> RemoveTimeRange(const std::shared_ptr<arrow::Table>& table, Timestamp start,

@@ -318,11 +318,32 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
           }
           incoming = incoming->Slice(n_old);
         }
-        for (auto& [pv, part] : SplitByPartition(incoming, g)) {
+        // Ticks under overwrite replace every stored tick within the incoming time range,
+        // also in partitions the incoming rows do not reach.
+        const bool tick_overwrite = meta.options.kind == SeriesKind::kTicks && mode == MergeMode::kOverwrite;
+        std::optional<std::pair<Timestamp, Timestamp>> range;
+        if (tick_overwrite) range = std::make_pair(ts.front(), ts.back());
+        auto parts = SplitByPartition(incoming, g);
+        if (tick_overwrite) {
+          std::set<std::string> reached, inside;
+          for (const auto& [pv, _] : parts) reached.insert(pv);
+          for (const auto& f : files)
+            if (f.max_ts >= ts.front() && f.min_ts <= ts.back() && !reached.count(f.partition)) inside.insert(f.partition);
+          for (const auto& pv : inside) {
+            auto old_files = files_in(pv);
+            SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
+            SYSTORE_ASSIGN_OR_RAISE(auto kept, RemoveTimeRange(existing, ts.front(), ts.back()));
+            if (kept->num_rows() == existing->num_rows()) continue;
+            plan.result.rows_removed += existing->num_rows() - kept->num_rows();
+            plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
+            if (kept->num_rows() > 0) plan.writes.push_back({up.key, pv, kept});
+          }
+        }
+        for (auto& [pv, part] : parts) {
           auto old_files = files_in(pv);
           const Timestamp part_last = old_files.empty() ? kMinTimestamp : old_files.back().max_ts;
           const Timestamp part_first = TimestampsOf(*part->Slice(0, 1)).front();
-          if (part_first > part_last || (tick_append && part_first == part_last)) {  // pure append
+          if (!tick_overwrite && (part_first > part_last || (tick_append && part_first == part_last))) {  // append
             plan.result.rows_added += part->num_rows();
             if (old_files.empty() || RowsOf(old_files) >= rewrite_below) {
               plan.writes.push_back({up.key, pv, part});
@@ -335,7 +356,7 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
             continue;
           }
           SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
-          SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, part, mode, meta.options.kind));
+          SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, part, mode, meta.options.kind, range));
           plan.result.rows_added += outcome.added;
           plan.result.rows_duplicate += outcome.duplicate;
           plan.result.rows_conflicting += outcome.conflicting;
@@ -362,7 +383,8 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
     DataFile& f = added[i];
     std::string part_dir = PartitionDirectory(p.key, g, p.partition);
     SYSTORE_RETURN_NOT_OK(CreateDirectories(dir + "/" + part_dir));
-    f.path = part_dir + "/part-" + vbuf + "-" + RandomHexId() + ".zstd.parquet";
+    const char* codec = meta.options.compression == DatasetOptions::Compression::kLz4 ? ".lz4" : ".zstd";
+    f.path = part_dir + "/part-" + vbuf + "-" + RandomHexId() + codec + ".parquet";
     SYSTORE_ASSIGN_OR_RAISE(f.size, WriteParquetFile(dir + "/" + f.path, *p.table, meta.options));
     std::vector<Timestamp> ts = TimestampsOf(*p.table->Slice(0, 1));
     std::vector<Timestamp> te = TimestampsOf(*p.table->Slice(p.table->num_rows() - 1));

@@ -496,6 +496,21 @@ TEST_F(TimeSeriesStoreTest, TicksKeepEqualTimestampsInArrivalOrder) {
   EXPECT_EQ(prices(*store_), (std::vector<double>{1, 20, 21, 5, 6, 7, 8, 9, 10, 11}));
 }
 
+TEST_F(TimeSeriesStoreTest, TickOverwriteReplacesTheWholeRangeAcrossPartitions) {
+  // Day partitions: ticks on three days; an overwrite from day 1 10:00 to day 3 09:00
+  // removes every stored tick in that range, also on day 2 where no incoming row falls.
+  const Timestamp d1 = *ParseTimestamp("2024-03-04"), h = 3600 * kNanosPerSecond;
+  std::vector<Timestamp> ts = {d1 + 9 * h, d1 + 11 * h, d1 + kNanosPerDay + 12 * h, d1 + 2 * kNanosPerDay + 8 * h,
+                               d1 + 2 * kNanosPerDay + 10 * h};
+  ASSERT_TRUE(store_->Write("ticks/ES", "K", MakeSeries(ts, {{"price", {1, 2, 3, 4, 5}}, {"size", {1, 1, 1, 1, 1}}})).ok());
+  auto r = store_->Merge("ticks/ES", "K",
+                         MakeSeries({d1 + 10 * h, d1 + 2 * kNanosPerDay + 9 * h}, {{"price", {20, 40}}, {"size", {1, 1}}}),
+                         MergeMode::kOverwrite);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Doubles(**store_->Read("ticks/ES", "K"), "price"), (std::vector<double>{1, 20, 40, 5}));
+  EXPECT_EQ(r->rows_removed, 3);
+}
+
 TEST_F(TimeSeriesStoreTest, ConcurrentAppendersShareTheLog) {
   ASSERT_TRUE(store_->Write("prices/live", "seed", MakeSeries({1}, {{"price", {0}}})).ok());
   std::vector<std::thread> threads;

@@ -411,8 +411,8 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
                      {"operation", a.operation},
                      {"entity", a.entity},
                      {"key", a.key},
-                     {"before", a.before},
-                     {"after", a.after}});
+                     {"before", json::parse(a.before_json, nullptr, false)},
+                     {"after", json::parse(a.after_json, nullptr, false)}});
       }
       std::cout << j.dump(2) << "\n";
       return;

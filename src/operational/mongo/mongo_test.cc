@@ -179,7 +179,7 @@ TEST(MongoBackend, CommittedButUnappliedEntriesAreRolledForward) {
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->status, OrderStatus::kSubmitted);
   EXPECT_EQ(after->submitted_at, 7);
-  EXPECT_EQ(after->attributes["k"], 1);
+  EXPECT_EQ(after->attributes_json, R"({"k":1})");
 
   // Entry 4, published: a reader (another handle) applies it.
   auto reader = std::move(OperationalStore::Open({.uri = inst.uri()})).MoveValueUnsafe();

@@ -47,7 +47,7 @@ std::string Text(const Json& d, const char* f) {
 Json OrderDoc(const Order& o) {
   Json d = OrderToJson(o);
   d["_id"] = PaddedId(o.id);
-  d["attributes"] = o.attributes.dump();
+  d["attributes"] = o.attributes_json;
   return d;
 }
 
@@ -76,8 +76,8 @@ Result<Order> DocToOrder(const Json& d) {
   o.filled_quantity = Int(d, "filled_quantity");
   o.average_fill_price = Dbl(d, "average_fill_price");
   o.commission = Dbl(d, "commission");
-  o.attributes = Json::parse(Text(d, "attributes"), nullptr, false);
-  if (o.attributes.is_discarded()) return Status::Corruption(OrderWho(o.id) + ": stored attributes are not JSON");
+  o.attributes_json = Text(d, "attributes");
+  SYSTORE_RETURN_NOT_OK(operational::CheckStoredAttributes(o.attributes_json, OrderWho(o.id)));
   o.reason = Text(d, "reason");
   o.created_at = Int(d, "created_at");
   o.submitted_at = Int(d, "submitted_at");
@@ -129,8 +129,8 @@ Status MongoTransaction::DoAudit(const std::vector<AuditRecord>& records) {
                     {"operation", r.operation},
                     {"entity", r.entity},
                     {"record_key", r.key},
-                    {"before", r.before.is_null() ? Json(nullptr) : Json(r.before.dump())},
-                    {"after", r.after.is_null() ? Json(nullptr) : Json(r.after.dump())}});
+                    {"before", r.before_json == "null" ? Json(nullptr) : Json(r.before_json)},
+                    {"after", r.after_json == "null" ? Json(nullptr) : Json(r.after_json)}});
   }
   return Status::OK();
 }
@@ -152,15 +152,15 @@ Result<Order> MongoTransaction::DoGetOrder(OrderId id) { return LoadOrder(id); }
 // The store serializes writers (one journal entry per transaction): nothing to lock.
 Result<Order> MongoTransaction::DoGetOrderForUpdate(OrderId id) { return LoadOrder(id); }
 
-Result<OrderId> MongoTransaction::DoAddOrder(const NewOrder& n, const nlohmann::json& attributes) {
+Result<OrderId> MongoTransaction::DoAddOrder(const NewOrder& n, const std::string& attributes_json) {
   if (n.parent_id) {
     auto parent = LoadOrder(*n.parent_id);
     if (!parent.ok()) return ParentLookupError(*n.parent_id, parent.status());
   }
   SYSTORE_ASSIGN_OR_RAISE(OrderId id, DoAllocateOrderId());
-  const Order o = NewOrderRecord(id, n, attributes);
+  const Order o = NewOrderRecord(id, n, attributes_json);
   StoreOrder(o);
-  SYSTORE_RETURN_NOT_OK(Audit("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
+  SYSTORE_RETURN_NOT_OK(AuditJson("order.new", "order", std::to_string(id), nullptr, OrderToJson(o)));
   return id;
 }
 
@@ -169,15 +169,15 @@ Status MongoTransaction::DoTransition(OrderId id, OrderStatus to, std::string_vi
   std::string verb;
   SYSTORE_ASSIGN_OR_RAISE(Order after, WithTransition(o, to, reason, at, &verb));
   StoreOrder(after);
-  return Audit("order." + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+  return AuditJson("order." + verb, "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
-Status MongoTransaction::DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) {
+Status MongoTransaction::DoSetOrderAttributes(OrderId id, const std::string& attributes_json) {
   SYSTORE_ASSIGN_OR_RAISE(Order o, LoadOrder(id));
   Order after = o;
-  after.attributes = attributes;
+  after.attributes_json = attributes_json;
   StoreOrder(after);
-  return Audit("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
+  return AuditJson("order.attributes", "order", std::to_string(id), OrderToJson(o), OrderToJson(after));
 }
 
 // ---- Fills (the workflow is Transaction::ApplyFill's) ------------------------------------
@@ -419,8 +419,8 @@ Result<std::vector<AuditRecord>> MongoTransaction::DoAuditLog(int64_t after_seq,
     a.operation = Text(d, "operation");
     a.entity = Text(d, "entity");
     a.key = Text(d, "record_key");
-    if (d.contains("before") && d["before"].is_string()) a.before = Json::parse(Text(d, "before"), nullptr, false);
-    if (d.contains("after") && d["after"].is_string()) a.after = Json::parse(Text(d, "after"), nullptr, false);
+    if (d.contains("before") && d["before"].is_string()) a.before_json = Text(d, "before");
+    if (d.contains("after") && d["after"].is_string()) a.after_json = Text(d, "after");
     out.push_back(std::move(a));
   }
   return out;
@@ -467,7 +467,7 @@ Status MongoTransaction::DoPutProcess(const ProcessState& p, std::string_view op
                       {"recently_crashed", p.recently_crashed},
                       {"depends_on", p.depends_on},
                       {"methods", methods}});
-  return Audit(operation, "process", p.name, before.empty() ? Json(nullptr) : ProcessToJson(before[0]),
+  return AuditJson(operation, "process", p.name, before.empty() ? Json(nullptr) : ProcessToJson(before[0]),
                ProcessToJson(p));
 }
 
@@ -481,7 +481,7 @@ Status MongoTransaction::DoSetLock(std::string_view instrument, bool locked) {
   } else {
     v_.Remove(kLocks, instrument);
   }
-  return Audit(locked ? "control.lock" : "control.unlock", "instrument_lock", instrument,
+  return AuditJson(locked ? "control.lock" : "control.unlock", "instrument_lock", instrument,
                was ? Json({{"locked", true}}) : Json(nullptr), locked ? Json({{"locked", true}}) : Json(nullptr));
 }
 
@@ -493,7 +493,7 @@ Result<bool> MongoTransaction::DoIsLocked(std::string_view instrument) {
 Status MongoTransaction::DoSetRollState(std::string_view instrument, RollState state) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetRollState(instrument));
   v_.Put(kRollStates, {{"_id", instrument}, {"state", RollStateName(state)}, {"updated_at", Now()}});
-  return Audit("control.roll_state", "roll_state", instrument,
+  return AuditJson("control.roll_state", "roll_state", instrument,
                before ? Json({{"state", RollStateName(*before)}}) : Json(nullptr), {{"state", RollStateName(state)}});
 }
 
@@ -518,7 +518,7 @@ Status MongoTransaction::DoSetTradeLimit(const TradeLimit& l) {
   Json d = TradeLimitJson(after);
   d["_id"] = id;
   v_.Put(kTradeLimits, d);
-  return Audit("control.trade_limit", "trade_limit",
+  return AuditJson("control.trade_limit", "trade_limit",
                l.instrument + "/" + l.strategy + "/" + std::to_string(l.period_days), before, TradeLimitJson(after));
 }
 
@@ -530,7 +530,7 @@ Status MongoTransaction::DoResetTradeLimit(std::string_view instrument, std::str
   (*doc)["traded_since_reset"] = 0;
   (*doc)["last_reset"] = at;
   v_.Put(kTradeLimits, *doc);
-  return Audit("control.trade_limit_reset", "trade_limit", key, nullptr,
+  return AuditJson("control.trade_limit_reset", "trade_limit", key, nullptr,
                {{"traded_since_reset", 0}, {"last_reset", at}});
 }
 
@@ -548,7 +548,7 @@ Status MongoTransaction::DoSetPositionLimit(const PositionLimit& l) {
                            {"instrument", l.instrument},
                            {"strategy", l.strategy},
                            {"limit", l.limit}});
-  return Audit("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
+  return AuditJson("control.position_limit", "position_limit", l.instrument + "/" + l.strategy,
                before ? Json({{"limit", before->limit}}) : Json(nullptr), {{"limit", l.limit}});
 }
 
@@ -556,7 +556,7 @@ Status MongoTransaction::DoRemovePositionLimit(std::string_view instrument, std:
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetPositionLimit(instrument, strategy));
   if (!before) return Status::OK();
   v_.Remove(kPositionLimits, Key({instrument, strategy}));
-  return Audit("control.position_limit_remove", "position_limit", Str(instrument) + "/" + Str(strategy),
+  return AuditJson("control.position_limit_remove", "position_limit", Str(instrument) + "/" + Str(strategy),
                {{"limit", before->limit}}, nullptr);
 }
 
@@ -571,7 +571,7 @@ Status MongoTransaction::DoSetOverride(const Override& o) {
   SYSTORE_ASSIGN_OR_RAISE(auto before, DoGetOverride(o.scope, o.key));
   v_.Put(kOverrides,
          {{"_id", Key({o.scope, o.key})}, {"scope", o.scope}, {"key", o.key}, {"multiplier", o.multiplier}});
-  return Audit("control.override", "override", o.scope + "/" + o.key,
+  return AuditJson("control.override", "override", o.scope + "/" + o.key,
                before ? Json({{"multiplier", before->multiplier}}) : Json(nullptr), {{"multiplier", o.multiplier}});
 }
 
@@ -587,11 +587,11 @@ Status MongoTransaction::DoSetTemporaryClose(std::string_view instrument, bool p
     v_.Put(kTemporaryCloses, {{"_id", instrument},
                               {"saved_limit", saved_limit ? Json(*saved_limit) : Json(nullptr)},
                               {"created_at", Now()}});
-    return Audit("control.temporary_close", "temporary_close", instrument, nullptr,
+    return AuditJson("control.temporary_close", "temporary_close", instrument, nullptr,
                  {{"saved_limit", saved_limit ? Json(*saved_limit) : Json(nullptr)}});
   }
   v_.Remove(kTemporaryCloses, instrument);
-  return Audit("control.temporary_close_remove", "temporary_close", instrument, {{"present", true}}, nullptr);
+  return AuditJson("control.temporary_close_remove", "temporary_close", instrument, {{"present", true}}, nullptr);
 }
 
 Result<std::optional<std::optional<int64_t>>> MongoTransaction::DoGetTemporaryClose(std::string_view instrument) {

@@ -4,15 +4,16 @@
 
 #include <string>
 
+#include "operational/backend_transaction_internal.h"
 #include "operational/mongo/document_view.h"
 #include "systore/operational_store.h"
 
 namespace systore::operational {
 
-class MongoTransaction final : public Transaction {
+class MongoTransaction final : public operational::BackendTransaction {
  public:
   MongoTransaction(DocumentView& view, std::string_view actor, bool read_only)
-      : Transaction(read_only), v_(view), actor_(actor) {}
+      : BackendTransaction(read_only), v_(view), actor_(actor) {}
 
  private:
   Result<int64_t> NextCounter(const std::string& name);
@@ -20,10 +21,10 @@ class MongoTransaction final : public Transaction {
   void StoreOrder(const Order& o);
 
   Result<OrderId> DoAllocateOrderId() override;
-  Result<OrderId> DoAddOrder(const NewOrder& order, const nlohmann::json& attributes) override;
+  Result<OrderId> DoAddOrder(const NewOrder& order, const std::string& attributes_json) override;
   Result<Order> DoGetOrder(OrderId id) override;
   Status DoTransition(OrderId id, OrderStatus to, std::string_view reason, Timestamp at) override;
-  Status DoSetOrderAttributes(OrderId id, const nlohmann::json& attributes) override;
+  Status DoSetOrderAttributes(OrderId id, const std::string& attributes_json) override;
   Result<Order> DoGetOrderForUpdate(OrderId id) override;
   Result<bool> DoFillExists(std::string_view exec_id) override;
   Status DoInsertFill(const Fill& fill) override;
