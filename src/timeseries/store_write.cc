@@ -4,7 +4,10 @@
 #include <arrow/table.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "core/file_util.h"
 #include "core/parallel.h"
@@ -63,6 +66,209 @@ int64_t RowsOf(const std::vector<DataFile>& files) {
   int64_t n = 0;
   for (const auto& f : files) n += f.rows;
   return n;
+}
+
+using FileReader = std::function<Result<std::shared_ptr<arrow::Table>>(const std::vector<DataFile>&)>;
+
+// Plans one key's update against a state: the files it removes, the tables it writes and
+// the row counts. `meta` gains the schema when the dataset has none yet.
+class KeyPlanner {
+ public:
+  KeyPlanner(const DatasetState& state, DatasetMeta* meta, std::string dataset, FileReader read)
+      : state_(state), meta_(*meta), dataset_(std::move(dataset)), read_(std::move(read)) {}
+
+  Result<KeyPlan> Plan(SeriesUpdate& up) {
+    static const std::vector<DataFile> kNoFiles;
+    auto fit = state_.files.find(up.key);
+    files_ = fit == state_.files.end() ? &kNoFiles : &fit->second;
+    KeyPlan plan;
+    std::shared_ptr<arrow::Table> incoming;
+    if (up.op == SeriesUpdate::Op::kWrite || up.op == SeriesUpdate::Op::kAppend || up.op == SeriesUpdate::Op::kMerge) {
+      auto norm = NormalizeSeries(up.data, meta_.options.kind, &meta_.columns);
+      if (!norm.ok()) return Where(up, norm.status());
+      incoming = *norm;
+    }
+    switch (up.op) {
+      case SeriesUpdate::Op::kCompact:
+        SYSTORE_RETURN_NOT_OK(Compact(up, &plan));
+        break;
+      case SeriesUpdate::Op::kDelete:
+        if (files_->empty()) return Where(up, Status::NotFound("series does not exist"));
+        plan.removes = *files_;
+        plan.result.rows_removed = RowsOf(*files_);
+        break;
+      case SeriesUpdate::Op::kWrite:
+        plan.removes = *files_;
+        plan.result.rows_removed = RowsOf(*files_);
+        plan.result.rows_added = incoming->num_rows();
+        for (auto& [pv, t] : SplitByPartition(incoming, meta_.options.partition)) plan.writes.push_back({up.key, pv, t});
+        break;
+      case SeriesUpdate::Op::kDeleteRange:
+        if (files_->empty()) return Where(up, Status::NotFound("series does not exist"));
+        SYSTORE_RETURN_NOT_OK(RemoveRange(up.key, up.start, up.end, {}, &plan));
+        break;
+      case SeriesUpdate::Op::kAppend:
+      case SeriesUpdate::Op::kMerge:
+        if (incoming->num_rows() > 0) SYSTORE_RETURN_NOT_OK(AppendOrMerge(up, incoming, &plan));
+        break;
+    }
+    return plan;
+  }
+
+ private:
+  Status Where(const SeriesUpdate& up, const Status& st) const {
+    return st.WithContext("dataset '" + dataset_ + "', key '" + up.key + "'");
+  }
+  std::vector<DataFile> FilesIn(const std::string& pv) const {
+    std::vector<DataFile> out;
+    for (const auto& f : *files_)
+      if (f.partition == pv) out.push_back(f);
+    return out;
+  }
+  void Replace(const std::vector<DataFile>& old_files, PendingFile write, KeyPlan* plan) const {
+    plan->removes.insert(plan->removes.end(), old_files.begin(), old_files.end());
+    if (write.table && write.table->num_rows() > 0) plan->writes.push_back(std::move(write));
+  }
+
+  // Partitions with several files become one file each.
+  Status Compact(const SeriesUpdate& up, KeyPlan* plan) {
+    std::set<std::string> parts, multi;
+    for (const auto& f : *files_)
+      if (!parts.insert(f.partition).second) multi.insert(f.partition);
+    for (const auto& pv : multi) {
+      auto old_files = FilesIn(pv);
+      SYSTORE_ASSIGN_OR_RAISE(auto existing, read_(old_files));
+      Replace(old_files, {up.key, pv, existing}, plan);
+    }
+    return Status::OK();
+  }
+
+  // Removes the rows in [start, end] from the partitions it touches, except `skip`.
+  Status RemoveRange(const std::string& key, Timestamp start, Timestamp end, const std::set<std::string>& skip,
+                     KeyPlan* plan) {
+    std::set<std::string> parts;
+    for (const auto& f : *files_)
+      if (f.max_ts >= start && f.min_ts <= end && !skip.count(f.partition)) parts.insert(f.partition);
+    for (const auto& pv : parts) {
+      auto old_files = FilesIn(pv);
+      SYSTORE_ASSIGN_OR_RAISE(auto existing, read_(old_files));
+      SYSTORE_ASSIGN_OR_RAISE(auto kept, RemoveTimeRange(existing, start, end));
+      if (kept->num_rows() == existing->num_rows()) continue;
+      plan->result.rows_removed += existing->num_rows() - kept->num_rows();
+      Replace(old_files, {key, pv, kept}, plan);
+    }
+    return Status::OK();
+  }
+
+  Status AppendOrMerge(const SeriesUpdate& up, std::shared_ptr<arrow::Table> incoming, KeyPlan* plan) {
+    const PartitionGranularity g = meta_.options.partition;
+    const SeriesKind kind = meta_.options.kind;
+    const Timestamp last = files_->empty() ? kMinTimestamp : files_->back().max_ts;
+    MergeMode mode = up.op == SeriesUpdate::Op::kAppend ? MergeMode::kNewerOnly : up.merge_mode;
+    std::vector<Timestamp> ts = TimestampsOf(*incoming);
+    // Ticks may append at the last stored timestamp: more trades stamped that time.
+    const bool tick_append = kind == SeriesKind::kTicks && up.op == SeriesUpdate::Op::kAppend;
+    if (up.op == SeriesUpdate::Op::kAppend && (ts.front() < last || (ts.front() == last && !tick_append))) {
+      return Where(up, Status::InvalidArgument("append: first row " + FormatTimestamp(ts.front()) +
+                                               " is not after the last stored row " + FormatTimestamp(last) +
+                                               " (use merge to combine overlapping data)"));
+    }
+    if (mode == MergeMode::kNewerOnly && ts.front() <= last && !tick_append) {
+      // Rows at or before the last stored one are not written; classify them.
+      int64_t n_old = std::upper_bound(ts.begin(), ts.end(), last) - ts.begin();
+      for (auto& [pv, old_part] : SplitByPartition(incoming->Slice(0, n_old), g)) {
+        SYSTORE_ASSIGN_OR_RAISE(auto existing, read_(FilesIn(pv)));
+        SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, old_part, MergeMode::kFillGaps, kind));
+        plan->result.rows_duplicate += outcome.duplicate;
+        plan->result.rows_conflicting += outcome.conflicting;
+        plan->result.rows_ignored += outcome.added;
+      }
+      incoming = incoming->Slice(n_old);
+    }
+    // Ticks under overwrite replace every stored tick within the incoming time range,
+    // also in partitions the incoming rows do not reach.
+    const bool tick_overwrite = kind == SeriesKind::kTicks && mode == MergeMode::kOverwrite;
+    std::optional<std::pair<Timestamp, Timestamp>> range;
+    if (tick_overwrite) range = std::make_pair(ts.front(), ts.back());
+    auto parts = SplitByPartition(incoming, g);
+    if (tick_overwrite) {
+      std::set<std::string> reached;
+      for (const auto& [pv, _] : parts) reached.insert(pv);
+      SYSTORE_RETURN_NOT_OK(RemoveRange(up.key, ts.front(), ts.back(), reached, plan));
+    }
+    for (auto& [pv, part] : parts) {
+      auto old_files = FilesIn(pv);
+      const Timestamp part_last = old_files.empty() ? kMinTimestamp : old_files.back().max_ts;
+      const Timestamp part_first = TimestampsOf(*part->Slice(0, 1)).front();
+      if (!tick_overwrite && (part_first > part_last || (tick_append && part_first == part_last))) {  // append
+        plan->result.rows_added += part->num_rows();
+        if (old_files.empty() || RowsOf(old_files) >= meta_.options.rewrite_partition_below_rows) {
+          plan->writes.push_back({up.key, pv, part});
+        } else {  // a small partition is rewritten, not given another file
+          SYSTORE_ASSIGN_OR_RAISE(auto existing, read_(old_files));
+          SYSTORE_ASSIGN_OR_RAISE(auto both, ConcatTables({existing, part}, existing->schema()));
+          Replace(old_files, {up.key, pv, both}, plan);
+        }
+        continue;
+      }
+      SYSTORE_ASSIGN_OR_RAISE(auto existing, read_(old_files));
+      SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, part, mode, kind, range));
+      plan->result.rows_added += outcome.added;
+      plan->result.rows_duplicate += outcome.duplicate;
+      plan->result.rows_conflicting += outcome.conflicting;
+      if (outcome.table == existing) continue;
+      if (mode == MergeMode::kOverwrite) plan->result.rows_removed += outcome.conflicting;
+      Replace(old_files, {up.key, pv, outcome.table}, plan);
+    }
+    return Status::OK();
+  }
+
+  const DatasetState& state_;
+  DatasetMeta& meta_;
+  const std::string dataset_;
+  const FileReader read_;
+  const std::vector<DataFile>* files_ = nullptr;  // of the key being planned
+};
+
+void RemoveDataFiles(const std::string& dir, const std::vector<DataFile>& files) {
+  for (const auto& f : files)
+    if (!f.path.empty()) (void)RemoveFile(dir + "/" + f.path);
+}
+
+// Writes the planned tables as new data files (in parallel, fsynced); on failure removes
+// what was written.
+Result<std::vector<DataFile>> WriteDataFiles(const std::string& dir, const DatasetMeta& meta, int64_t version,
+                                             std::vector<KeyPlan>* plans) {
+  std::vector<PendingFile> pending;
+  for (auto& p : *plans)
+    for (auto& w : p.writes) pending.push_back(std::move(w));
+  std::vector<DataFile> added(pending.size());
+  const PartitionGranularity g = meta.options.partition;
+  char vbuf[16];
+  std::snprintf(vbuf, sizeof vbuf, "%05lld", static_cast<long long>(version));
+  Status st = ParallelFor(static_cast<int>(pending.size()), 2, [&](int i) -> Status {
+    const PendingFile& p = pending[i];
+    DataFile& f = added[i];
+    std::string part_dir = PartitionDirectory(p.key, g, p.partition);
+    SYSTORE_RETURN_NOT_OK(CreateDirectories(dir + "/" + part_dir));
+    const char* codec = meta.options.compression == DatasetOptions::Compression::kLz4 ? ".lz4" : ".zstd";
+    f.path = part_dir + "/part-" + vbuf + "-" + RandomHexId() + codec + ".parquet";
+    SYSTORE_ASSIGN_OR_RAISE(f.size, WriteParquetFile(dir + "/" + f.path, *p.table, meta.options));
+    std::vector<Timestamp> ts = TimestampsOf(*p.table->Slice(0, 1));
+    std::vector<Timestamp> te = TimestampsOf(*p.table->Slice(p.table->num_rows() - 1));
+    f.key = p.key;
+    f.partition = p.partition;
+    f.rows = p.table->num_rows();
+    f.min_ts = ts.front();
+    f.max_ts = te.front();
+    f.modification_time_ms = Now() / 1'000'000;
+    return Status::OK();
+  });
+  if (!st.ok()) {
+    RemoveDataFiles(dir, added);
+    return st;
+  }
+  return added;
 }
 
 }  // namespace
@@ -208,6 +414,7 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
                                                                 std::vector<SeriesUpdate>& updates,
                                                                 const std::string& operation, uint64_t wal_seq,
                                                                 const std::string& user_metadata) {
+  // 1. The state written on: the latest version, or an empty one for a new dataset.
   std::shared_ptr<const DatasetState> state;
   auto latest = LatestState(ds);
   if (latest.ok()) {
@@ -223,188 +430,23 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
   const int64_t version = state->version + 1;
   DatasetMeta meta = state->meta;
   const bool new_schema = meta.columns.empty();
-  const PartitionGranularity g = meta.options.partition;
-  const int64_t rewrite_below = meta.options.rewrite_partition_below_rows;
 
-  std::vector<KeyPlan> plans(updates.size());
-  for (size_t u = 0; u < updates.size(); ++u) {
-    SeriesUpdate& up = updates[u];
-    KeyPlan& plan = plans[u];
-    auto where = [&](const Status& st) { return st.WithContext("dataset '" + dataset + "', key '" + up.key + "'"); };
-    static const std::vector<DataFile> kNoFiles;
-    auto fit = state->files.find(up.key);
-    const std::vector<DataFile>& files = fit == state->files.end() ? kNoFiles : fit->second;
-    const Timestamp last = files.empty() ? kMinTimestamp : files.back().max_ts;
-
-    std::shared_ptr<arrow::Table> incoming;
-    if (up.op == SeriesUpdate::Op::kWrite || up.op == SeriesUpdate::Op::kAppend || up.op == SeriesUpdate::Op::kMerge) {
-      auto norm = NormalizeSeries(up.data, meta.options.kind, &meta.columns);
-      if (!norm.ok()) return where(norm.status());
-      incoming = *norm;
-    }
-    auto read_files = [&](const std::vector<DataFile>& fs) {
-      return ReadFiles(*state, fs, {}, kMinTimestamp, kMaxTimestamp);
-    };
-    auto files_in = [&](const std::string& pv) {
-      std::vector<DataFile> out;
-      for (const auto& f : files)
-        if (f.partition == pv) out.push_back(f);
-      return out;
-    };
-
-    switch (up.op) {
-      case SeriesUpdate::Op::kCompact: {
-        std::set<std::string> parts;
-        std::set<std::string> multi;
-        for (const auto& f : files)
-          if (!parts.insert(f.partition).second) multi.insert(f.partition);
-        for (const auto& pv : multi) {
-          auto old_files = files_in(pv);
-          SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
-          plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
-          plan.writes.push_back({up.key, pv, existing});
-        }
-        break;
-      }
-      case SeriesUpdate::Op::kDelete:
-        if (files.empty()) return where(Status::NotFound("series does not exist"));
-        plan.removes = files;
-        plan.result.rows_removed = RowsOf(files);
-        break;
-      case SeriesUpdate::Op::kWrite:
-        plan.removes = files;
-        plan.result.rows_removed = RowsOf(files);
-        plan.result.rows_added = incoming->num_rows();
-        for (auto& [pv, t] : SplitByPartition(incoming, g)) plan.writes.push_back({up.key, pv, t});
-        break;
-      case SeriesUpdate::Op::kDeleteRange: {
-        if (files.empty()) return where(Status::NotFound("series does not exist"));
-        std::set<std::string> parts;
-        for (const auto& f : files)
-          if (f.max_ts >= up.start && f.min_ts <= up.end) parts.insert(f.partition);
-        for (const auto& pv : parts) {
-          auto old_files = files_in(pv);
-          SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
-          SYSTORE_ASSIGN_OR_RAISE(auto kept, RemoveTimeRange(existing, up.start, up.end));
-          if (kept->num_rows() == existing->num_rows()) continue;
-          plan.result.rows_removed += existing->num_rows() - kept->num_rows();
-          plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
-          if (kept->num_rows() > 0) plan.writes.push_back({up.key, pv, kept});
-        }
-        break;
-      }
-      case SeriesUpdate::Op::kAppend:
-      case SeriesUpdate::Op::kMerge: {
-        if (incoming->num_rows() == 0) break;
-        MergeMode mode = up.op == SeriesUpdate::Op::kAppend ? MergeMode::kNewerOnly : up.merge_mode;
-        std::vector<Timestamp> ts = TimestampsOf(*incoming);
-        // Ticks may append at the last stored timestamp: more trades stamped that time.
-        const bool tick_append = meta.options.kind == SeriesKind::kTicks && up.op == SeriesUpdate::Op::kAppend;
-        if (up.op == SeriesUpdate::Op::kAppend && (ts.front() < last || (ts.front() == last && !tick_append))) {
-          return where(Status::InvalidArgument("append: first row " + FormatTimestamp(ts.front()) +
-                                               " is not after the last stored row " + FormatTimestamp(last) +
-                                               " (use merge to combine overlapping data)"));
-        }
-        if (mode == MergeMode::kNewerOnly && ts.front() <= last && !tick_append) {
-          // Rows at or before the last stored one are not written; classify them.
-          int64_t n_old = std::upper_bound(ts.begin(), ts.end(), last) - ts.begin();
-          for (auto& [pv, old_part] : SplitByPartition(incoming->Slice(0, n_old), g)) {
-            SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(files_in(pv)));
-            SYSTORE_ASSIGN_OR_RAISE(auto outcome,
-                                    MergeSeries(existing, old_part, MergeMode::kFillGaps, meta.options.kind));
-            plan.result.rows_duplicate += outcome.duplicate;
-            plan.result.rows_conflicting += outcome.conflicting;
-            plan.result.rows_ignored += outcome.added;
-          }
-          incoming = incoming->Slice(n_old);
-        }
-        // Ticks under overwrite replace every stored tick within the incoming time range,
-        // also in partitions the incoming rows do not reach.
-        const bool tick_overwrite = meta.options.kind == SeriesKind::kTicks && mode == MergeMode::kOverwrite;
-        std::optional<std::pair<Timestamp, Timestamp>> range;
-        if (tick_overwrite) range = std::make_pair(ts.front(), ts.back());
-        auto parts = SplitByPartition(incoming, g);
-        if (tick_overwrite) {
-          std::set<std::string> reached, inside;
-          for (const auto& [pv, _] : parts) reached.insert(pv);
-          for (const auto& f : files)
-            if (f.max_ts >= ts.front() && f.min_ts <= ts.back() && !reached.count(f.partition)) inside.insert(f.partition);
-          for (const auto& pv : inside) {
-            auto old_files = files_in(pv);
-            SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
-            SYSTORE_ASSIGN_OR_RAISE(auto kept, RemoveTimeRange(existing, ts.front(), ts.back()));
-            if (kept->num_rows() == existing->num_rows()) continue;
-            plan.result.rows_removed += existing->num_rows() - kept->num_rows();
-            plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
-            if (kept->num_rows() > 0) plan.writes.push_back({up.key, pv, kept});
-          }
-        }
-        for (auto& [pv, part] : parts) {
-          auto old_files = files_in(pv);
-          const Timestamp part_last = old_files.empty() ? kMinTimestamp : old_files.back().max_ts;
-          const Timestamp part_first = TimestampsOf(*part->Slice(0, 1)).front();
-          if (!tick_overwrite && (part_first > part_last || (tick_append && part_first == part_last))) {  // append
-            plan.result.rows_added += part->num_rows();
-            if (old_files.empty() || RowsOf(old_files) >= rewrite_below) {
-              plan.writes.push_back({up.key, pv, part});
-            } else {
-              SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
-              SYSTORE_ASSIGN_OR_RAISE(auto both, ConcatTables({existing, part}, existing->schema()));
-              plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
-              plan.writes.push_back({up.key, pv, both});
-            }
-            continue;
-          }
-          SYSTORE_ASSIGN_OR_RAISE(auto existing, read_files(old_files));
-          SYSTORE_ASSIGN_OR_RAISE(auto outcome, MergeSeries(existing, part, mode, meta.options.kind, range));
-          plan.result.rows_added += outcome.added;
-          plan.result.rows_duplicate += outcome.duplicate;
-          plan.result.rows_conflicting += outcome.conflicting;
-          if (outcome.table == existing) continue;
-          if (mode == MergeMode::kOverwrite) plan.result.rows_removed += outcome.conflicting;
-          plan.removes.insert(plan.removes.end(), old_files.begin(), old_files.end());
-          plan.writes.push_back({up.key, pv, outcome.table});
-        }
-        break;
-      }
-    }
-  }
-
-  // Write the new files (in parallel), then commit.
-  std::vector<PendingFile> pending;
-  for (auto& p : plans)
-    for (auto& w : p.writes) pending.push_back(std::move(w));
-  std::vector<DataFile> added(pending.size());
-  const std::string dir = ds->log.dataset_dir();
-  char vbuf[16];
-  std::snprintf(vbuf, sizeof vbuf, "%05lld", static_cast<long long>(version));
-  Status write_status = ParallelFor(static_cast<int>(pending.size()), 2, [&](int i) -> Status {
-    const PendingFile& p = pending[i];
-    DataFile& f = added[i];
-    std::string part_dir = PartitionDirectory(p.key, g, p.partition);
-    SYSTORE_RETURN_NOT_OK(CreateDirectories(dir + "/" + part_dir));
-    const char* codec = meta.options.compression == DatasetOptions::Compression::kLz4 ? ".lz4" : ".zstd";
-    f.path = part_dir + "/part-" + vbuf + "-" + RandomHexId() + codec + ".parquet";
-    SYSTORE_ASSIGN_OR_RAISE(f.size, WriteParquetFile(dir + "/" + f.path, *p.table, meta.options));
-    std::vector<Timestamp> ts = TimestampsOf(*p.table->Slice(0, 1));
-    std::vector<Timestamp> te = TimestampsOf(*p.table->Slice(p.table->num_rows() - 1));
-    f.key = p.key;
-    f.partition = p.partition;
-    f.rows = p.table->num_rows();
-    f.min_ts = ts.front();
-    f.max_ts = te.front();
-    f.modification_time_ms = Now() / 1'000'000;
-    return Status::OK();
+  // 2. Plan every key: the files it removes and the tables it writes.
+  KeyPlanner planner(*state, &meta, dataset, [&](const std::vector<DataFile>& fs) {
+    return ReadFiles(*state, fs, {}, kMinTimestamp, kMaxTimestamp);
   });
-  auto discard_written = [&] {
-    for (const auto& f : added)
-      if (!f.path.empty()) (void)RemoveFile(dir + "/" + f.path);
-  };
-  if (!write_status.ok()) {
-    discard_written();
-    return write_status;
+  std::vector<KeyPlan> plans;
+  plans.reserve(updates.size());
+  for (auto& up : updates) {
+    SYSTORE_ASSIGN_OR_RAISE(KeyPlan plan, planner.Plan(up));
+    plans.push_back(std::move(plan));
   }
 
+  // 3. Write the new files (in parallel, fsynced).
+  const std::string dir = ds->log.dataset_dir();
+  SYSTORE_ASSIGN_OR_RAISE(std::vector<DataFile> added, WriteDataFiles(dir, meta, version, &plans));
+
+  // 4. Commit one log entry (nothing at all when nothing changed), then publish it.
   std::vector<WriteResult> results;
   CommitPlan commit;
   commit.operation = operation;
@@ -425,7 +467,7 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
   }
   Status st = ds->log.Commit(version, commit);
   if (!st.ok()) {
-    discard_written();
+    RemoveDataFiles(dir, added);
     return st;
   }
   for (auto& r : results) r.version = version;
