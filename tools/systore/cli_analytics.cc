@@ -196,27 +196,10 @@ Result<std::vector<EwmacRule>> ParseRules(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
-void AddAnalyticsCommands(CLI::App& app, std::string& root) {
-  auto* g = app.add_subcommand(
-      "analytics",
-      "Compute bars, as-of joins, volatility, forecasts, correlations and daily P&L next to the data;\n"
-      "results are versioned datasets.\n"
-      "Each result commit records what it was computed from; a rerun on unchanged inputs writes nothing.\n"
-      "Examples:\n"
-      "  systore analytics bars ticks/ES --interval 1min --out bars/1min/ES\n"
-      "  systore analytics bars ticks/ES --interval 1d --out bars/1d --session CME\n"
-      "  systore analytics vol prices/adjusted --out analytics/volatility\n"
-      "  systore analytics forecasts --key SOFR --key GOLD\n"
-      "  systore analytics correlations --key SOFR --key US10 --key GOLD\n"
-      "  systore analytics pnl --date 2024-03-08\n"
-      "  systore analytics asof trades/ES ESH4 quotes/ES ESH4 --tolerance 5s --format csv");
-  g->require_subcommand(1);
-
+// One handler per command: its options and what it runs.
+void AddBarsCommand(CLI::App* g, std::string& root) {
   auto bars = std::make_shared<BarsArgs>();
-  auto* c =
-      g->add_subcommand("bars",
+  auto* c = g->add_subcommand("bars",
                         "OHLCV bars (open, high, low, close, volume, count, vwap) from ticks or finer bars.\n"
                         "Bins are left-closed, labelled by their left edge, aligned to UTC midnight (or --origin);\n"
                         "bins without ticks give no row; ticks with a NaN price are skipped.\n"
@@ -242,9 +225,11 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
     auto a = OpenAnalytics(root, &progress, "bars");
     PrintRun(ValueOrExit(a->Bars(bars->source, bars->out, bars->keys, o)));
   });
+}
 
+void AddVolCommand(CLI::App* g, std::string& root) {
   auto vol = std::make_shared<VolArgs>();
-  c = g->add_subcommand("vol",
+  auto* c = g->add_subcommand("vol",
                         "pysystemtrade's daily returns volatility (mixed_vol_calc: EWM std span 35, min 10 periods,\n"
                         "30% of a 10-year slow vol) of business-day closes, one series per key.\n"
                         "Example: systore analytics vol prices/adjusted --out analytics/volatility --key SOFR");
@@ -257,9 +242,11 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
     auto a = OpenAnalytics(root, &progress, "vol");
     PrintRun(ValueOrExit(a->Volatility(vol->source, vol->out, vol->keys, vol->options)));
   });
+}
 
+void AddForecastsCommand(CLI::App* g, std::string& root) {
   auto fc = std::make_shared<ForecastArgs>();
-  c = g->add_subcommand(
+  auto* c = g->add_subcommand(
       "forecasts",
       "Raw EWMAC forecasts (pysystemtrade's ewmac: EWMA fast - slow over the vol) per instrument and\n"
       "rule, keyed INSTRUMENT/ewmacF_S. Default rules: those of pysystemtrade's standard futures system.\n"
@@ -277,9 +264,11 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
     auto a = OpenAnalytics(root, &progress, "forecasts");
     PrintRun(ValueOrExit(a->Forecasts(fc->source, fc->out, fc->keys, o)));
   });
+}
 
+void AddCorrelationsCommand(CLI::App* g, std::string& root) {
   auto corr = std::make_shared<CorrelationArgs>();
-  c = g->add_subcommand(
+  auto* c = g->add_subcommand(
       "correlations",
       "pysystemtrade's instrument correlation estimate: EWM correlations (span 25 weeks, 20 weeks minimum)\n"
       "of weekly sums of vol-normalised daily returns, cleaned (missing pairs: the average correlation,\n"
@@ -304,9 +293,11 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
     PrintRun(ValueOrExit(a->Correlations(corr->source, corr->out, corr->keys, corr->name, o)));
     PrintLatestMatrix(*TimeSeriesOrExit(root), corr->out, corr->name);
   });
+}
 
+void AddPnlCommand(CLI::App* g, std::string& root) {
   auto pnl = std::make_shared<PnlArgs>();
-  c = g->add_subcommand(
+  auto* c = g->add_subcommand(
       "pnl",
       "Daily mark-to-market P&L per strategy and instrument (and per strategy) from the operational store's\n"
       "fills, contract closes from the multiple prices, Pointsize and Currency from reference 'instruments',\n"
@@ -332,9 +323,11 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
     PrintRun(ValueOrExit(a->Pnl(pnl->out, o)));
     PrintPnlDay(*TimeSeriesOrExit(root), pnl->out, o.until == 0 ? 0 : o.until - o.until % kNanosPerDay);
   });
+}
 
+void AddAsofCommand(CLI::App* g, std::string& root) {
   auto asof = std::make_shared<AsofArgs>();
-  c = g->add_subcommand("asof",
+  auto* c = g->add_subcommand("asof",
                         "As-of join: each row of the left series with the last right row at or before its time\n"
                         "(pandas merge_asof, DuckDB ASOF JOIN). Printed, not stored.\n"
                         "Example: systore analytics asof prices/adjusted SOFR fx/spot GBPUSD --tolerance 3d");
@@ -364,6 +357,31 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root) {
                  asof->left.c_str(), asof->left_key.c_str(), asof->right.c_str(), asof->right_key.c_str(),
                  SecondsSince(t0));
   });
+}
+
+}  // namespace
+
+void AddAnalyticsCommands(CLI::App& app, std::string& root) {
+  auto* g = app.add_subcommand(
+      "analytics",
+      "Compute bars, as-of joins, volatility, forecasts, correlations and daily P&L next to the data;\n"
+      "results are versioned datasets.\n"
+      "Each result commit records what it was computed from; a rerun on unchanged inputs writes nothing.\n"
+      "Examples:\n"
+      "  systore analytics bars ticks/ES --interval 1min --out bars/1min/ES\n"
+      "  systore analytics bars ticks/ES --interval 1d --out bars/1d --session CME\n"
+      "  systore analytics vol prices/adjusted --out analytics/volatility\n"
+      "  systore analytics forecasts --key SOFR --key GOLD\n"
+      "  systore analytics correlations --key SOFR --key US10 --key GOLD\n"
+      "  systore analytics pnl --date 2024-03-08\n"
+      "  systore analytics asof trades/ES ESH4 quotes/ES ESH4 --tolerance 5s --format csv");
+  g->require_subcommand(1);
+  AddBarsCommand(g, root);
+  AddVolCommand(g, root);
+  AddForecastsCommand(g, root);
+  AddCorrelationsCommand(g, root);
+  AddPnlCommand(g, root);
+  AddAsofCommand(g, root);
 }
 
 }  // namespace systore::cli
