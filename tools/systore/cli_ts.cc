@@ -127,16 +127,10 @@ ReadOptions ToReadOptions(const ReadArgs& a) {
   return ro;
 }
 
-}  // namespace
-
-void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
-  auto* ts =
-      app.add_subcommand("ts", "Time series: import, read, latest, list, versions, flush, compact, vacuum, snapshots");
-  ts->require_subcommand(1);
-
+// One handler per command: its options and what it runs.
+void AddImportCommand(CLI::App* ts, std::string& root) {
   auto imp = std::make_shared<ImportArgs>();
-  auto* c =
-      ts->add_subcommand("import",
+  auto* c = ts->add_subcommand("import",
                          "Import CSV (pysystemtrade layout: DATETIME,<columns>) or Parquet files as series,\n"
                          "through the quality gate like `systore ingest` (quality.json decides; rows kept out go\n"
                          "to the quarantine: systore quality quarantine list), one commit for all files.\n"
@@ -171,9 +165,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
   c->add_option("--partition", imp->partition, "For a new dataset: year, month, day or none")
       ->check(CLI::IsMember({"year", "month", "day", "none"}));
   c->callback([&root, imp] { RunImport(ResolveRoot(root), *imp); });
+}
 
+void AddReadCommand(CLI::App* ts, std::string& root) {
   auto rd = std::make_shared<ReadArgs>();
-  c = ts->add_subcommand("read", "Read a series (optionally a time range, some columns, an older version)");
+  auto* c = ts->add_subcommand("read", "Read a series (optionally a time range, some columns, an older version)");
   c->add_option("dataset", rd->dataset)->required();
   c->add_option("key", rd->key)->required();
   c->add_option("--start", rd->start, "Inclusive start, e.g. 2024-01-01 or '2024-01-01 23:00:00'");
@@ -190,9 +186,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     auto t = ValueOrExit(store->Read(rd->dataset, rd->key, ToReadOptions(*rd)));
     OutputTable(t, ValueOrExit(store->GetDatasetOptions(rd->dataset)), rd->format, rd->output);
   });
+}
 
+void AddLatestCommand(CLI::App* ts, std::string& root) {
   auto lt = std::make_shared<ReadArgs>();
-  c = ts->add_subcommand("latest", "The last N rows of a series");
+  auto* c = ts->add_subcommand("latest", "The last N rows of a series");
   c->add_option("dataset", lt->dataset)->required();
   c->add_option("key", lt->key)->required();
   c->add_option("-n", lt->n, "Number of rows")->capture_default_str();
@@ -203,9 +201,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     auto t = ValueOrExit(store->Latest(lt->dataset, lt->key, lt->n, ToReadOptions(*lt)));
     OutputTable(t, ValueOrExit(store->GetDatasetOptions(lt->dataset)), lt->format, "");
   });
+}
 
+void AddListCommand(CLI::App* ts, std::string& root) {
   auto ls = std::make_shared<ReadArgs>();
-  c = ts->add_subcommand("list", "List datasets, or the series of one dataset");
+  auto* c = ts->add_subcommand("list", "List datasets, or the series of one dataset");
   c->add_option("dataset", ls->dataset, "Dataset (omit to list datasets)");
   c->add_option("--prefix", ls->key, "Only keys starting with this");
   c->callback([&root, ls] {
@@ -227,9 +227,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
                   static_cast<long long>(s.bytes));
     }
   });
+}
 
+void AddVersionsCommand(CLI::App* ts, std::string& root) {
   auto vs = std::make_shared<ReadArgs>();
-  c = ts->add_subcommand("versions", "Commits of a dataset (only those touching KEY when given)");
+  auto* c = ts->add_subcommand("versions", "Commits of a dataset (only those touching KEY when given)");
   c->add_option("dataset", vs->dataset)->required();
   c->add_option("key", vs->key);
   c->callback([&root, vs] {
@@ -244,9 +246,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
                   static_cast<long long>(v.rows_added), static_cast<long long>(v.rows_removed), keys.c_str());
     }
   });
+}
 
+void AddVacuumCommand(CLI::App* ts, std::string& root) {
   auto vac = std::make_shared<std::tuple<std::string, double, bool>>("", 168.0, false);
-  c = ts->add_subcommand("vacuum", "Delete data files no longer referenced (after the retention period)");
+  auto* c = ts->add_subcommand("vacuum", "Delete data files no longer referenced (after the retention period)");
   c->add_option("dataset", std::get<0>(*vac))->required();
   c->add_option("--retention-hours", std::get<1>(*vac),
                 "Keep unreferenced files this long, so readers of older versions keep working")
@@ -260,9 +264,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
                 std::get<2>(*vac) ? "would delete" : "deleted", static_cast<long long>(r.files_deleted),
                 static_cast<long long>(r.bytes_deleted), static_cast<long long>(r.files_kept_for_retention));
   });
+}
 
+void AddFlushCommand(CLI::App* ts, std::string& root) {
   auto fl = std::make_shared<std::string>();
-  c = ts->add_subcommand("flush",
+  auto* c = ts->add_subcommand("flush",
                          "Write rows still in the write-ahead log to Parquet (one commit), so that other\n"
                          "processes see them; also recovers the log of a writer that died. Fails, naming\n"
                          "its pid, if another process is writing the dataset.");
@@ -277,9 +283,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     std::printf("flushed %s; version %lld\n", fl->c_str(),
                 static_cast<long long>(ValueOrExit(store->CurrentVersion(*fl))));
   });
+}
 
+void AddCompactCommand(CLI::App* ts, std::string& root) {
   auto cp = std::make_shared<std::string>();
-  c = ts->add_subcommand("compact",
+  auto* c = ts->add_subcommand("compact",
                          "Merge each partition's files into one (one commit; vacuum removes the old files later)");
   c->add_option("dataset", *cp)->required();
   c->callback([&root, cp] {
@@ -291,9 +299,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     std::printf("%zu files -> %zu; version %s\n", before, after,
                 r.version < 0 ? "unchanged" : std::to_string(r.version).c_str());
   });
+}
 
+void AddDeleteCommand(CLI::App* ts, std::string& root) {
   auto del = std::make_shared<ReadArgs>();
-  c = ts->add_subcommand("delete", "Delete a series, or the rows of a time range (--start/--end)");
+  auto* c = ts->add_subcommand("delete", "Delete a series, or the rows of a time range (--start/--end)");
   c->add_option("dataset", del->dataset)->required();
   c->add_option("key", del->key)->required();
   c->add_option("--start", del->start, "Inclusive start of the rows to delete");
@@ -308,9 +318,11 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     std::printf("removed %lld rows; version %lld\n", static_cast<long long>(r.rows_removed),
                 static_cast<long long>(r.version));
   });
+}
 
+void AddSnapshotCommand(CLI::App* ts, std::string& root) {
   auto snap = std::make_shared<std::pair<std::string, std::string>>();
-  c = ts->add_subcommand("snapshot", "Named snapshots pin the current version of every dataset");
+  auto* c = ts->add_subcommand("snapshot", "Named snapshots pin the current version of every dataset");
   c->add_option("action", snap->first, "create, list or delete")
       ->required()
       ->check(CLI::IsMember({"create", "list", "delete"}));
@@ -328,6 +340,24 @@ void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
     ExitOnError(snap->first == "create" ? store->CreateSnapshot(snap->second) : store->DeleteSnapshot(snap->second));
     std::printf("snapshot %s %s\n", snap->second.c_str(), snap->first == "create" ? "created" : "deleted");
   });
+}
+
+}  // namespace
+
+void AddTimeSeriesCommands(CLI::App& app, std::string& root) {
+  auto* ts =
+      app.add_subcommand("ts", "Time series: import, read, latest, list, versions, flush, compact, vacuum, snapshots");
+  ts->require_subcommand(1);
+  AddImportCommand(ts, root);
+  AddReadCommand(ts, root);
+  AddLatestCommand(ts, root);
+  AddListCommand(ts, root);
+  AddVersionsCommand(ts, root);
+  AddVacuumCommand(ts, root);
+  AddFlushCommand(ts, root);
+  AddCompactCommand(ts, root);
+  AddDeleteCommand(ts, root);
+  AddSnapshotCommand(ts, root);
 }
 
 }  // namespace systore::cli
