@@ -101,23 +101,8 @@ void AddWriteFlags(CLI::App* c, RefArgs& a) {
   c->add_option("--actor", a.actor, "Who makes the change (default: $USER)");
 }
 
-}  // namespace
-
-void AddReferenceCommands(CLI::App& app, std::string& root) {
-  auto* ref = app.add_subcommand(
-      "ref",
-      "Reference data: versioned CSV tables (instruments, roll_config, spread_costs, instrument_info, holidays,\n"
-      "exchanges, config) under <root>/reference with a hash-chained change log.\n"
-      "Examples:\n"
-      "  systore ref import /path/to/csvconfig --reason \"initial load\"\n"
-      "  systore ref show instruments SOFR\n"
-      "  systore ref set spread_costs SOFR SpreadCost=0.0025 --reason \"new broker quote\"\n"
-      "  systore ref history spread_costs SOFR\n"
-      "  systore ref as-of spread_costs \"2026-01-01 00:00\" --key SOFR\n"
-      "  systore ref verify");
-  ref->require_subcommand(1);
-  auto a = std::make_shared<RefArgs>();
-
+// One handler per command: its options and what it runs.
+void AddListCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
   auto* c = ref->add_subcommand("list", "List tables with row counts and the version that last changed each");
   c->callback([&root] {
     auto* store = OpenRefOrExit(ResolveRoot(root));
@@ -131,8 +116,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     std::printf("store version %lld\n", static_cast<long long>(snap->version()));
     WarnHandEdits(*store);
   });
+}
 
-  c = ref->add_subcommand("show", "Print a table as CSV, or one row (KEY) field by field");
+void AddShowCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand("show", "Print a table as CSV, or one row (KEY) field by field");
   c->add_option("table", a->table, "Table name (see `systore ref list`)")->required();
   c->add_option("key", a->key, "Row key, e.g. an instrument code (holidays: CALENDAR/YYYY-MM-DD)");
   c->add_option("--format", a->format, "table (CSV / field list) or json")
@@ -144,8 +131,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     PrintTable(*t, a->key, a->format);
     WarnHandEdits(*store);
   });
+}
 
-  c = ref->add_subcommand("set", "Set fields of one row (adding the row if new) as a new version");
+void AddSetCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand("set", "Set fields of one row (adding the row if new) as a new version");
   c->add_option("table", a->table, "Table name")->required();
   c->add_option("key", a->key, "Row key (holidays: CALENDAR/YYYY-MM-DD)")->required();
   c->add_option("assignments", a->assignments, "FIELD=VALUE pairs, e.g. SpreadCost=0.0025")->required();
@@ -167,8 +156,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
       std::printf("version %lld\n", static_cast<long long>(v));
     }
   });
+}
 
-  c = ref->add_subcommand("delete", "Remove one row as a new version");
+void AddDeleteCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand("delete", "Remove one row as a new version");
   c->add_option("table", a->table, "Table name")->required();
   c->add_option("key", a->key, "Row key")->required();
   AddWriteFlags(c, *a);
@@ -176,8 +167,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     auto* store = OpenRefOrExit(ResolveRoot(root));
     std::printf("version %lld\n", static_cast<long long>(ValueOrExit(store->DeleteRow(a->table, a->key, Context(*a)))));
   });
+}
 
-  c = ref->add_subcommand(
+void AddImportCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand(
       "import",
       "Import a pysystemtrade csvconfig folder (instrumentconfig.csv, rollconfig.csv, spreadcosts.csv,\n"
       "moreinstrumentinfo.csv; holidays.csv, exchanges.csv, config.csv when present) as one version,\n"
@@ -204,8 +197,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
         std::printf("  %s (%lld rows)\n", SummarizeTableChange(ch).c_str(), static_cast<long long>(ch.rows_after));
     }
   });
+}
 
-  c = ref->add_subcommand("history", "Change log of a table (only the changes of KEY when given), oldest first");
+void AddHistoryCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand("history", "Change log of a table (only the changes of KEY when given), oldest first");
   c->add_option("table", a->table, "Table name")->required();
   c->add_option("key", a->key, "Row key");
   c->callback([&root, a] {
@@ -222,8 +217,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
       }
     }
   });
+}
 
-  c = ref->add_subcommand("diff", "What changed in a table between two versions (0: before the table existed)");
+void AddDiffCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand("diff", "What changed in a table between two versions (0: before the table existed)");
   c->add_option("table", a->table, "Table name")->required();
   c->add_option("v1", a->v1, "From version")->required();
   c->add_option("v2", a->v2, "To version")->required();
@@ -231,8 +228,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     auto* store = OpenRefOrExit(ResolveRoot(root));
     PrintChange(ValueOrExit(store->Diff(a->table, a->v1, a->v2)));
   });
+}
 
-  c = ref->add_subcommand("as-of", "A table as it was at time T (a date/time, UTC) or at version vN");
+void AddAsOfCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand("as-of", "A table as it was at time T (a date/time, UTC) or at version vN");
   c->add_option("table", a->table, "Table name")->required();
   c->add_option("time", a->time, "\"YYYY-MM-DD[ HH:MM[:SS]]\" (UTC) or vN for version N")->required();
   c->add_option("--key", a->key, "Show only this row");
@@ -253,8 +252,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
                  FormatTimestamp(snap->time()).c_str());
     PrintTable(*t, a->key, a->format);
   });
+}
 
-  c = ref->add_subcommand("verify",
+void AddVerifyCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand("verify",
                           "Check the change log's hash chain and that replaying it reproduces the CSV files;\n"
                           "reports the first bad entry. Exit code 1 when a check fails.");
   c->callback([&root] {
@@ -271,8 +272,10 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     std::printf("OK: %lld entries, hash chain intact, files match the log; head hash %s\n",
                 static_cast<long long>(r.entries), r.head_hash.c_str());
   });
+}
 
-  c = ref->add_subcommand(
+void AddAdoptCommand(CLI::App* ref, std::string& root, const std::shared_ptr<RefArgs>& a) {
+  auto* c = ref->add_subcommand(
       "adopt", "Record a table's CSV file, edited outside systore, as a new version (validated like any write)");
   c->add_option("table", a->table, "Table name")->required();
   AddWriteFlags(c, *a);
@@ -288,6 +291,34 @@ void AddReferenceCommands(CLI::App& app, std::string& root) {
     std::printf("version %lld\n", static_cast<long long>(v));
     PrintChange(d);
   });
+}
+
+}  // namespace
+
+void AddReferenceCommands(CLI::App& app, std::string& root) {
+  auto* ref = app.add_subcommand(
+      "ref",
+      "Reference data: versioned CSV tables (instruments, roll_config, spread_costs, instrument_info, holidays,\n"
+      "exchanges, config) under <root>/reference with a hash-chained change log.\n"
+      "Examples:\n"
+      "  systore ref import /path/to/csvconfig --reason \"initial load\"\n"
+      "  systore ref show instruments SOFR\n"
+      "  systore ref set spread_costs SOFR SpreadCost=0.0025 --reason \"new broker quote\"\n"
+      "  systore ref history spread_costs SOFR\n"
+      "  systore ref as-of spread_costs \"2026-01-01 00:00\" --key SOFR\n"
+      "  systore ref verify");
+  ref->require_subcommand(1);
+  auto a = std::make_shared<RefArgs>();
+  AddListCommand(ref, root, a);
+  AddShowCommand(ref, root, a);
+  AddSetCommand(ref, root, a);
+  AddDeleteCommand(ref, root, a);
+  AddImportCommand(ref, root, a);
+  AddHistoryCommand(ref, root, a);
+  AddDiffCommand(ref, root, a);
+  AddAsOfCommand(ref, root, a);
+  AddVerifyCommand(ref, root, a);
+  AddAdoptCommand(ref, root, a);
 }
 
 }  // namespace systore::cli
