@@ -124,18 +124,8 @@ void AddFormat(CLI::App* c, std::string& format) {
   c->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
 }
 
-}  // namespace
-
-void AddOperationalCommands(CLI::App& app, std::string& root) {
-  auto* ops = app.add_subcommand("ops", "Operational store: orders, fills, positions, process control, reconciliation");
-  ops->require_subcommand(1);
-  auto g = std::make_shared<OpsGlobals>();
-  ops->add_option("--uri", g->uri,
-                  "Backend URI (default: $SYSTORE_OPS_URI, else sqlite://<root>/operational/ops.sqlite); "
-                  "e.g. postgresql://host:5432/db, mongodb://host/db (add ?systoreAtomicity=journal for a "
-                  "server without transactions)");
-  ops->add_option("--actor", g->actor, "Name recorded in the audit log (default: cli:$USER)");
-
+// One handler per command (or per family of commands): options and what it runs.
+void AddOrderCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // order new / order ID
   struct NewArgs {
     std::string strategy, instrument, contract, side = "buy", type = "market", level = "strategy", attributes = "{}",
@@ -188,7 +178,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     PrintOrderDetail(ValueOrExit(store->GetOrder(*show_id)), *show_format);
   });
+}
 
+void AddFillCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // fill
   struct FillArgs {
     int64_t order_id = 0, qty = 0;
@@ -226,7 +218,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
                 << r.strategy_position << "\n";
     }
   });
+}
 
+void AddOrderTransitionCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // cancel / submit / reject
   for (const char* verb : {"cancel", "submit", "reject"}) {
     auto id = std::make_shared<int64_t>(0);
@@ -252,7 +246,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
       }
     });
   }
+}
 
+void AddOrdersCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // orders
   struct OrdersArgs {
     std::string status, strategy, instrument, start, end, format = "table";
@@ -281,7 +277,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     auto* store = OpenOpsOrExit(ResolveRoot(root), *g);
     PrintOrders(ValueOrExit(store->FindOrders(q)), oa->format);
   });
+}
 
+void AddFillsCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // fills
   auto fl_id = std::make_shared<int64_t>(0);
   auto fl_fmt = std::make_shared<std::string>("table");
@@ -303,7 +301,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     }
     PrintTable({"exec_id", "qty", "price", "commission", "time"}, rows);
   });
+}
 
+void AddPositionsCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // positions
   struct PosArgs {
     std::string strategy, instrument, format = "table";
@@ -336,7 +336,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     }
     PrintTable({"kind", "strategy", "instrument", "contract", "position"}, rows);
   });
+}
 
+void AddProcessCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // process
   struct ProcArgs {
     std::string name, set, format = "table";
@@ -359,7 +361,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
       PrintProcesses({ValueOrExit(store->GetProcess(pr->name))}, pr->format);
     }
   });
+}
 
+void AddReconcileCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // reconcile
   auto rc_fmt = std::make_shared<std::string>("table");
   auto* reconcile = ops->add_subcommand(
@@ -388,7 +392,9 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     std::cout.flush();
     std::exit(r.ok() ? 0 : 1);
   });
+}
 
+void AddAuditCommands(CLI::App* ops, std::string& root, const std::shared_ptr<OpsGlobals>& g) {
   // audit
   struct AuditArgs {
     int64_t after = 0, limit = 50;
@@ -423,6 +429,28 @@ void AddOperationalCommands(CLI::App& app, std::string& root) {
     }
     PrintTable({"seq", "time", "actor", "operation", "entity", "key"}, rows);
   });
+}
+
+}  // namespace
+
+void AddOperationalCommands(CLI::App& app, std::string& root) {
+  auto* ops = app.add_subcommand("ops", "Operational store: orders, fills, positions, process control, reconciliation");
+  ops->require_subcommand(1);
+  auto g = std::make_shared<OpsGlobals>();
+  ops->add_option("--uri", g->uri,
+                  "Backend URI (default: $SYSTORE_OPS_URI, else sqlite://<root>/operational/ops.sqlite); "
+                  "e.g. postgresql://host:5432/db, mongodb://host/db (add ?systoreAtomicity=journal for a "
+                  "server without transactions)");
+  ops->add_option("--actor", g->actor, "Name recorded in the audit log (default: cli:$USER)");
+  AddOrderCommands(ops, root, g);
+  AddFillCommands(ops, root, g);
+  AddOrderTransitionCommands(ops, root, g);
+  AddOrdersCommands(ops, root, g);
+  AddFillsCommands(ops, root, g);
+  AddPositionsCommands(ops, root, g);
+  AddProcessCommands(ops, root, g);
+  AddReconcileCommands(ops, root, g);
+  AddAuditCommands(ops, root, g);
 }
 
 }  // namespace systore::cli
