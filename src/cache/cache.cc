@@ -1,5 +1,7 @@
 // The two-level cache: L1 (lru_cache.h) in front of an optional L2 (l2_internal.h),
-// policies per data class, write-behind queue, pub/sub invalidation, degraded mode.
+// policies per data class, degraded mode while L2 is down. Lookups and writes are here;
+// the write-behind queue (write_behind.h), pub/sub invalidation (invalidation.h) and the
+// statistics (class_state.h) are their own units.
 #include "systore/cache.h"
 
 #include <time.h>
@@ -8,23 +10,24 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <shared_mutex>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "cache/class_state.h"
+#include "cache/invalidation.h"
 #include "cache/l2_internal.h"
 #include "cache/latency_histogram.h"
 #include "cache/lru_cache.h"
+#include "cache/write_behind.h"
 
 namespace systore {
 
+using cache_internal::ClassState;
 using cache_internal::L2Backend;
 using cache_internal::LatencyHistogram;
 using cache_internal::LruCache;
@@ -78,37 +81,14 @@ struct StringHash {
   size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
-struct LevelCounters {
-  std::atomic<int64_t> hits{0}, misses{0}, puts{0}, evictions{0}, errors{0};
-  LatencyHistogram latency;
-  CacheLevelStats Snapshot() const {
-    CacheLevelStats s;
-    s.hits = hits.load(std::memory_order_relaxed);
-    s.misses = misses.load(std::memory_order_relaxed);
-    s.puts = puts.load(std::memory_order_relaxed);
-    s.evictions = evictions.load(std::memory_order_relaxed);
-    s.errors = errors.load(std::memory_order_relaxed);
-    s.p50_ns = latency.Quantile(0.50);
-    s.p99_ns = latency.Quantile(0.99);
-    return s;
-  }
-};
-
-struct ClassState {
-  uint32_t id = 0;
-  CachePolicy policy;
-  LevelCounters l1, l2;
-  std::atomic<int64_t> loads{0}, invalidations{0};
-  LatencyHistogram load_latency;
-};
-
 constexpr size_t kMaxClasses = 4096;
 
 }  // namespace
 
 class Cache::Impl {
  public:
-  explicit Impl(const CacheOptions& o) : options_(o), l1_(o.l1.capacity_bytes, o.l1.shards) {
+  explicit Impl(const CacheOptions& o)
+      : options_(o), l1_(o.l1.capacity_bytes, o.l1.shards), write_behind_(o.write_behind_queue) {
     classes_.reserve(kMaxClasses);
     for (const auto& p : o.classes) (void)Register(p);
     std::random_device rd;
@@ -120,7 +100,12 @@ class Cache::Impl {
   Status Init() {
     if (options_.l2.mode == "none" || options_.l2.mode.empty()) return Status::OK();
     SYSTORE_ASSIGN_OR_RAISE(l2_, cache_internal::MakeL2Backend(options_.l2));
-    if (options_.l2.invalidation) subscriber_ = std::thread([this] { SubscriberLoop(); });
+    if (options_.l2.invalidation) {
+      // Invalidations may have been missed while not subscribed: L1 starts over.
+      subscriber_.Start(
+          l2_.get(), options_.l2.channel, options_.l2.retry_interval_ms,
+          [this](const std::string& m) { OnInvalidation(m); }, [this] { l1_.Clear(); });
+    }
     return Status::OK();
   }
 
@@ -301,18 +286,9 @@ class Cache::Impl {
 
   // ---- writes ------------------------------------------------------------------------
 
-  std::string InvalidationMessage(const ClassState& cs, std::string_view key) const {
-    std::string m = origin_;
-    m += '\n';
-    m += cs.policy.data_class;
-    m += '\n';
-    m += key;
-    return m;
-  }
-
   void Publish(ClassState* cs, std::string_view key) {
     if (!l2_ || !options_.l2.invalidation) return;
-    std::string msg = InvalidationMessage(*cs, key);
+    std::string msg = cache_internal::EncodeInvalidation(origin_, cs->policy.data_class, key);
     if (!L2Usable()) {
       MarkDirty(L2Key(*cs, key), std::move(msg));
       return;
@@ -369,120 +345,34 @@ class Cache::Impl {
         PutL1(cs, key, value);
         if (l2_) L2Set(cs, key, *value);
         Publish(cs, key);
-        return Enqueue(cs, std::string(key), write);
+        return write_behind_.Enqueue(
+            {write, [this, cs, key = std::string(key)](const Status& st) {
+               // The cached value was never stored: drop it so readers see the store again.
+               InvalidateClass(cs, key, true);
+               Warn("write-behind store write of " + cs->policy.data_class + "/" + key + " failed: " + st.ToString());
+             }});
       }
     }
     return write();
   }
 
-  // ---- write-behind ------------------------------------------------------------------
-
-  struct Task {
-    ClassState* cs;
-    std::string key;
-    StoreWrite write;
-  };
-
-  Status Enqueue(ClassState* cs, std::string key, const StoreWrite& write) {
-    std::unique_lock lock(wb_mu_);
-    if (wb_stopping_) {
-      lock.unlock();
-      return write();  // closing: write synchronously
-    }
-    if (!wb_thread_.joinable()) wb_thread_ = std::thread([this] { WriteBehindLoop(); });
-    wb_space_.wait(lock,
-                   [&] { return wb_queue_.size() < static_cast<size_t>(std::max(options_.write_behind_queue, 1)); });
-    wb_queue_.push_back(Task{cs, std::move(key), write});
-    wb_work_.notify_one();
-    return Status::OK();
-  }
-
-  void WriteBehindLoop() {
-    std::unique_lock lock(wb_mu_);
-    for (;;) {
-      wb_work_.wait(lock, [&] { return wb_stopping_ || !wb_queue_.empty(); });
-      if (wb_queue_.empty()) return;  // stopping and drained
-      Task t = std::move(wb_queue_.front());
-      wb_queue_.pop_front();
-      ++wb_in_flight_;
-      wb_space_.notify_all();
-      lock.unlock();
-      Status st = t.write();
-      lock.lock();
-      --wb_in_flight_;
-      if (!st.ok()) {
-        ++wb_failures_;
-        if (wb_error_.ok()) wb_error_ = st;
-        // The cached value was never stored: drop it so readers see the store again.
-        lock.unlock();
-        InvalidateClass(t.cs, t.key, true);
-        Warn("write-behind store write of " + t.cs->policy.data_class + "/" + t.key + " failed: " + st.ToString());
-        lock.lock();
-      }
-      if (wb_queue_.empty() && wb_in_flight_ == 0) wb_idle_.notify_all();
-    }
-  }
-
-  Status Flush() {
-    std::unique_lock lock(wb_mu_);
-    wb_idle_.wait(lock, [&] { return wb_queue_.empty() && wb_in_flight_ == 0; });
-    Status st = wb_error_;
-    wb_error_ = Status::OK();
-    return st;
-  }
+  Status Flush() { return write_behind_.Flush(); }
 
   Status Close() {
     if (closed_.exchange(true)) return Status::OK();
-    Status st;
-    {
-      std::unique_lock lock(wb_mu_);
-      wb_stopping_ = true;
-      wb_work_.notify_all();
-    }
-    if (wb_thread_.joinable()) wb_thread_.join();
-    {
-      std::lock_guard lock(wb_mu_);
-      st = wb_error_;
-    }
-    stop_.store(true);
-    {
-      std::lock_guard lock(stop_mu_);
-      stop_cv_.notify_all();
-    }
-    if (subscriber_.joinable()) subscriber_.join();
+    Status st = write_behind_.Stop();
+    subscriber_.Stop();
     l2_.reset();
     return st;
   }
 
   // ---- invalidation subscriber -------------------------------------------------------
 
-  void SubscriberLoop() {
-    bool failed_before = false;
-    while (!stop_.load()) {
-      Status st = l2_->Subscribe(
-          options_.l2.channel,
-          [&] {
-            // Invalidations may have been missed while we were not subscribed.
-            if (failed_before) l1_.Clear();
-          },
-          [this](std::string m) { OnInvalidation(m); }, [this] { return stop_.load(); });
-      if (stop_.load()) break;
-      failed_before = true;
-      (void)st;
-      std::unique_lock lock(stop_mu_);
-      stop_cv_.wait_for(lock, std::chrono::milliseconds(std::max(options_.l2.retry_interval_ms, 10)),
-                        [&] { return stop_.load(); });
-    }
-  }
-
   void OnInvalidation(const std::string& m) {
-    size_t a = m.find('\n');
-    if (a == std::string::npos) return;
-    size_t b = m.find('\n', a + 1);
-    if (b == std::string::npos) return;
-    if (std::string_view(m).substr(0, a) == origin_) return;
-    ClassState* cs = ClassOf(std::string_view(m).substr(a + 1, b - a - 1));
-    if (l1_.Erase(cs->id, std::string_view(m).substr(b + 1))) cs->invalidations.fetch_add(1);
+    cache_internal::Invalidation inv;
+    if (!cache_internal::DecodeInvalidation(m, &inv) || inv.origin == origin_) return;
+    ClassState* cs = ClassOf(inv.data_class);
+    if (l1_.Erase(cs->id, inv.key)) cs->invalidations.fetch_add(1);
     received_.fetch_add(1);
   }
 
@@ -490,55 +380,18 @@ class Cache::Impl {
 
   CacheStats Stats() {
     CacheStats s;
-    s.total.data_class = "*";
-    LevelCounters total_l1, total_l2;
-    LatencyHistogram total_load;
     {
       std::shared_lock lock(classes_mu_);
-      for (const auto& cs : classes_) {
-        CacheClassStats c;
-        c.data_class = cs->policy.data_class;
-        c.l1 = cs->l1.Snapshot();
-        c.l2 = cs->l2.Snapshot();
-        c.loads = cs->loads.load();
-        c.load_p99_ns = cs->load_latency.Quantile(0.99);
-        c.invalidations = cs->invalidations.load();
-        total_l1.latency.Merge(cs->l1.latency);
-        total_l2.latency.Merge(cs->l2.latency);
-        total_load.Merge(cs->load_latency);
-        Add(s.total.l1, c.l1);
-        Add(s.total.l2, c.l2);
-        s.total.loads += c.loads;
-        s.total.invalidations += c.invalidations;
-        s.classes.push_back(std::move(c));
-      }
+      s = cache_internal::CollectClassStats(classes_);
     }
-    s.total.l1.p50_ns = total_l1.latency.Quantile(0.5);
-    s.total.l1.p99_ns = total_l1.latency.Quantile(0.99);
-    s.total.l2.p50_ns = total_l2.latency.Quantile(0.5);
-    s.total.l2.p99_ns = total_l2.latency.Quantile(0.99);
-    s.total.load_p99_ns = total_load.Quantile(0.99);
-    std::sort(s.classes.begin(), s.classes.end(),
-              [](const auto& a, const auto& b) { return a.data_class < b.data_class; });
     s.l1_entries = l1_.entries();
     s.l1_bytes = l1_.bytes();
     s.l2_mode = l2_ ? std::string(l2_->mode()) : "none";
     s.l2_connected = l2_ && l2_up_.load();
     s.l2_outages = outages_.load();
-    {
-      std::lock_guard lock(wb_mu_);
-      s.write_behind_pending = static_cast<int64_t>(wb_queue_.size()) + wb_in_flight_;
-      s.write_behind_failures = wb_failures_;
-    }
+    s.write_behind_pending = write_behind_.pending();
+    s.write_behind_failures = write_behind_.failures();
     return s;
-  }
-
-  static void Add(CacheLevelStats& a, const CacheLevelStats& b) {
-    a.hits += b.hits;
-    a.misses += b.misses;
-    a.puts += b.puts;
-    a.evictions += b.evictions;
-    a.errors += b.errors;
   }
 
   CachePolicy PolicyOf(std::string_view data_class) { return ClassOf(data_class)->policy; }
@@ -570,20 +423,10 @@ class Cache::Impl {
   std::unordered_set<std::string> dirty_;
   std::vector<std::string> dirty_messages_;
 
-  std::mutex wb_mu_;
-  std::condition_variable wb_work_, wb_space_, wb_idle_;
-  std::deque<Task> wb_queue_;
-  int64_t wb_in_flight_ = 0;
-  int64_t wb_failures_ = 0;
-  Status wb_error_;
-  bool wb_stopping_ = false;
-  std::thread wb_thread_;
+  cache_internal::WriteBehindQueue write_behind_;
+  cache_internal::InvalidationSubscriber subscriber_;
 
   std::atomic<bool> closed_{false};
-  std::atomic<bool> stop_{false};
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  std::thread subscriber_;
 };
 
 Result<std::unique_ptr<Cache>> Cache::Open(const CacheOptions& options) {
