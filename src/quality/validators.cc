@@ -75,11 +75,20 @@ Timestamp MedianSpacing(std::span<const Timestamp> ts) {
   return d[d.size() / 2];
 }
 
+// The built-in validators: each holds its parameters from quality.json.
+class ParamValidator : public Validator {
+ public:
+  explicit ParamValidator(ValidatorParams p) : p_(std::move(p)) {}
+
+ protected:
+  ValidatorParams p_;
+};
+
 // ---- schema ----------------------------------------------------------------------------
 
-class SchemaValidator : public Validator {
+class SchemaValidator : public ParamValidator {
  public:
-  explicit SchemaValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "schema"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -138,15 +147,13 @@ class SchemaValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 // ---- price -----------------------------------------------------------------------------
 
-class PriceValidator : public Validator {
+class PriceValidator : public ParamValidator {
  public:
-  explicit PriceValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "price"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -202,15 +209,13 @@ class PriceValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 // ---- ohlc ------------------------------------------------------------------------------
 
-class OhlcValidator : public Validator {
+class OhlcValidator : public ParamValidator {
  public:
-  explicit OhlcValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "ohlc"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -236,15 +241,13 @@ class OhlcValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 // ---- volume ----------------------------------------------------------------------------
 
-class VolumeValidator : public Validator {
+class VolumeValidator : public ParamValidator {
  public:
-  explicit VolumeValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "volume"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -289,15 +292,13 @@ class VolumeValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 // ---- gaps ------------------------------------------------------------------------------
 
-class GapsValidator : public Validator {
+class GapsValidator : public ParamValidator {
  public:
-  explicit GapsValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "gaps"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -349,8 +350,6 @@ class GapsValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 // ---- spike -----------------------------------------------------------------------------
@@ -366,9 +365,9 @@ class GapsValidator : public Validator {
 // normal against the last good row, and the rows after a genuine level shift are normal
 // against each other (so, as in pysystemtrade, only the first row of a shift is flagged,
 // not everything after it).
-class SpikeValidator : public Validator {
+class SpikeValidator : public ParamValidator {
  public:
-  explicit SpikeValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "spike"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -436,15 +435,14 @@ class SpikeValidator : public Validator {
   }
 
  private:
-  ValidatorParams p_;
   int64_t first_row_ = -2;
 };
 
 // ---- cleaning --------------------------------------------------------------------------
 
-class CleaningValidator : public Validator {
+class CleaningValidator : public ParamValidator {
  public:
-  explicit CleaningValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "cleaning"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -498,15 +496,13 @@ class CleaningValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 // ---- duplicates ------------------------------------------------------------------------
 
-class DuplicatesValidator : public Validator {
+class DuplicatesValidator : public ParamValidator {
  public:
-  explicit DuplicatesValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "duplicates"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -537,8 +533,6 @@ class DuplicatesValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 // ---- timestamps ------------------------------------------------------------------------
@@ -551,9 +545,9 @@ Result<Timestamp> ParseClock(const std::string& hhmm) {
   return (h * 3600 + m * 60) * kNanosPerSecond;
 }
 
-class TimestampsValidator : public Validator {
+class TimestampsValidator : public ParamValidator {
  public:
-  explicit TimestampsValidator(ValidatorParams p) : p_(std::move(p)) {}
+  using ParamValidator::ParamValidator;
   std::string name() const override { return "timestamps"; }
   Status Validate(const ValidationInput& in, FindingSink* sink) override {
     SYSTORE_ASSIGN_OR_RAISE(SeriesView v, SeriesView::Make(in.data));
@@ -596,8 +590,6 @@ class TimestampsValidator : public Validator {
     return Status::OK();
   }
 
- private:
-  ValidatorParams p_;
 };
 
 template <typename T>
