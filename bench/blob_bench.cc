@@ -3,7 +3,7 @@
 // access pattern over 200 instruments with an L1 that holds 50 of them.
 // Starts its own redis-server on loopback (src/testing/redis_server.h), or
 // with --cluster a 3-master Redis Cluster with one replica each
-// (src/cache/redis_test_cluster_internal.h) and runs the same through mode "cluster".
+// (src/testing/redis_test_cluster.h) and runs the same through mode "cluster".
 //   blob_bench [--iterations N] [--cluster] [--no-invalidation]
 #include <algorithm>
 #include <chrono>
@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "cache/redis_test_cluster_internal.h"
+#include "testing/redis_test_cluster.h"
 #include "testing/redis_server.h"
 #include "systore/data_blob.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 
 using namespace systore;
 using Clock = std::chrono::steady_clock;

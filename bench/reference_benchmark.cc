@@ -8,7 +8,7 @@
 #include <fstream>
 #include <random>
 
-#include "core/file_util.h"
+#include <random>
 #include "systore/business_calendar.h"
 #include "systore/reference_store.h"
 
@@ -21,7 +21,7 @@ struct Fixture {
   std::vector<std::string> keys;
 
   Fixture() {
-    root = (std::filesystem::temp_directory_path() / ("systore-refbench-" + RandomHexId())).string();
+    root = (std::filesystem::temp_directory_path() / ("systore-refbench-" + std::to_string(std::random_device{}()))).string();
     std::string src = std::string(std::getenv("SYSTORE_SOURCE_DIR") ? std::getenv("SYSTORE_SOURCE_DIR") : ".") +
                       "/../shared/data/csvconfig";
     if (!std::filesystem::exists(src + "/instrumentconfig.csv")) {

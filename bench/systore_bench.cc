@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -18,11 +19,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-#include <atomic>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "core/parallel.h"
 #include "systore/series_csv.h"
 #include "systore/timeseries_store.h"
 
@@ -83,13 +82,26 @@ json Import(const std::string& root, const std::string& data) {
     std::vector<int64_t> dropped(files.size());
     CsvReadOptions opts;
     opts.duplicates = CsvReadOptions::Duplicates::kKeepLast;  // same policy as the peers
-    Check(ParallelFor(static_cast<int>(files.size()), 0, [&](int i) -> Status {
-      SYSTORE_ASSIGN_OR_RAISE(CsvSeries s, ReadSeriesCsv(files[i], opts));
-      updates[i].key = fs::path(files[i]).stem().string();
-      updates[i].data = s.table;
-      dropped[i] = s.duplicates_dropped;
-      return Status::OK();
-    }));
+    // Parse the files on every core (through the public API only).
+    std::atomic<size_t> next{0};
+    std::vector<Status> errors(files.size());
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t) {
+      pool.emplace_back([&] {
+        for (size_t i; (i = next++) < files.size();) {
+          auto s = ReadSeriesCsv(files[i], opts);
+          if (!s.ok()) {
+            errors[i] = s.status();
+            continue;
+          }
+          updates[i].key = fs::path(files[i]).stem().string();
+          updates[i].data = s->table;
+          dropped[i] = s->duplicates_dropped;
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    for (const auto& e : errors) Check(e);
     for (size_t i = 0; i < files.size(); ++i) {
       rows += updates[i].data->num_rows();
       dups += dropped[i];

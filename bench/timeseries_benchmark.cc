@@ -2,7 +2,7 @@
 #include <benchmark/benchmark.h>
 
 #include "systore/timeseries_store.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 
 namespace systore {
 namespace {

@@ -12,7 +12,7 @@
 #include "systore/reference_store.h"
 #include "systore/reference_table.h"
 #include "systore/timeseries_store.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 
 namespace systore {
 namespace {

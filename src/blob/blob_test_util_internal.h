@@ -6,7 +6,7 @@
 
 #include "systore/data_blob.h"
 #include "systore/operational_store.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 
 namespace systore::testing {
 

@@ -1,5 +1,5 @@
 // The cache on a real Redis Cluster (integration): 3 masters with one replica each on
-// loopback (redis_test_cluster_internal.h). Slot hashing against the server's CLUSTER
+// loopback (testing/redis_test_cluster.h). Slot hashing against the server's CLUSTER
 // KEYSLOT, keys spread over every master, ASK during a slot migration and MOVED after
 // it, a master killed in the middle of a read loop (callers never see an error; the
 // replica takes over and L2 resumes), pub/sub invalidation across nodes.
@@ -13,7 +13,7 @@
 
 #include "cache/l2_internal.h"
 #include "cache/redis_cluster_internal.h"
-#include "cache/redis_test_cluster_internal.h"
+#include "testing/redis_test_cluster.h"
 #include "systore/cache.h"
 
 namespace systore::testing {

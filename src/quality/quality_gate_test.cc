@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "quality/quality_test_util.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 #include "systore/timeseries_store.h"
 
 namespace systore {

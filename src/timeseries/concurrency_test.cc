@@ -9,7 +9,7 @@
 #include <cstdlib>
 
 #include "systore/timeseries_store.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 
 namespace systore {
 namespace {

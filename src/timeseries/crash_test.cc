@@ -14,7 +14,7 @@
 #include <set>
 
 #include "systore/timeseries_store.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 
 namespace systore {
 namespace {

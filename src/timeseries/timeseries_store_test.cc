@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "timeseries/delta_log.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 
 namespace systore {
 namespace {

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "systore/timeseries_store.h"
-#include "timeseries/test_util_internal.h"
+#include "testing/test_util.h"
 #include "timeseries/wal.h"
 #include "timeseries/wal_format.h"
 

@@ -1,4 +1,4 @@
-// Helpers shared by the time-series tests.
+// Series tables for tests and benchmarks (MakeSeries, Days, Doubles, Times) and TempDir.
 #pragma once
 
 #include <arrow/api.h>
