@@ -8,7 +8,8 @@
 //
 // Series data is exchanged as arrow::Table: a timestamp column named "ts"
 // (timestamp[ns, UTC] or int64 nanoseconds) plus value columns. Values round-trip bit for
-// bit. Timestamps inside one write must be strictly increasing.
+// bit. Timestamps inside one write must be strictly increasing (tick datasets:
+// non-decreasing, equal ones kept in arrival order).
 //
 // Thread-safety: one TimeSeriesStore may be used from many threads. One process writes a
 // dataset at a time: the first write takes `<dataset>/_wal/LOCK` (flock) and another
