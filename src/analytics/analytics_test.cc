@@ -238,6 +238,21 @@ TEST(AsofJoinTest, ByKeyAndUnsortedInput) {
   EXPECT_EQ(Doubles(**j, "px"), (std::vector<double>{2, 1, 2}));  // A@10<-A@8, B@20<-B@5, A@30<-A@8
   EXPECT_EQ((*j)->num_columns(), 3);                              // ts, sym, px: the by column is not repeated
 
+  // A row without a `by` value matches nothing, on either side (as merge_asof).
+  arrow::StringBuilder ln, rn;
+  ASSERT_TRUE(ln.AppendNull().ok() && ln.Append("").ok());
+  ASSERT_TRUE(rn.Append("").ok() && rn.AppendNull().ok());
+  auto nl = *MakeSeries({10, 20}, {})->AddColumn(1, arrow::field("sym", arrow::utf8()),
+                                                 std::make_shared<arrow::ChunkedArray>(ln.Finish().ValueOrDie()));
+  auto nr = *MakeSeries({5, 15}, {{"px", {7, 8}}})
+                 ->AddColumn(2, arrow::field("sym", arrow::utf8()),
+                             std::make_shared<arrow::ChunkedArray>(rn.Finish().ValueOrDie()));
+  auto nj = AsofJoin(*nl, *nr, o);
+  ASSERT_TRUE(nj.ok()) << nj.status().ToString();
+  auto npx = std::static_pointer_cast<arrow::DoubleArray>((*nj)->GetColumnByName("px")->chunk(0));
+  EXPECT_TRUE(npx->IsNull(0));         // null key
+  EXPECT_EQ(npx->Value(1), 7);         // "" matches "" at 5, not the null-keyed row at 15
+
   auto unsorted = MakeSeries({3, 1}, {{"px", {1, 2}}});
   auto r = AsofJoin(*left, *unsorted);
   ASSERT_TRUE(r.status().IsInvalidArgument());

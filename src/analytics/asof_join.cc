@@ -18,11 +18,13 @@ namespace systore {
 
 namespace {
 
-/// Per-row values of the `by` column, as int64 or string views (into Arrow buffers).
+/// Per-row values of the `by` column, as int64 or string views (into Arrow buffers);
+/// `null[i]` marks a row without a value, which matches nothing (as merge_asof).
 struct ByColumn {
   bool is_string = false;
   std::vector<int64_t> ints;
   std::vector<std::string_view> strings;
+  std::vector<bool> null;
 };
 
 Result<ByColumn> ReadBy(const arrow::Table& table, const std::string& name, const char* side) {
@@ -45,12 +47,14 @@ Result<ByColumn> ReadBy(const arrow::Table& table, const std::string& name, cons
         const auto& a = static_cast<const arrow::LargeStringArray&>(*chunk);
         for (int64_t i = 0; i < a.length(); ++i) out.strings.push_back(a.GetView(i));
       }
+      for (int64_t i = 0; i < chunk->length(); ++i) out.null.push_back(chunk->IsNull(i));
     }
   } else if (arrow::is_integer(id)) {
     SYSTORE_ASSIGN_OR_RAISE_ARROW(arrow::Datum d, arrow::compute::Cast(col, arrow::int64()), "by column");
     for (const auto& chunk : d.chunked_array()->chunks()) {
       const int64_t* v = chunk->data()->GetValues<int64_t>(1);
       out.ints.insert(out.ints.end(), v, v + chunk->length());
+      for (int64_t i = 0; i < chunk->length(); ++i) out.null.push_back(chunk->IsNull(i));
     }
   } else {
     return Status::InvalidArgument("'by' column '" + name + "' is " + col->type()->ToString() +
@@ -168,6 +172,7 @@ Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const a
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = lts[i];
       for (; j < m && (exact ? rts[j] <= t : rts[j] < t); ++j) {
+        if (rby.null[j]) continue;
         if (rby.is_string) {
           last_s[rby.strings[j]] = j;
         } else {
@@ -175,7 +180,9 @@ Result<std::shared_ptr<arrow::Table>> AsofJoin(const arrow::Table& left, const a
         }
       }
       int64_t k = -1;
-      if (lby.is_string) {
+      if (lby.null[i]) {
+        // no key: no match
+      } else if (lby.is_string) {
         auto it = last_s.find(lby.strings[i]);
         if (it != last_s.end()) k = it->second;
       } else {

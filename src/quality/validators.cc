@@ -572,7 +572,9 @@ class TimestampsValidator : public ParamValidator {
         continue;
       }
       running = t;
-      if (after_history && t <= last_stored) {
+      // Ticks may continue at the last stored time (more trades of that timestamp).
+      const bool ticks = in.dataset_options.kind == SeriesKind::kTicks;
+      if (after_history && (t < last_stored || (t == last_stored && !ticks))) {
         Finding f = MakeFinding(Severity::kError, "before_history", r, t,
                                 "not after the last stored row " + FormatTimestamp(last_stored));
         f.timestamps = {last_stored, t};

@@ -298,3 +298,23 @@ TEST(QualityConfig, DefaultsOverlaysAndErrors) {
 
 }  // namespace
 }  // namespace systore
+
+namespace systore {
+namespace {
+
+TEST(TimestampsValidator, TicksMayContinueAtTheLastStoredTime) {
+  const Timestamp t = Day(2024, 3, 4, 14);
+  auto history = testing::MakeTable({"price", "size"}, {t - 1, t}, {{1, 2}, {1, 1}});
+  auto rows = testing::MakeTable({"price", "size"}, {t - 1, t, t + 1}, {{3, 4, 5}, {1, 1, 1}});
+  ValidationInput bars = Input(rows, history);
+  auto f = RunValidator("timestamps", bars, R"({"require_after_history": true})");
+  ASSERT_EQ(f.size(), 2u);  // t - 1 and t are not after the last stored row
+  ValidationInput ticks = Input(rows, history);
+  ticks.dataset_options.kind = SeriesKind::kTicks;
+  f = RunValidator("timestamps", ticks, R"({"require_after_history": true})");
+  ASSERT_EQ(f.size(), 1u);  // only t - 1: more trades at t continue the series
+  EXPECT_EQ(f[0].row, 0);
+}
+
+}  // namespace
+}  // namespace systore
