@@ -8,6 +8,19 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def csv_sim_data():
+    """pysystemtrade's own csvFuturesSimData over ../shared/data (pysystemtrade on sys.path)."""
+    from sysdata.sim.csv_futures_sim_data import csvFuturesSimData
+    d = SHARED_DATA
+    return csvFuturesSimData(csv_data_paths=dict(
+        csvFuturesAdjustedPricesData=f"{d}/adjusted_prices_csv",
+        csvFuturesMultiplePricesData=f"{d}/multiple_prices_csv",
+        csvFxPricesData=f"{d}/fx_prices_csv",
+        csvFuturesInstrumentData=f"{d}/csvconfig",
+        csvRollParametersData=f"{d}/csvconfig",
+        csvSpreadCostData=f"{d}/csvconfig"))
+
+
 @pytest.fixture(scope="session")
 def systore_bin():
     path = os.environ.get("SYSTORE_BIN", str(REPO / "build" / "tools" / "systore" / "systore"))

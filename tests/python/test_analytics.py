@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import REPO, SHARED_DATA
+from conftest import REPO, SHARED_DATA, csv_sim_data
 
 PYSYS = REPO.parent / "shared" / "pysystemtrade"
 INSTRUMENTS = ["US10", "PALLAD", "IBEX", "COFFEE", "JGB-mini", "SOFR", "CORN"]
@@ -157,17 +157,8 @@ def real_store(pysys, systore_bin, tmp_path_factory):
 
 def _system():
     from sysdata.config.configdata import Config
-    from sysdata.sim.csv_futures_sim_data import csvFuturesSimData
     from systems.provided.futures_chapter15.basesystem import futures_system
-    d = SHARED_DATA
-    data = csvFuturesSimData(csv_data_paths=dict(
-        csvFuturesAdjustedPricesData=f"{d}/adjusted_prices_csv",
-        csvFuturesMultiplePricesData=f"{d}/multiple_prices_csv",
-        csvFxPricesData=f"{d}/fx_prices_csv",
-        csvFuturesInstrumentData=f"{d}/csvconfig",
-        csvRollParametersData=f"{d}/csvconfig",
-        csvSpreadCostData=f"{d}/csvconfig"))
-    return futures_system(data=data, config=Config("systems.provided.futures_chapter15.futuresconfig.yaml"))
+    return futures_system(data=csv_sim_data(), config=Config("systems.provided.futures_chapter15.futuresconfig.yaml"))
 
 
 def _assert_close(mine, theirs, what):

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, SHARED_DATA
+from conftest import REPO, SHARED_DATA, csv_sim_data
 
 PYSYS = REPO.parent / "shared" / "pysystemtrade"
 INSTRUMENTS = ["US10", "PALLAD", "IBEX", "COFFEE", "JGB-mini"]
@@ -39,20 +39,12 @@ def pysys(tmp_path_factory):
 
 def test_backtest_on_systore_equals_backtest_on_csv(pysys, systore_bin, tmp_path):
     import systore
-    from sysdata.sim.csv_futures_sim_data import csvFuturesSimData
     from systore.pysystemtrade import systoreFuturesSimData
 
     root = tmp_path / "store"
     subprocess.run([systore_bin, "--root", str(root), "ingest", "pysystemtrade", str(SHARED_DATA)],
                    check=True, capture_output=True)
-    d = SHARED_DATA
-    csv_data = csvFuturesSimData(csv_data_paths=dict(
-        csvFuturesAdjustedPricesData=f"{d}/adjusted_prices_csv",
-        csvFuturesMultiplePricesData=f"{d}/multiple_prices_csv",
-        csvFxPricesData=f"{d}/fx_prices_csv",
-        csvFuturesInstrumentData=f"{d}/csvconfig",
-        csvRollParametersData=f"{d}/csvconfig",
-        csvSpreadCostData=f"{d}/csvconfig"))
+    csv_data = csv_sim_data()
     st_data = systoreFuturesSimData(systore.open(str(root)))
 
     # The data objects agree before the systems do.
