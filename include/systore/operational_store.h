@@ -55,6 +55,10 @@ struct OperationalStoreOptions {
   int max_retries = 10;
   /// SQLite: how long to wait for another process holding the write lock.
   int busy_timeout_ms = 10000;
+  /// SQLite: keep every commit's changes (a changeset) in the table pitr_journal, in the
+  /// same transaction, so `systore restore --time` can roll a backup forward to any
+  /// commit. `systore backup prune --root` trims what the kept backups no longer need.
+  bool pitr_journal = true;
 };
 
 /// What ApplyFill() changed.

@@ -26,6 +26,7 @@ class SqliteSession final : public SqlSession {
   Status ExecScript(std::string_view sql) override;
   /// True when no transaction is open (SQLite rolled back on its own after an error).
   bool autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+  sqlite3* handle() const { return db_; }
 
  private:
   explicit SqliteSession(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

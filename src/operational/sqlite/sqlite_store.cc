@@ -15,6 +15,7 @@
 
 #include "operational/backends_internal.h"
 #include "operational/sql_transaction.h"
+#include "operational/sqlite/pitr_journal.h"
 #include "operational/sqlite/sqlite_session.h"
 
 namespace systore::operational {
@@ -23,7 +24,7 @@ namespace {
 class SqliteStore final : public OperationalStore {
  public:
   SqliteStore(const OperationalStoreOptions& options, std::string path, std::unique_ptr<SqliteSession> writer)
-      : OperationalStore(options), path_(std::move(path)), writer_(std::move(writer)) {}
+      : OperationalStore(options), path_(std::move(path)), writer_(std::move(writer)), journal_(writer_->handle()) {}
 
   std::string_view backend_name() const override { return "sqlite"; }
 
@@ -66,6 +67,14 @@ class SqliteStore final : public OperationalStore {
       for (Request* r : group) r->result = begin;
       return;
     }
+    if (options().pitr_journal) {
+      Status j = journal_.Begin();
+      if (!j.ok()) {
+        (void)w.Exec("ROLLBACK");
+        for (Request* r : group) r->result = j;
+        return;
+      }
+    }
     const bool savepoints = group.size() > 1;
     bool aborted = false;  // SQLite rolled the whole transaction back on its own
     for (size_t i = 0; i < group.size(); ++i) {
@@ -103,7 +112,9 @@ class SqliteStore final : public OperationalStore {
       (void)w.Exec("ROLLBACK");
       return;
     }
-    Status commit = w.Exec("COMMIT");
+    // The group's changes go into the point-in-time journal inside the same transaction.
+    Status commit = options().pitr_journal ? journal_.Record() : Status::OK();
+    if (commit.ok()) commit = w.Exec("COMMIT");
     if (!commit.ok()) {
       (void)w.ExecScript("ROLLBACK");
       for (Request* r : group) {
@@ -156,6 +167,7 @@ class SqliteStore final : public OperationalStore {
 
   std::string path_;
   std::unique_ptr<SqliteSession> writer_;
+  PitrJournalWriter journal_;  // used by the leader thread only, as writer_
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request*> queue_;
@@ -176,7 +188,10 @@ Result<std::unique_ptr<OperationalStore>> OpenSqliteStore(const OperationalStore
   c.durable = options.durable;
   c.busy_timeout_ms = options.busy_timeout_ms;
   SYSTORE_ASSIGN_OR_RAISE(auto writer, SqliteSession::Open(path, c));
-  SYSTORE_RETURN_NOT_OK(writer->ExecScript("BEGIN IMMEDIATE; " + Schema(Dialect::kSqlite) + " COMMIT;")
+  SYSTORE_RETURN_NOT_OK(writer->ExecScript("BEGIN IMMEDIATE; " + Schema(Dialect::kSqlite) +
+                                            " CREATE TABLE IF NOT EXISTS " + kPitrJournalTable +
+                                            " (seq INTEGER PRIMARY KEY AUTOINCREMENT, committed_at BIGINT NOT NULL,"
+                                            " changeset BLOB NOT NULL); COMMIT;")
                             .WithContext("creating the operational schema in " + path));
   return std::unique_ptr<OperationalStore>(new SqliteStore(options, path, std::move(writer)));
 }
