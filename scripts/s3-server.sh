@@ -35,8 +35,16 @@ case "$cmd" in
 {"identities":[{"name":"systore","credentials":[{"accessKey":"$key","secretKey":"$secret"}],"actions":["Admin","Read","List","Tagging","Write"]}]}
 JSON
     chmod 600 "$DIR/s3.json"
-    mp=$(free_port); mg=$(free_port); vp=$(free_port); vg=$(free_port)
-    fp=$(free_port); fg=$(free_port); sp=$(free_port); sg=$(free_port)
+    # A restart on existing data keeps its ports: the volume server's registration and
+    # the filer's volume locations name them.
+    if [[ -f "$DIR/ports" ]]; then
+      # shellcheck disable=SC1091
+      source "$DIR/ports"
+    else
+      mp=$(free_port); mg=$(free_port); vp=$(free_port); vg=$(free_port)
+      fp=$(free_port); fg=$(free_port); sp=$(free_port); sg=$(free_port)
+      echo "mp=$mp mg=$mg vp=$vp vg=$vg fp=$fp fg=$fg sp=$sp sg=$sg" > "$DIR/ports"
+    fi
     "$WEED" server -dir="$DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
       -master.port="$mp" -master.port.grpc="$mg" -master.telemetry=false -master.volumeSizeLimitMB=256 \
       -volume.port="$vp" -volume.port.grpc="$vg" -volume.max=50 -volume.preStopSeconds=0 \
@@ -58,7 +66,7 @@ ENV
     "$ROOT/.venv/bin/python" - "$DIR" <<'PY' >&2
 import os, sys, time
 import pyarrow.fs as pafs
-deadline = time.time() + 120
+deadline = time.time() + 240
 ep = os.environ["AWS_ENDPOINT_URL"].split("://", 1)[1]
 last = None
 while time.time() < deadline:
@@ -75,7 +83,7 @@ while time.time() < deadline:
     except Exception as e:  # not up yet
         last = e
         time.sleep(0.5)
-print("s3-server.sh: SeaweedFS did not accept a PUT within 120 s:", last, "(log: %s/server.log)" % sys.argv[1])
+print("s3-server.sh: SeaweedFS did not accept a PUT within 240 s:", last, "(log: %s/server.log)" % sys.argv[1])
 sys.exit(1)
 PY
     print_env

@@ -11,6 +11,8 @@ bash scripts/build.sh release
 echo "== FerretDB (the MongoDB-wire server the MongoDB backend is tested against)"
 SYSTORE_FERRETDB="$(bash scripts/ferretdb.sh | tail -n 1)"
 export SYSTORE_FERRETDB
+echo "== SeaweedFS (the S3-compatible server the offsite backup tier is tested against)"
+bash scripts/seaweedfs.sh | tail -n 1
 echo "== ctest (release)"
 (cd build && ctest --output-on-failure)
 

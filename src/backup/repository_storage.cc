@@ -52,16 +52,18 @@ class LocalStorage final : public RepositoryStorage {
   std::string dir_;
 };
 
-// Arrow's S3 client needs a process-wide init and a finalize before exit.
+// Arrow's S3 client needs a process-wide init, and FinalizeS3 before Arrow's own statics
+// go at exit. Registered after the first client exists: atexit handlers run in reverse,
+// so ours runs before the destructor of the finalizer that client creation set up.
 Status EnsureS3() {
   static std::once_flag once;
   static arrow::Status status;
-  std::call_once(once, [] {
-    arrow::fs::S3GlobalOptions g = arrow::fs::S3GlobalOptions::Defaults();
-    status = arrow::fs::InitializeS3(g);
-    if (status.ok()) std::atexit([] { (void)arrow::fs::FinalizeS3(); });
-  });
+  std::call_once(once, [] { status = arrow::fs::InitializeS3(arrow::fs::S3GlobalOptions::Defaults()); });
   return FromArrow(status);
+}
+void FinalizeS3AtExit() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit([] { (void)arrow::fs::FinalizeS3(); }); });
 }
 
 class S3Storage final : public RepositoryStorage {
@@ -175,6 +177,7 @@ Result<std::unique_ptr<RepositoryStorage>> OpenS3(const std::string& uri) {
   o.retry_strategy = arrow::fs::S3RetryStrategy::GetAwsStandardRetryStrategy(3);
   auto fs = arrow::fs::S3FileSystem::Make(o);
   if (!fs.ok()) return FromArrow(fs.status()).WithContext("backup repository " + uri);
+  FinalizeS3AtExit();
   while (!path.empty() && path.back() == '/') path.pop_back();
   if (path.empty()) return Status::InvalidArgument("backup repository " + uri + " names no bucket");
   // Fail now, with the endpoint named, when the server cannot be reached.

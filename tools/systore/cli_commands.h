@@ -25,6 +25,8 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root);
 
 /// `systore blob ...`: list, config, health, read (DataBlob).
 void AddBlobCommands(CLI::App& app, std::string& root);
+/// `systore backup create|list|verify|prune` and `systore restore`.
+void AddBackupCommands(CLI::App& app, std::string& root);
 /// `systore cache ...`: stats.
 void AddCacheCommands(CLI::App& app, std::string& root);
 

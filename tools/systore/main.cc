@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
       "  systore ts import prices/adjusted data/*.csv --key-from-filename\n"
       "  systore ts read prices/adjusted SOFR --start 2024-01-01 --format csv\n"
       "  systore ts latest prices/adjusted SOFR -n 5\n"
-      "  systore analytics vol prices/adjusted --out analytics/volatility"};
+      "  systore analytics vol prices/adjusted --out analytics/volatility\n"
+      "  systore backup create --repo /backups/systore\n"
+      "  systore restore --repo /backups/systore --time \"2026-12-04 14:30:00\" --to /tmp/at1430"};
   app.require_subcommand(1);
   std::string root;
   app.add_option("--root", root, "Store root directory (default: $SYSTORE_ROOT, else ./systore-data)");
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   systore::cli::AddAnalyticsCommands(app, root);
   systore::cli::AddBlobCommands(app, root);
   systore::cli::AddCacheCommands(app, root);
+  systore::cli::AddBackupCommands(app, root);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
