@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -13,6 +14,7 @@
 #include "operational/sqlite/pitr_journal.h"
 #include "systore/reference_store.h"
 #include "timeseries/delta_log.h"
+#include "timeseries/wal_format.h"
 
 namespace systore::backup {
 namespace {
@@ -43,6 +45,22 @@ CapturedFile FromBytes(const std::string& rel, FileKind kind, std::string bytes)
   f.meta.size = static_cast<int64_t>(bytes.size());
   f.content = std::move(bytes);
   return f;
+}
+
+// A WAL segment is preallocated (8 MiB of zeros by default): keep its records and the
+// all-zero header that ends them, not the unwritten rest (docs/formats/wal.md).
+void TrimWalSegment(std::string* bytes) {
+  size_t pos = 0;
+  while (pos + kWalHeaderSize <= bytes->size()) {
+    bool zero = true;
+    for (size_t i = 0; i < kWalHeaderSize && zero; ++i) zero = (*bytes)[pos + i] == 0;
+    if (zero) break;
+    uint32_t length;
+    std::memcpy(&length, bytes->data() + pos + 4, sizeof length);
+    if (length > kWalMaxRecordBytes) return;  // damaged: keep it all, replay reports it
+    pos += kWalHeaderSize + length;
+  }
+  if (pos + kWalHeaderSize < bytes->size()) bytes->resize(pos + kWalHeaderSize);
 }
 
 // Datasets under the root, as TimeSeriesStore::ListDatasets finds them.
@@ -76,6 +94,7 @@ Status CaptureDataset(const std::string& root, const std::string& dataset, const
         if (bytes.status().IsNotFound()) continue;  // flushed and deleted meanwhile
         return bytes.status();
       }
+      TrimWalSegment(&*bytes);
       cap->files.push_back(FromBytes(dataset + "/_wal/" + n, FileKind::kTsWal, std::move(*bytes)));
       ++md.wal_segments;
     }

@@ -12,6 +12,8 @@ def test_demo_runs_end_to_end(run):
     assert "change log verified: ok" in out
     assert "reconcile against fills: ok" in out
     assert "repeated execution id is refused (AlreadyExists)" in out
+    assert "9. Backup and verify" in out and "verify: ok" in out
+    assert "a second backup copies 0 new files" in out or "a second backup copies 1 new files" in out
     assert out.rstrip().splitlines()[-1].startswith("done:")
 
 
