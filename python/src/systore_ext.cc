@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "systore/analytics.h"
+#include "systore/backup.h"
 #include "systore/data_blob.h"
 #include "systore/batch_ingest.h"
 #include "systore/operational_store.h"
@@ -956,6 +957,101 @@ class PyAnalytics {
 
 }  // namespace
 
+// Backups of a whole root (docs/backup-and-recovery.md); results as dicts.
+class PyBackup {
+ public:
+  explicit PyBackup(const std::string& uri) : repo_(Check(BackupRepository::Open(uri))) {}
+  static nb::dict Info(const BackupInfo& b) {
+    nb::dict d;
+    d["id"] = b.id;
+    d["label"] = b.label;
+    d["tier"] = b.tier;
+    d["started_at"] = b.started_at;
+    d["captured_at"] = b.captured_at;
+    d["files"] = b.files;
+    d["bytes"] = b.bytes;
+    d["files_copied"] = b.files_copied;
+    d["bytes_copied"] = b.bytes_copied;
+    d["datasets"] = b.datasets;
+    d["seconds"] = b.seconds;
+    return d;
+  }
+  nb::dict Create(const std::string& root, const std::string& label, const std::string& tier) {
+    BackupInfo info;
+    {
+      nb::gil_scoped_release nogil;
+      info = Check(repo_->Create({.root = root, .label = label, .tier = tier}));
+    }
+    return Info(info);
+  }
+  nb::list List() {
+    std::vector<BackupInfo> list;
+    {
+      nb::gil_scoped_release nogil;
+      list = Check(repo_->List());
+    }
+    nb::list out;
+    for (const auto& b : list) out.append(Info(b));
+    return out;
+  }
+  nb::dict Verify(const std::string& id) {
+    BackupVerifyReport r;
+    {
+      nb::gil_scoped_release nogil;
+      r = Check(repo_->Verify(id));
+    }
+    nb::dict d;
+    d["ok"] = r.ok();
+    d["backups"] = r.backups;
+    d["files_checked"] = r.files_checked;
+    d["bytes_checked"] = r.bytes_checked;
+    nb::list problems;
+    for (const auto& p : r.problems) {
+      nb::dict e;
+      e["backup_id"] = p.backup_id;
+      e["path"] = p.path;
+      e["object"] = p.object;
+      e["problem"] = p.problem;
+      problems.append(e);
+    }
+    d["problems"] = problems;
+    return d;
+  }
+  nb::dict Prune(int daily, int weekly, int monthly, bool dry_run) {
+    BackupPruneResult r;
+    {
+      nb::gil_scoped_release nogil;
+      r = Check(repo_->Prune({.keep_daily = daily, .keep_weekly = weekly, .keep_monthly = monthly, .dry_run = dry_run}));
+    }
+    nb::dict d;
+    d["kept"] = r.kept;
+    d["removed"] = r.removed;
+    d["objects_removed"] = r.objects_removed;
+    d["bytes_removed"] = r.bytes_removed;
+    return d;
+  }
+  nb::dict Restore(const std::string& target, const std::string& backup_id, std::optional<int64_t> time,
+                   const std::string& live_root) {
+    RestoreReport r;
+    {
+      nb::gil_scoped_release nogil;
+      r = Check(repo_->Restore({.backup_id = backup_id, .time = time, .live_root = live_root, .target = target}));
+    }
+    nb::dict d;
+    d["backup_id"] = r.backup_id;
+    d["files"] = r.files;
+    d["bytes"] = r.bytes;
+    d["lines"] = r.lines;
+    d["checks"] = r.checks;
+    d["consistent"] = r.consistent();
+    d["seconds"] = r.seconds;
+    return d;
+  }
+
+ private:
+  std::unique_ptr<BackupRepository> repo_;
+};
+
 NB_MODULE(_systore, m) {
   m.doc() = "systore's C++ stores (use the systore package, not this module)";
   g_status_error = nb::handle(PyErr_NewException("systore._systore.StatusError", PyExc_RuntimeError, nullptr));
@@ -1021,6 +1117,15 @@ NB_MODULE(_systore, m) {
     }
     return ToCapsule(out);
   }, nb::arg("left"), nb::arg("right"), nb::arg("tolerance").none(), nb::arg("allow_exact_matches"), nb::arg("by"));
+  nb::class_<PyBackup>(m, "BackupRepository")
+      .def(nb::init<const std::string&>(), nb::arg("uri"))
+      .def("create", &PyBackup::Create, nb::arg("root"), nb::arg("label"), nb::arg("tier"))
+      .def("list", &PyBackup::List)
+      .def("verify", &PyBackup::Verify, nb::arg("id"))
+      .def("prune", &PyBackup::Prune, nb::arg("keep_daily"), nb::arg("keep_weekly"), nb::arg("keep_monthly"),
+           nb::arg("dry_run"))
+      .def("restore", &PyBackup::Restore, nb::arg("target"), nb::arg("backup_id"), nb::arg("time").none(),
+           nb::arg("live_root"));
   nb::class_<PyQuality>(m, "Quality")
       .def(nb::init<PyTimeSeries&>(), nb::arg("timeseries"), nb::keep_alive<1, 2>())
       .def("check", &PyQuality::Check, nb::arg("dataset"), nb::arg("key"), nb::arg("stream").none())

@@ -30,6 +30,7 @@ from . import _systore  # noqa: E402
 from ._errors import (AlreadyExists, Conflict, Corruption, Error, Internal, InvalidArgument,  # noqa: E402,F401
                       IOError, NotFound, NotImplemented, Unavailable)
 from .analytics import Analytics, asof_join, compute_bars  # noqa: E402,F401
+from .backup import BackupRepository  # noqa: E402,F401
 from .operational import Operational  # noqa: E402
 from .quality import Quality, Quarantine  # noqa: E402
 from .reference import Reference  # noqa: E402
@@ -110,6 +111,6 @@ def open(root: str = "systore-data", ops_uri: str = "", actor: str = "") -> Stor
     return Store(root, ops_uri, actor)
 
 
-__all__ = ["open", "Store", "TimeSeries", "Analytics", "compute_bars", "asof_join", "Reference", "Operational", "Quality", "Quarantine", "Error", "NotFound",
+__all__ = ["open", "Store", "TimeSeries", "Analytics", "compute_bars", "asof_join", "BackupRepository", "Reference", "Operational", "Quality", "Quarantine", "Error", "NotFound",
            "InvalidArgument", "AlreadyExists", "Conflict", "Corruption", "IOError", "Unavailable", "NotImplemented",
            "Internal"]

@@ -227,3 +227,42 @@ def test_server_dying_mid_backup_lists_nothing_half_written(systore_bin, live, t
         assert "ok: 1 backups" in cli(systore_bin, "backup", "verify", "--repo", uri, env=env).stdout
     finally:
         stop_s3(d)
+
+
+def test_python_api_backup_verify_restore_and_time(tmp_path):
+    import pandas as pd
+
+    import systore
+    root = tmp_path / "live"
+    st = systore.open(str(root))
+    days = pd.date_range("2024-01-01", periods=20, freq="D", tz="UTC")
+    st.timeseries.write("prices/adjusted", "CORN", pd.DataFrame({"price": range(20)}, index=days, dtype=float))
+    st.reference.set("spread_costs", "CORN", {"SpreadCost": "0.25"}, reason="test")
+    oid = st.operational.add_order(strategy="S", instrument="CORN", contract="C1", quantity=2)
+    st.operational.apply_fill(oid, quantity=2, price=400.0, exec_id="P1")
+
+    repo = systore.BackupRepository(str(tmp_path / "repo"))
+    info = repo.create(str(root), label="py")
+    assert info["files_copied"] == info["files"] > 0
+    assert [b["id"] for b in repo.list()] == [info["id"]]
+    assert repo.verify(info["id"])["ok"]
+    time.sleep(0.05)
+    t = pd.Timestamp.now(tz="UTC")
+    time.sleep(0.05)
+    st.timeseries.merge("prices/adjusted", "CORN", pd.DataFrame({"price": [99.0]}, index=[days[-1] + pd.Timedelta(days=1)]))
+    st.reference.set("spread_costs", "CORN", {"SpreadCost": "0.5"}, reason="later")
+
+    r = repo.restore(str(tmp_path / "by-id"), backup_id=info["id"])
+    assert r["consistent"], r["checks"]
+    back = systore.open(str(tmp_path / "by-id"))
+    assert len(back.timeseries.read("prices/adjusted", "CORN")) == 20
+    assert back.reference.get("spread_costs", "CORN", "SpreadCost") == "0.25"
+    assert back.operational.positions()["position"].tolist() == [2]
+
+    r = repo.restore(str(tmp_path / "at-t"), time=t, live_root=str(root))
+    assert r["consistent"], r["checks"]
+    at = systore.open(str(tmp_path / "at-t"))
+    assert len(at.timeseries.read("prices/adjusted", "CORN")) == 20
+    assert at.reference.get("spread_costs", "CORN", "SpreadCost") == "0.25"
+    with pytest.raises(systore.InvalidArgument, match="not empty"):
+        repo.restore(str(tmp_path / "at-t"), backup_id=info["id"])
