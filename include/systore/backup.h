@@ -96,6 +96,9 @@ struct RestoreOptions {
   std::string live_root;
   /// An empty (or missing) directory; a non-empty one is refused.
   std::string target;
+  /// PostgreSQL operational store, with `time`: the directory the server's
+  /// archive_command copies WAL segments into (replayed up to `time`).
+  std::string postgres_wal_archive;
   BackupProgress progress;
 };
 

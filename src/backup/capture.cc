@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backup/postgres_cluster.h"
 #include "blob/blob_config.h"
 #include "core/file_util.h"
 #include "operational/sqlite/pitr_journal.h"
@@ -222,9 +223,15 @@ Result<OperationalLocation> LocateOperational(const std::string& root) {
   OperationalLocation loc;
   for (const auto& [name, s] : config.stores) {
     if (s.kind != StoreKind::kOperational || name != "operational") continue;
+    if (s.uri.rfind("postgresql:", 0) == 0 || s.uri.rfind("postgres:", 0) == 0) {
+      loc.backend = "postgresql";
+      loc.uri = s.uri;
+      loc.relative = "operational/postgresql";
+      continue;
+    }
     if (s.uri.rfind("sqlite:", 0) != 0) {
       return Status::NotImplemented("backup of the operational store '" + s.uri.substr(0, s.uri.find(':')) +
-                                    "' backend is not supported yet: only SQLite is backed up (see "
+                                    "' backend is not supported yet: SQLite and PostgreSQL are (see "
                                     "docs/backup-and-recovery.md)");
     }
     std::string path = s.uri.substr(7);
@@ -246,11 +253,32 @@ Result<Capture> CaptureRoot(const std::string& root, const std::string& scratch_
 
   // Operational data: one consistent snapshot of the database, and its journal position.
   std::set<std::string> skip;
-  if (!op.backend.empty() && PathExists(op.path)) {
+  if (op.backend == "postgresql") {
+    // A base backup of the running server: consistent by PostgreSQL's own recovery.
+    std::string lsn;
+    SYSTORE_RETURN_NOT_OK(PgBaseBackup(op.uri, scratch_dir + "/postgresql", &lsn));
+    cap.manifest.operational.backend = op.backend;
+    cap.manifest.operational.path = op.relative;
+    cap.manifest.operational.database = PgDatabaseOf(op.uri);
+    cap.manifest.operational.position = lsn;
+    for (const char* name : {"base.tar", "pg_wal.tar", "backup_manifest"}) {
+      const std::string src = scratch_dir + "/postgresql/pg/" + name;
+      if (!PathExists(src)) continue;
+      CapturedFile f;
+      f.meta.path = op.relative + "/" + name;
+      f.meta.kind = FileKind::kOperational;
+      f.source = src;
+      f.meta.size = static_cast<int64_t>(fs::file_size(src));
+      cap.files.push_back(std::move(f));
+    }
+  } else if (op.backend == "sqlite" && PathExists(op.path)) {
     const std::string copy = scratch_dir + "/ops.sqlite";
     SYSTORE_RETURN_NOT_OK(operational::SqliteOnlineBackup(op.path, copy));
     SYSTORE_ASSIGN_OR_RAISE(auto head, operational::PitrJournalHead(copy));
-    cap.manifest.operational = {op.backend, op.relative, head.seq, head.committed_at};
+    cap.manifest.operational.backend = op.backend;
+    cap.manifest.operational.path = op.relative;
+    cap.manifest.operational.journal_seq = head.seq;
+    cap.manifest.operational.journal_committed_at = head.committed_at;
     CapturedFile f;
     f.meta.path = op.relative;
     f.meta.kind = FileKind::kOperational;
@@ -259,7 +287,7 @@ Result<Capture> CaptureRoot(const std::string& root, const std::string& scratch_
     cap.files.push_back(std::move(f));
   }
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    skip.insert(fs::path(op.path.empty() ? root + "/operational/ops.sqlite" : op.path)
+    skip.insert(fs::path(op.backend != "sqlite" ? root + "/operational/ops.sqlite" : op.path)
                     .lexically_relative(fs::absolute(root).lexically_normal())
                     .generic_string() +
                 suffix);

@@ -24,9 +24,10 @@ struct Capture {
 /// The live root's operational database when it is SQLite ("" when it has none); an
 /// error for backends a backup cannot copy yet.
 struct OperationalLocation {
-  std::string backend;
-  std::string path;      // absolute
+  std::string backend;   // "", "sqlite" or "postgresql"
+  std::string path;      // SQLite: the database file, absolute
   std::string relative;  // where it goes in a restored root
+  std::string uri;       // PostgreSQL
 };
 Result<OperationalLocation> LocateOperational(const std::string& root);
 

@@ -95,7 +95,9 @@ std::string ManifestToJson(const Manifest& m) {
     j["operational"] = {{"backend", m.operational.backend},
                         {"path", m.operational.path},
                         {"journal_seq", m.operational.journal_seq},
-                        {"journal_committed_at_ns", m.operational.journal_committed_at}};
+                        {"journal_committed_at_ns", m.operational.journal_committed_at},
+                        {"database", m.operational.database},
+                        {"position", m.operational.position}};
   } else {
     j["operational"] = nullptr;
   }
@@ -142,6 +144,10 @@ Result<Manifest> ManifestFromJson(const std::string& text, const std::string& so
       m.operational.path = op.at("path").get<std::string>();
       m.operational.journal_seq = op.value("journal_seq", int64_t{0});
       m.operational.journal_committed_at = op.value("journal_committed_at_ns", int64_t{0});
+      m.operational.database = op.value("database", "");
+      m.operational.position = op.value("position", "");
+      if (m.operational.backend != "sqlite" && m.operational.backend != "postgresql")
+        return bad("operational.backend '" + m.operational.backend + "' is not sqlite or postgresql");
       if (!IsSafeRelative(m.operational.path)) return bad("operational.path is not a relative path");
     }
     const json& ref = j.at("reference");

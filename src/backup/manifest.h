@@ -43,8 +43,10 @@ struct ManifestDataset {
 };
 
 struct ManifestOperational {
-  std::string backend;  // "sqlite"
-  std::string path;     // the database file, relative to the root
+  std::string backend;   // "sqlite" or "postgresql"
+  std::string path;      // SQLite: the database file; PostgreSQL: the base backup's directory (relative to the root)
+  std::string database;  // PostgreSQL: the database the store uses
+  std::string position;  // PostgreSQL: the base backup's start LSN
   int64_t journal_seq = 0;
   Timestamp journal_committed_at = 0;
 };

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backup/capture.h"
+#include "backup/postgres_cluster.h"
 #include "backup/repository_impl.h"
 #include "core/file_util.h"
 #include "operational/sqlite/pitr_journal.h"
@@ -191,21 +192,28 @@ void CheckRestored(const std::string& staged, const Manifest& m, RestoreReport* 
                   std::to_string(rows) + " rows)");
   }
   if (!m.operational.backend.empty()) {
-    OperationalStoreOptions o;
-    o.uri = "sqlite://" + staged + "/" + m.operational.path;
-    auto store = OperationalStore::Open(o);
-    Status st = store.status();
     int64_t checked = 0;
-    if (st.ok()) {
-      st = (*store)->Read([&](Transaction& txn) -> Status {
+    std::string positions;
+    auto reconcile = [&](const std::string& uri) -> Status {
+      OperationalStoreOptions o;
+      o.uri = uri;
+      SYSTORE_ASSIGN_OR_RAISE(auto store, OperationalStore::Open(o));
+      return store->Read([&](Transaction& txn) -> Status {
         SYSTORE_ASSIGN_OR_RAISE(auto rec, txn.Reconcile());
         checked = rec.positions_checked;
         if (!rec.ok())
           return Status::Corruption(std::to_string(rec.differences.size()) + " positions do not reconcile with the fills");
+        SYSTORE_ASSIGN_OR_RAISE(auto pos, txn.StrategyPositions());
+        for (const auto& p : pos)
+          positions += " " + p.strategy + "/" + p.instrument + "=" + std::to_string(p.position);
         return Status::OK();
       });
-    }
+    };
+    Status st = m.operational.backend == "postgresql"
+                    ? WithPgCluster(staged + "/operational/pgdata", m.operational.database, reconcile)
+                    : reconcile("sqlite://" + staged + "/" + m.operational.path);
     check(st, "positions reconcile with fills (" + std::to_string(checked) + " positions)");
+    if (st.ok()) report->lines.push_back("operational positions:" + (positions.empty() ? std::string(" none") : positions));
   }
   if (PathExists(staged + "/reference/changelog.jsonl")) {
     ReferenceStoreOptions o;
@@ -286,6 +294,16 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
   report.bytes = done;
   report.checks.push_back("ok: " + std::to_string(report.files) + " files match their SHA-256 (" +
                           std::to_string(report.bytes) + " bytes)");
+  if (m.operational.backend == "postgresql") {
+    // The base backup becomes a cluster directory; with a time, it recovers from the
+    // server's WAL archive up to it when it first starts (in the checks below).
+    SYSTORE_RETURN_NOT_OK(PreparePgCluster(staging.path + "/" + m.operational.path, staging.path + "/operational/pgdata",
+                                           options.time, options.postgres_wal_archive));
+    report.lines.push_back("operational: PostgreSQL base backup (start LSN " + m.operational.position + ") unpacked into " +
+                           target.string() + "/operational/pgdata" +
+                           (options.time ? ", recovered from the WAL archive to the time" : "") +
+                           "; start it with pg_ctl -D and point systore.yaml's operational uri at it");
+  }
 
   if (options.time) {
     const Timestamp t = *options.time;
@@ -304,7 +322,7 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
       }
     }
     for (const auto& d : datasets) SYSTORE_RETURN_NOT_OK(RollDataset(live, staging.path, d, m, t, &report));
-    if (!m.operational.backend.empty()) {
+    if (m.operational.backend == "sqlite") {
       SYSTORE_ASSIGN_OR_RAISE(OperationalLocation loc, LocateOperational(live));
       if (loc.backend == "sqlite" && PathExists(loc.path)) {
         SYSTORE_ASSIGN_OR_RAISE(auto replay, operational::ReplayPitrJournal(staging.path + "/" + m.operational.path,
@@ -318,9 +336,8 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
   } else {
     for (const auto& [d, ds] : m.datasets)
       report.lines.push_back("timeseries " + d + ": version " + std::to_string(ds.version));
-    if (!m.operational.backend.empty())
-      report.lines.push_back("operational: " + m.operational.backend + " copy at journal entry " +
-                             std::to_string(m.operational.journal_seq));
+    if (m.operational.backend == "sqlite")
+      report.lines.push_back("operational: sqlite copy at journal entry " + std::to_string(m.operational.journal_seq));
     report.lines.push_back("reference: version " + std::to_string(m.reference.version));
   }
 

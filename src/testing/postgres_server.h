@@ -29,6 +29,7 @@ class PgTestServer {
  public:
   struct Options {
     bool fsync = true;  // false: faster tests, no durability
+    std::string extra_options;  // more server options, e.g. "-c archive_mode=on ..."
   };
 
   static Result<std::unique_ptr<PgTestServer>> Start(const Options& options) {
@@ -50,7 +51,7 @@ class PgTestServer {
                                  "initdb"));
     std::ostringstream opts;
     opts << "-p " << s->port_ << " -k " << s->dir_ << " -c listen_addresses=127.0.0.1 -c max_connections=200"
-         << " -c fsync=" << (options.fsync ? "on" : "off");
+         << " -c fsync=" << (options.fsync ? "on" : "off") << " " << options.extra_options;
     SYSTORE_RETURN_NOT_OK(s->Run({s->bin_ + "/pg_ctl", "-D", s->dir_ + "/data", "-l", s->dir_ + "/server.log", "-w",
                                   "-t", "60", "-o", opts.str(), "start"},
                                  "pg_ctl start"));
@@ -82,6 +83,9 @@ class PgTestServer {
   }
 
   int port() const { return port_; }
+  /// The user the server runs as (0: ourselves), for directories it must write.
+  uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
   /// A libpq URI for `database` as the superuser.
   std::string uri(const std::string& database = "postgres") const {
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + database;

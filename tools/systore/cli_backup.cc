@@ -167,7 +167,8 @@ void AddRestore(CLI::App& app, std::string& root) {
       "appears at --to. The live root is only read.\n"
       "Examples:\n"
       "  systore restore --repo /backups/systore 20261204T221530Z-3f9a1c --to /tmp/restored\n"
-      "  systore --root data restore --repo /backups/systore --time \"2026-12-04 14:30:00\" --to /tmp/at1430");
+      "  systore --root data restore --repo /backups/systore --time \"2026-12-04 14:30:00\" --to /tmp/at1430\n"
+      "  (PostgreSQL operational store: add --pg-wal-archive DIR)");
   auto repo = std::make_shared<RepoFlag>();
   repo->Add(cmd);
   auto id = std::make_shared<std::string>();
@@ -178,8 +179,13 @@ void AddRestore(CLI::App& app, std::string& root) {
                   "Point in time, UTC (\"YYYY-MM-DD HH:MM:SS[.fff]\"): the newest backup captured at or before it, "
                   "rolled forward with the logs the live root (--root) kept since");
   cmd->add_option("--to", *to, "Target directory: new or empty")->required();
-  cmd->callback([&root, repo, id, time, to] {
+  auto archive = std::make_shared<std::string>();
+  cmd->add_option("--pg-wal-archive", *archive,
+                  "PostgreSQL operational store with --time: the directory the server's archive_command copies WAL "
+                  "into (replayed up to the time)");
+  cmd->callback([&root, repo, id, time, to, archive] {
     RestoreOptions o;
+    o.postgres_wal_archive = *archive;
     o.backup_id = *id;
     o.target = *to;
     if (!time->empty()) {
