@@ -186,13 +186,22 @@ struct VacuumResult {
 
 /// One series change inside an atomic multi-series commit (Apply).
 struct SeriesUpdate {
-  enum class Op { kWrite, kAppend, kMerge, kDelete, kDeleteRange, kCompact };
+  /// kMoveToCold: every data file of the key whose rows all end at or before `end` moves
+  /// under the dataset's `_cold/` directory (a link to the cold location that `systore
+  /// lifecycle run` sets up); reads see the same rows, older versions read until vacuum.
+  enum class Op { kWrite, kAppend, kMerge, kDelete, kDeleteRange, kCompact, kMoveToCold };
   Op op = Op::kWrite;  // (kCompact is internal: Compact())
   std::string key;
   std::shared_ptr<arrow::Table> data;  // kWrite/kAppend/kMerge
   MergeMode merge_mode = MergeMode::kNewerOnly;
   Timestamp start = kMinTimestamp;  // kDeleteRange, inclusive
-  Timestamp end = kMaxTimestamp;
+  Timestamp end = kMaxTimestamp;    // kDeleteRange, kMoveToCold
+};
+
+/// Counters of one store handle since it was opened.
+struct TimeSeriesStats {
+  int64_t cold_files_read = 0;  // data files read from the cold location (lifecycle)
+  int64_t cold_rows_read = 0;
 };
 
 class TimeSeriesStore {
@@ -266,6 +275,7 @@ class TimeSeriesStore {
                                                            const ReadOptions& options = {}) = 0;
   /// Current version of a dataset.
   virtual Result<int64_t> CurrentVersion(const std::string& dataset) = 0;
+  virtual TimeSeriesStats Stats() const = 0;
 
   /// Pins the current version of every dataset under `name`. AlreadyExists if taken.
   virtual Status CreateSnapshot(const std::string& name) = 0;

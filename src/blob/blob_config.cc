@@ -131,6 +131,16 @@ Status CheckKeys(const std::string& source, const YAML::Node& map, std::initiali
 
 }  // namespace
 
+Result<int64_t> ParseLifecycleDuration(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  const std::string unit = text.substr(i);
+  const int64_t days = unit == "d" ? 1 : unit == "w" ? 7 : unit == "mo" ? 30 : unit == "y" ? 365 : 0;
+  if (i == 0 || days == 0 || i > 6)
+    return Status::InvalidArgument("duration '" + text + "' is not a number followed by d, w, mo or y (e.g. 10y)");
+  return std::stoll(text.substr(0, i)) * days * 86'400 * 1'000'000'000LL;
+}
+
 std::string BackendOf(const StoreConfig& s) {
   switch (s.kind) {
     case StoreKind::kTimeSeries:
@@ -193,7 +203,37 @@ Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& te
     }
   }
   if (doc && !doc.IsNull()) {
-    SYSTORE_RETURN_NOT_OK(CheckKeys(source, doc, {"stores", "cache", "classes", "health_interval_ms"}, "the file"));
+    SYSTORE_RETURN_NOT_OK(
+        CheckKeys(source, doc, {"stores", "cache", "classes", "health_interval_ms", "lifecycle"}, "the file"));
+    if (YAML::Node lc = doc["lifecycle"]) {
+      SYSTORE_RETURN_NOT_OK(CheckKeys(source, lc, {"cold_root", "rules"}, "lifecycle"));
+      std::string cold;
+      SYSTORE_RETURN_NOT_OK(Read(source, lc, "cold_root", &cold));
+      if (!cold.empty()) c.cold_root = ResolvePath(root, Substitute(cold, root));
+      if (YAML::Node rules = lc["rules"]) {
+        if (!rules.IsSequence()) return Bad(source, rules, "lifecycle.rules must be a list");
+        for (const auto& r : rules) {
+          SYSTORE_RETURN_NOT_OK(CheckKeys(source, r, {"datasets", "retention", "cold_after"}, "a lifecycle rule"));
+          LifecycleRule rule;
+          std::string retention, cold_after;
+          SYSTORE_RETURN_NOT_OK(Read(source, r, "datasets", &rule.datasets));
+          SYSTORE_RETURN_NOT_OK(Read(source, r, "retention", &retention));
+          SYSTORE_RETURN_NOT_OK(Read(source, r, "cold_after", &cold_after));
+          if (rule.datasets.empty()) return Bad(source, r, "a lifecycle rule needs 'datasets'");
+          for (auto [text, out] : {std::pair{&retention, &rule.retention_ns}, std::pair{&cold_after, &rule.cold_after_ns}}) {
+            if (text->empty()) continue;
+            auto d = ParseLifecycleDuration(*text);
+            if (!d.ok()) return Bad(source, r, d.status().message());
+            *out = *d;
+          }
+          if (rule.cold_after_ns > 0 && c.cold_root.empty())
+            return Bad(source, r, "cold_after needs lifecycle.cold_root (a directory)");
+          if (rule.retention_ns > 0 && rule.cold_after_ns >= rule.retention_ns)
+            return Bad(source, r, "cold_after must be shorter than retention");
+          c.lifecycle.push_back(rule);
+        }
+      }
+    }
     SYSTORE_RETURN_NOT_OK(Read(source, doc, "health_interval_ms", &c.health_interval_ms));
     if (YAML::Node stores = doc["stores"]) {
       if (!stores.IsMap()) return Bad(source, stores, "stores must be a mapping of name -> store");

@@ -20,11 +20,21 @@ struct StoreConfig {
   int pool_size = 16;
 };
 
+/// A lifecycle rule of systore.yaml: datasets it applies to (a name, or a prefix ending
+/// in '*'), how long partitions are kept and when they move to the cold location (0: never).
+struct LifecycleRule {
+  std::string datasets;
+  int64_t retention_ns = 0;
+  int64_t cold_after_ns = 0;
+};
+
 struct BlobConfig {
   std::map<std::string, StoreConfig> stores;
   std::map<std::string, DataClassInfo> classes;  // by attribute
   CacheOptions cache;
   int health_interval_ms = 1000;
+  std::vector<LifecycleRule> lifecycle;  // first matching rule wins
+  std::string cold_root;                 // absolute; where cold partitions go
   std::string source;  // file name, for messages
 };
 
@@ -32,6 +42,8 @@ struct BlobConfig {
 /// and ${root} in URIs.
 Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& yaml_text, const std::string& source);
 
+/// "90d", "4w", "6mo", "10y" (a year is 365 days, a month 30) in ns; InvalidArgument otherwise.
+Result<int64_t> ParseLifecycleDuration(const std::string& text);
 /// The backend word used in class names: parquet, sqlite, postgres, csv.
 std::string BackendOf(const StoreConfig& s);
 /// "<backend><Camel(thing)>Data" for an attribute "db_<thing>".

@@ -25,6 +25,10 @@ namespace systore {
 inline constexpr int kDeltaVersionDigits = 20;
 static_assert(kDeltaVersionDigits == 20, "Delta log file names have 20 digits");
 
+/// Data files the lifecycle moved to the cold location live under this directory of the
+/// dataset (a link to `<cold_root>/<dataset>`), at their old relative path.
+inline constexpr const char* kColdDirectory = "_cold/";
+
 /// A value column of a dataset schema.
 struct SeriesColumnSpec {
   std::string name;

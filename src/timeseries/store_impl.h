@@ -54,6 +54,7 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
   Result<std::vector<SeriesInfo>> List(const std::string& dataset, const std::string& prefix,
                                        const ReadOptions& options) override;
   Result<std::vector<VersionInfo>> Versions(const std::string& dataset, const std::string& key) override;
+  TimeSeriesStats Stats() const override;
   Result<int64_t> CurrentVersion(const std::string& dataset) override;
   Result<std::shared_ptr<arrow::Table>> ReadMerged(const std::string& low_freq_dataset,
                                                    const std::string& high_freq_dataset, const std::string& key,
@@ -130,6 +131,7 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
 
   TimeSeriesStoreOptions options_;
   FileCache cache_;
+  std::atomic<int64_t> cold_files_read_{0}, cold_rows_read_{0};
   std::mutex datasets_mu_;
   std::map<std::string, std::unique_ptr<Dataset>> datasets_;
 

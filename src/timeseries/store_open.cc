@@ -174,6 +174,10 @@ Result<DatasetOptions> TimeSeriesStoreImpl::GetDatasetOptions(const std::string&
   return state->meta.options;
 }
 
+TimeSeriesStats TimeSeriesStoreImpl::Stats() const {
+  return {cold_files_read_.load(std::memory_order_relaxed), cold_rows_read_.load(std::memory_order_relaxed)};
+}
+
 Result<int64_t> TimeSeriesStoreImpl::CurrentVersion(const std::string& dataset) {
   SYSTORE_ASSIGN_OR_RAISE(auto state, StateForRead(dataset, {}));
   return state->version;

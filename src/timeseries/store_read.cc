@@ -21,6 +21,10 @@ Result<std::shared_ptr<arrow::Table>> TimeSeriesStoreImpl::ReadFile(const Datase
                                                                     const std::vector<std::string>& columns,
                                                                     Timestamp start, Timestamp end, bool fill_cache) {
   std::string path = state.dir + "/" + file.path;
+  if (file.path.rfind(kColdDirectory, 0) == 0) {  // lifecycle moved it to the cold location
+    cold_files_read_.fetch_add(1, std::memory_order_relaxed);
+    cold_rows_read_.fetch_add(file.rows, std::memory_order_relaxed);
+  }
   std::shared_ptr<arrow::Table> table;
   if (cache_.capacity() > 0 && file.rows <= kMaxCachedFileRows) {
     table = cache_.Get(path);

@@ -4,6 +4,7 @@
 #include <arrow/table.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <set>
@@ -59,6 +60,7 @@ struct PendingFile {
 struct KeyPlan {
   std::vector<DataFile> removes;
   std::vector<PendingFile> writes;
+  std::vector<DataFile> moves;  // kMoveToCold: files copied under _cold/ (and removed)
   WriteResult result;
 };
 
@@ -106,6 +108,17 @@ class KeyPlanner {
       case SeriesUpdate::Op::kDeleteRange:
         if (files_->empty()) return Where(up, Status::NotFound("series does not exist"));
         SYSTORE_RETURN_NOT_OK(RemoveRange(up.key, up.start, up.end, {}, &plan));
+        break;
+      case SeriesUpdate::Op::kMoveToCold:
+        for (size_t i = 0; i < files_->size(); ++i) {
+          const DataFile& f = (*files_)[i];
+          if (f.max_ts > up.end || f.path.rfind(kColdDirectory, 0) == 0) continue;
+          // Tick files sharing a boundary timestamp are ordered by the log: re-adding one
+          // would reorder them, so such a file stays.
+          if (i + 1 < files_->size() && (*files_)[i + 1].min_ts == f.max_ts) continue;
+          plan.removes.push_back(f);
+          plan.moves.push_back(f);
+        }
         break;
       case SeriesUpdate::Op::kAppend:
       case SeriesUpdate::Op::kMerge:
@@ -229,6 +242,29 @@ class KeyPlanner {
   const FileReader read_;
   const std::vector<DataFile>* files_ = nullptr;  // of the key being planned
 };
+
+// Copies the files planned to move into the cold location (dir/_cold/..., fsynced) and
+// returns them with their new paths; on failure removes the copies.
+Result<std::vector<DataFile>> CopyToCold(const std::string& dir, const std::vector<KeyPlan>& plans) {
+  std::vector<DataFile> moved;
+  for (const auto& p : plans) moved.insert(moved.end(), p.moves.begin(), p.moves.end());
+  Status st = ParallelFor(static_cast<int>(moved.size()), 2, [&](int i) -> Status {
+    DataFile& f = moved[i];
+    const std::string to = std::string(kColdDirectory) + f.path;
+    SYSTORE_RETURN_NOT_OK(CreateDirectories(std::filesystem::path(dir + "/" + to).parent_path().string()));
+    SYSTORE_ASSIGN_OR_RAISE(std::string bytes, ReadFileToString(dir + "/" + f.path));
+    SYSTORE_RETURN_NOT_OK(WriteFileDurably(dir + "/" + to, bytes));
+    f.path = to;
+    f.modification_time_ms = Now() / 1'000'000;
+    return Status::OK();
+  });
+  if (!st.ok()) {
+    for (const auto& f : moved)
+      if (f.path.rfind(kColdDirectory, 0) == 0) (void)RemoveFile(dir + "/" + f.path);
+    return st;
+  }
+  return moved;
+}
 
 void RemoveDataFiles(const std::string& dir, const std::vector<DataFile>& files) {
   for (const auto& f : files)
@@ -365,6 +401,9 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::Apply(const std::string& d
     case SeriesUpdate::Op::kCompact:
       operation = "COMPACT";
       break;
+    case SeriesUpdate::Op::kMoveToCold:
+      operation = "TIER";
+      break;
   }
   SYSTORE_ASSIGN_OR_RAISE(Dataset * ds, GetDataset(dataset));
   if (!options_.wal.enabled) return ApplyCommitted(ds, std::move(updates), operation, 0, options.user_metadata);
@@ -445,6 +484,12 @@ Result<std::vector<WriteResult>> TimeSeriesStoreImpl::ApplyOnce(Dataset* ds, con
   // 3. Write the new files (in parallel, fsynced).
   const std::string dir = ds->log.dataset_dir();
   SYSTORE_ASSIGN_OR_RAISE(std::vector<DataFile> added, WriteDataFiles(dir, meta, version, &plans));
+  auto moved = CopyToCold(dir, plans);
+  if (!moved.ok()) {
+    RemoveDataFiles(dir, added);
+    return moved.status();
+  }
+  added.insert(added.end(), moved->begin(), moved->end());
 
   // 4. Commit one log entry (nothing at all when nothing changed), then publish it.
   std::vector<WriteResult> results;

@@ -266,3 +266,29 @@ def test_python_api_backup_verify_restore_and_time(tmp_path):
     assert at.reference.get("spread_costs", "CORN", "SpreadCost") == "0.25"
     with pytest.raises(systore.InvalidArgument, match="not empty"):
         repo.restore(str(tmp_path / "at-t"), backup_id=info["id"])
+
+
+def test_lifecycle_cli_dry_run_then_run(systore_bin, tmp_path):
+    root = tmp_path / "root"
+    csv = tmp_path / "px.csv"
+    days = [dt.date(2000, 1, 3) + dt.timedelta(days=i) for i in range(0, 20 * 365, 7)]
+    csv.write_text("DATETIME,price\n" + "".join(f"{d} 00:00:00,{i}.5\n" for i, d in enumerate(days)))
+    cli(systore_bin, "ts", "import", "prices/weekly", csv, "--key", "X", "--partition", "year", root=root)
+    (root / "systore.yaml").write_text(
+        "lifecycle:\n  cold_root: ../cold\n  rules:\n    - {datasets: \"prices/*\", retention: 15y, cold_after: 5y}\n")
+    before = cli(systore_bin, "ts", "read", "prices/weekly", "X", "--format", "csv", root=root).stdout
+    dry = cli(systore_bin, "lifecycle", "run", "--dry-run", "--now", "2020-01-01", root=root).stdout
+    assert "would remove prices/weekly/X: 5 files" in dry, dry
+    assert "would move 10 files" in dry, dry
+    assert cli(systore_bin, "ts", "read", "prices/weekly", "X", "--format", "csv", root=root).stdout == before
+    out = cli(systore_bin, "lifecycle", "run", "--now", "2020-01-01", root=root).stdout
+    assert "committed prices/weekly" in out
+    after = cli(systore_bin, "ts", "read", "prices/weekly", "X", "--format", "csv", root=root).stdout.splitlines()
+    assert after[1].startswith("2005-"), after[:3]
+    assert after[-1] == before.splitlines()[-1], "hot and cold read as one series"
+    assert len(list((tmp_path / "cold" / "prices" / "weekly").rglob("*.parquet"))) == 10
+    bad = cli(systore_bin, "lifecycle", "run", root=root, check=False)
+    assert bad.returncode == 0
+    (root / "systore.yaml").write_text("lifecycle:\n  rules:\n    - {datasets: x, retention: ten years}\n")
+    bad = cli(systore_bin, "lifecycle", "run", root=root, check=False)
+    assert bad.returncode == 1 and "systore.yaml line 3" in bad.stderr, bad.stderr

@@ -27,6 +27,8 @@ void AddAnalyticsCommands(CLI::App& app, std::string& root);
 void AddBlobCommands(CLI::App& app, std::string& root);
 /// `systore backup create|list|verify|prune` and `systore restore`.
 void AddBackupCommands(CLI::App& app, std::string& root);
+/// `systore lifecycle run [--dry-run]`.
+void AddLifecycleCommands(CLI::App& app, std::string& root);
 /// `systore cache ...`: stats.
 void AddCacheCommands(CLI::App& app, std::string& root);
 

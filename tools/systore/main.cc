@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   systore::cli::AddBlobCommands(app, root);
   systore::cli::AddCacheCommands(app, root);
   systore::cli::AddBackupCommands(app, root);
+  systore::cli::AddLifecycleCommands(app, root);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
