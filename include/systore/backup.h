@@ -77,6 +77,9 @@ struct BackupPruneOptions {
   int keep_weekly = 4;
   int keep_monthly = 12;
   bool dry_run = false;
+  /// When set: also trim that live root's SQLite point-in-time journal of the entries the
+  /// oldest kept backup of it already contains (PITR needs only what follows a backup).
+  std::string live_root;
 };
 
 struct BackupPruneResult {
@@ -84,6 +87,7 @@ struct BackupPruneResult {
   std::vector<std::string> removed;
   int64_t objects_removed = 0;  // objects no kept backup needs (orphans of killed backups too)
   int64_t bytes_removed = 0;
+  int64_t journal_entries_trimmed = 0;
 };
 
 struct RestoreOptions {
@@ -99,6 +103,11 @@ struct RestoreOptions {
   /// PostgreSQL operational store, with `time`: the directory the server's
   /// archive_command copies WAL segments into (replayed up to `time`).
   std::string postgres_wal_archive;
+  /// With live_root: tell the live root's trading processes to stop first (process
+  /// control STOP), wait until none is running (or its pid is gone), and give each its
+  /// control back when the restore ends.
+  bool stop_processes = false;
+  int64_t stop_timeout_ms = 60'000;
   BackupProgress progress;
 };
 

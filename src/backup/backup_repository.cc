@@ -9,6 +9,7 @@
 #include "backup/capture.h"
 #include "backup/repository_impl.h"
 #include "core/file_util.h"
+#include "operational/sqlite/pitr_journal.h"
 #include "systore/time.h"
 
 namespace systore::backup {
@@ -237,6 +238,18 @@ Result<BackupPruneResult> RepositoryImpl::Prune(const BackupPruneOptions& option
     ++result.objects_removed;
     result.bytes_removed += o.size;
     if (!options.dry_run) SYSTORE_RETURN_NOT_OK(storage_->Delete(o.key));
+  }
+  if (!options.live_root.empty() && !options.dry_run) {
+    const std::string live = fs::absolute(options.live_root).lexically_normal().string();
+    SYSTORE_ASSIGN_OR_RAISE(OperationalLocation loc, LocateOperational(live));
+    int64_t upto = -1;  // the oldest kept backup of this root bounds what PITR may need
+    for (const auto& m : manifests) {
+      if (!keep.count(m.id) || m.root != live || m.operational.backend != "sqlite") continue;
+      upto = upto < 0 ? m.operational.journal_seq : std::min(upto, m.operational.journal_seq);
+    }
+    if (loc.backend == "sqlite" && upto > 0 && PathExists(loc.path)) {
+      SYSTORE_ASSIGN_OR_RAISE(result.journal_entries_trimmed, operational::TrimPitrJournal(loc.path, upto));
+    }
   }
   return result;
 }

@@ -313,6 +313,16 @@ TEST_F(BackupTest, PruneKeepsWhatKeptBackupsNeed) {
   auto r = repo_->Restore({.backup_id = b->id, .target = Path("restored")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ReadState(Path("restored")), ReadState(live_->path(), live_->ts.get()));
+
+  // Trimming the live journal keeps what follows the kept backup: PITR still works.
+  auto trimmed = repo_->Prune({.keep_daily = 1, .keep_weekly = 0, .keep_monthly = 0, .live_root = live_->path()});
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status().ToString();
+  EXPECT_GT(trimmed->journal_entries_trimmed, 0);
+  live_->Fill("SOFR", 4, 96);
+  const RootState now = ReadState(live_->path(), live_->ts.get());
+  auto pitr = repo_->Restore({.time = Now(), .live_root = live_->path(), .target = Path("pitr")});
+  ASSERT_TRUE(pitr.ok()) << pitr.status().ToString();
+  EXPECT_EQ(ReadState(Path("pitr")), now);
 }
 
 TEST_F(BackupTest, BadInputIsAClearError) {
@@ -425,6 +435,56 @@ TEST_F(BackupTest, KilledMidWayLeavesTheRepositoryValid) {
   auto r = repo_->Restore({.backup_id = info->id, .target = Path("restored")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(ReadState(Path("restored")), ReadState(dir_.path() + "/live"));
+}
+
+}  // namespace
+}  // namespace systore
+
+namespace systore {
+namespace {
+
+TEST_F(BackupTest, RestoreStopsTheLiveProcessesAndGivesThemBack) {
+  auto info = repo_->Create({.root = live_->path()});
+  ASSERT_TRUE(info.ok());
+  // A trading process that honours STOP: it finishes once told to.
+  auto start = [&](const char* name) {
+    return live_->ops->Transact([&](Transaction& t) { return t.StartProcess(name, ::getpid()); });
+  };
+  auto finish = [&](const char* name) {
+    return live_->ops->Transact([&](Transaction& t) { return t.FinishProcess(name); });
+  };
+  ASSERT_TRUE(start("run_systems").ok());
+  ASSERT_TRUE(start("run_stack_handler").ok());
+  std::atomic<bool> saw_stop{false};
+  std::thread process([&] {
+    for (int i = 0; i < 200; ++i) {
+      auto p = live_->ops->GetProcess("run_systems");
+      if (p.ok() && p->control == ControlStatus::kStop) {
+        saw_stop = true;
+        (void)finish("run_systems");
+        (void)finish("run_stack_handler");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  auto r = repo_->Restore({.backup_id = info->id, .live_root = live_->path(), .target = Path("r1"), .stop_processes = true});
+  process.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(saw_stop);
+  bool reported = false;
+  for (const auto& l : r->lines) reported |= l.find("stopped run_stack_handler, run_systems") != std::string::npos;
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(live_->ops->GetProcess("run_systems")->control, ControlStatus::kGo) << "control given back";
+
+  // One that never stops: the restore gives up, names it, and gives the control back.
+  ASSERT_TRUE(start("run_systems").ok());
+  auto stuck = repo_->Restore({.backup_id = info->id, .live_root = live_->path(), .target = Path("r2"),
+                               .stop_processes = true, .stop_timeout_ms = 300});
+  EXPECT_EQ(stuck.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(stuck.status().message().find("run_systems"), std::string::npos) << stuck.status().ToString();
+  EXPECT_FALSE(fs::exists(Path("r2")));
+  EXPECT_EQ(live_->ops->GetProcess("run_systems")->control, ControlStatus::kGo);
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 // Restore of a backup, and point-in-time recovery: the newest backup captured at or
 // before the time, rolled forward with the live root's logs (Delta commits, the SQLite
 // journal, the reference change log), then checked.
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -236,6 +239,53 @@ void CheckRestored(const std::string& staged, const Manifest& m, RestoreReport* 
   }
 }
 
+// Process control of the live root during a restore: every process whose control is GO
+// is told to STOP; the restore waits until none runs; the controls go back at the end.
+class ProcessPause {
+ public:
+  Status Stop(const std::string& live, int64_t timeout_ms, RestoreReport* report) {
+    SYSTORE_ASSIGN_OR_RAISE(OperationalLocation loc, LocateOperational(live));
+    if (loc.backend.empty() || (loc.backend == "sqlite" && !PathExists(loc.path))) return Status::OK();
+    OperationalStoreOptions o;
+    o.uri = loc.backend == "sqlite" ? "sqlite://" + loc.path : loc.uri;
+    o.actor = "systore restore";
+    SYSTORE_ASSIGN_OR_RAISE(store_, OperationalStore::Open(o));
+    SYSTORE_ASSIGN_OR_RAISE(auto procs, store_->Processes());
+    std::string names;
+    for (const auto& p : procs) {
+      if (p.control != ControlStatus::kGo) continue;
+      SYSTORE_RETURN_NOT_OK(SetControl(p.name, ControlStatus::kStop));
+      stopped_.push_back(p.name);
+      names += (names.empty() ? "" : ", ") + p.name;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      SYSTORE_ASSIGN_OR_RAISE(procs, store_->Processes());
+      std::string running;
+      for (const auto& p : procs)
+        if (p.running && p.pid > 0 && ::kill(static_cast<pid_t>(p.pid), 0) == 0)
+          running += (running.empty() ? "" : ", ") + p.name + " (pid " + std::to_string(p.pid) + ")";
+      if (running.empty()) break;
+      if (std::chrono::steady_clock::now() > deadline)
+        return Status::Unavailable("processes still running " + std::to_string(timeout_ms / 1000) +
+                                   " s after being told to stop: " + running);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!names.empty()) report->lines.push_back("process control: stopped " + names + " for the restore");
+    return Status::OK();
+  }
+  ~ProcessPause() {
+    for (const auto& name : stopped_) (void)SetControl(name, ControlStatus::kGo);
+  }
+
+ private:
+  Status SetControl(const std::string& name, ControlStatus c) {
+    return store_->Transact([&](Transaction& txn) { return txn.SetProcessControl(name, c); });
+  }
+  std::unique_ptr<OperationalStore> store_;
+  std::vector<std::string> stopped_;
+};
+
 }  // namespace
 
 Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
@@ -262,6 +312,12 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
 
   Manifest m;
   RestoreReport report;
+  ProcessPause pause;
+  if (options.stop_processes) {
+    if (options.live_root.empty()) return Status::InvalidArgument("stopping processes needs the live root (--root)");
+    SYSTORE_RETURN_NOT_OK(pause.Stop(fs::absolute(options.live_root).lexically_normal().string(),
+                                     options.stop_timeout_ms, &report));
+  }
   if (options.time) {
     SYSTORE_ASSIGN_OR_RAISE(auto manifests, Manifests());
     const Manifest* best = nullptr;

@@ -138,7 +138,7 @@ void AddVerify(CLI::App* backup) {
   });
 }
 
-void AddPrune(CLI::App* backup) {
+void AddPrune(CLI::App* backup, std::string& root) {
   auto* cmd = backup->add_subcommand(
       "prune",
       "Keep the newest backup of each of the last N days, ISO weeks and months (UTC); remove the other backups, "
@@ -150,8 +150,13 @@ void AddPrune(CLI::App* backup) {
   cmd->add_option("--keep-weekly", opts->keep_weekly, "Weeks (default 4)");
   cmd->add_option("--keep-monthly", opts->keep_monthly, "Months (default 12)");
   cmd->add_flag("--dry-run", opts->dry_run, "List what would be removed; remove nothing");
-  cmd->callback([repo, opts] {
+  auto trim = std::make_shared<bool>(false);
+  cmd->add_flag("--trim-journal", *trim,
+                "Also trim the live root's (--root) point-in-time journal of what the oldest kept backup of it holds");
+  cmd->callback([&root, repo, opts, trim] {
+    if (*trim) opts->live_root = ResolveRoot(root);
     auto r = ValueOrExit(repo->OpenOrExit()->Prune(*opts));
+    if (*trim) std::printf("trimmed %lld point-in-time journal entries\n", static_cast<long long>(r.journal_entries_trimmed));
     const char* verb = opts->dry_run ? "would remove" : "removed";
     for (const auto& id : r.removed) std::printf("%s backup %s\n", verb, id.c_str());
     std::printf("kept %zu backups; %s %zu backups and %lld objects (%s)\n", r.kept.size(), verb, r.removed.size(),
@@ -183,9 +188,15 @@ void AddRestore(CLI::App& app, std::string& root) {
   cmd->add_option("--pg-wal-archive", *archive,
                   "PostgreSQL operational store with --time: the directory the server's archive_command copies WAL "
                   "into (replayed up to the time)");
-  cmd->callback([&root, repo, id, time, to, archive] {
+  auto stop = std::make_shared<bool>(false);
+  cmd->add_flag("--stop-processes", *stop,
+                "Tell the live root's processes to stop (process control STOP), wait until none runs, and give them "
+                "their control back when the restore ends");
+  cmd->callback([&root, repo, id, time, to, archive, stop] {
     RestoreOptions o;
     o.postgres_wal_archive = *archive;
+    o.stop_processes = *stop;
+    if (*stop) o.live_root = ResolveRoot(root);
     o.backup_id = *id;
     o.target = *to;
     if (!time->empty()) {
@@ -217,7 +228,7 @@ void AddBackupCommands(CLI::App& app, std::string& root) {
   AddCreate(backup, root);
   AddList(backup);
   AddVerify(backup);
-  AddPrune(backup);
+  AddPrune(backup, root);
   AddRestore(app, root);
 }
 
