@@ -103,6 +103,9 @@ struct RestoreOptions {
   /// PostgreSQL operational store, with `time`: the directory the server's
   /// archive_command copies WAL segments into (replayed up to `time`).
   std::string postgres_wal_archive;
+  /// MongoDB operational store: load the backed-up dump into this empty database (a
+  /// mongodb:// URI) and check it there; without it the dump is restored as files.
+  std::string operational_uri;
   /// With live_root: tell the live root's trading processes to stop first (process
   /// control STOP), wait until none is running (or its pid is gone), and give each its
   /// control back when the restore ends.

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backup/mongo_dump.h"
 #include "backup/postgres_cluster.h"
 #include "blob/blob_config.h"
 #include "core/file_util.h"
@@ -229,11 +230,14 @@ Result<OperationalLocation> LocateOperational(const std::string& root) {
       loc.relative = "operational/postgresql";
       continue;
     }
-    if (s.uri.rfind("sqlite:", 0) != 0) {
-      return Status::NotImplemented("backup of the operational store '" + s.uri.substr(0, s.uri.find(':')) +
-                                    "' backend is not supported yet: SQLite and PostgreSQL are (see "
-                                    "docs/backup-and-recovery.md)");
+    if (s.uri.rfind("mongodb:", 0) == 0 || s.uri.rfind("mongodb+srv:", 0) == 0) {
+      loc.backend = "mongodb";
+      loc.uri = s.uri;
+      loc.relative = "operational/mongodb";
+      continue;
     }
+    if (s.uri.rfind("sqlite:", 0) != 0)
+      return Status::InvalidArgument("operational store URI '" + s.uri + "': unknown scheme");
     std::string path = s.uri.substr(7);
     if (path.rfind("//", 0) == 0) path = path.substr(2);
     loc.backend = "sqlite";
@@ -264,6 +268,20 @@ Result<Capture> CaptureRoot(const std::string& root, const std::string& scratch_
     for (const char* name : {"base.tar", "pg_wal.tar", "backup_manifest"}) {
       const std::string src = scratch_dir + "/postgresql/pg/" + name;
       if (!PathExists(src)) continue;
+      CapturedFile f;
+      f.meta.path = op.relative + "/" + name;
+      f.meta.kind = FileKind::kOperational;
+      f.source = src;
+      f.meta.size = static_cast<int64_t>(fs::file_size(src));
+      cap.files.push_back(std::move(f));
+    }
+  } else if (op.backend == "mongodb") {
+    SYSTORE_ASSIGN_OR_RAISE(auto files, MongoDump(op.uri, scratch_dir + "/mongodb"));
+    cap.manifest.operational.backend = op.backend;
+    cap.manifest.operational.path = op.relative;
+    cap.manifest.operational.database = op.uri.substr(op.uri.rfind('/') + 1).substr(0, op.uri.substr(op.uri.rfind('/') + 1).find('?'));
+    for (const auto& name : files) {
+      const std::string src = scratch_dir + "/mongodb/" + name;
       CapturedFile f;
       f.meta.path = op.relative + "/" + name;
       f.meta.kind = FileKind::kOperational;

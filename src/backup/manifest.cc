@@ -146,8 +146,9 @@ Result<Manifest> ManifestFromJson(const std::string& text, const std::string& so
       m.operational.journal_committed_at = op.value("journal_committed_at_ns", int64_t{0});
       m.operational.database = op.value("database", "");
       m.operational.position = op.value("position", "");
-      if (m.operational.backend != "sqlite" && m.operational.backend != "postgresql")
-        return bad("operational.backend '" + m.operational.backend + "' is not sqlite or postgresql");
+      if (m.operational.backend != "sqlite" && m.operational.backend != "postgresql" &&
+          m.operational.backend != "mongodb")
+        return bad("operational.backend '" + m.operational.backend + "' is not sqlite, postgresql or mongodb");
       if (!IsSafeRelative(m.operational.path)) return bad("operational.path is not a relative path");
     }
     const json& ref = j.at("reference");

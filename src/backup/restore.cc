@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backup/capture.h"
+#include "backup/mongo_dump.h"
 #include "backup/postgres_cluster.h"
 #include "backup/repository_impl.h"
 #include "core/file_util.h"
@@ -157,7 +158,7 @@ Status RollReference(const std::string& live, const std::string& staged, const M
 // Opens the restored root's stores, replays backed-up WAL tails into Parquet, and checks
 // that the stores agree: every series reads, positions reconcile with fills, the
 // reference chain verifies.
-void CheckRestored(const std::string& staged, const Manifest& m, RestoreReport* report) {
+void CheckRestored(const std::string& staged, const Manifest& m, const std::string& mongo_uri, RestoreReport* report) {
   auto check = [&](const Status& st, const std::string& ok_text) {
     report->checks.push_back(st.ok() ? "ok: " + ok_text : "FAILED: " + st.ToString());
   };
@@ -212,10 +213,19 @@ void CheckRestored(const std::string& staged, const Manifest& m, RestoreReport* 
         return Status::OK();
       });
     };
-    Status st = m.operational.backend == "postgresql"
-                    ? WithPgCluster(staged + "/operational/pgdata", m.operational.database, reconcile)
-                    : reconcile("sqlite://" + staged + "/" + m.operational.path);
-    check(st, "positions reconcile with fills (" + std::to_string(checked) + " positions)");
+    Status st;
+    if (m.operational.backend == "postgresql") {
+      st = WithPgCluster(staged + "/operational/pgdata", m.operational.database, reconcile);
+    } else if (m.operational.backend == "mongodb") {
+      st = mongo_uri.empty() ? Status::OK() : reconcile(mongo_uri);
+    } else {
+      st = reconcile("sqlite://" + staged + "/" + m.operational.path);
+    }
+    if (m.operational.backend == "mongodb" && mongo_uri.empty())
+      report->checks.push_back("ok: MongoDB dump restored as files in " + m.operational.path +
+                               " (not loaded: give --ops-uri to load and check it)");
+    else
+      check(st, "positions reconcile with fills (" + std::to_string(checked) + " positions)");
     if (st.ok()) report->lines.push_back("operational positions:" + (positions.empty() ? std::string(" none") : positions));
   }
   if (PathExists(staged + "/reference/changelog.jsonl")) {
@@ -350,6 +360,16 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
   report.bytes = done;
   report.checks.push_back("ok: " + std::to_string(report.files) + " files match their SHA-256 (" +
                           std::to_string(report.bytes) + " bytes)");
+  if (m.operational.backend == "mongodb") {
+    if (options.time)
+      return Status::NotImplemented(
+          "point-in-time recovery of the MongoDB operational store is not supported: restore a backup by id");
+    if (!options.operational_uri.empty()) {
+      SYSTORE_ASSIGN_OR_RAISE(int64_t docs, MongoLoad(staging.path + "/" + m.operational.path, options.operational_uri));
+      report.lines.push_back("operational: MongoDB dump loaded into " + options.operational_uri + " (" +
+                             std::to_string(docs) + " documents)");
+    }
+  }
   if (m.operational.backend == "postgresql") {
     // The base backup becomes a cluster directory; with a time, it recovers from the
     // server's WAL archive up to it when it first starts (in the checks below).
@@ -397,7 +417,7 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
     report.lines.push_back("reference: version " + std::to_string(m.reference.version));
   }
 
-  CheckRestored(staging.path, m, &report);
+  CheckRestored(staging.path, m, options.operational_uri, &report);
   if (!report.consistent()) {
     std::string first;
     for (const auto& c : report.checks)

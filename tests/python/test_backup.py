@@ -292,3 +292,23 @@ def test_lifecycle_cli_dry_run_then_run(systore_bin, tmp_path):
     (root / "systore.yaml").write_text("lifecycle:\n  rules:\n    - {datasets: x, retention: ten years}\n")
     bad = cli(systore_bin, "lifecycle", "run", root=root, check=False)
     assert bad.returncode == 1 and "systore.yaml line 3" in bad.stderr, bad.stderr
+
+
+def test_python_api_offsite_on_seaweedfs(tmp_path, s3, monkeypatch):
+    import pandas as pd
+
+    import systore
+    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ALLOW_HTTP"):
+        monkeypatch.setenv(k, s3[k])
+    root = tmp_path / "live"
+    st = systore.open(str(root))
+    days = pd.date_range("2024-01-01", periods=50, freq="D", tz="UTC")
+    st.timeseries.write("prices/adjusted", "CORN", pd.DataFrame({"price": range(50)}, index=days, dtype=float))
+    repo = systore.BackupRepository("s3://systore-py/" + tmp_path.name)
+    info = repo.create(str(root), tier="offsite")
+    assert repo.list()[0]["tier"] == "offsite"
+    assert repo.verify()["ok"]
+    r = repo.restore(str(tmp_path / "back"), backup_id=info["id"])
+    assert r["consistent"]
+    assert systore.open(str(tmp_path / "back")).timeseries.read("prices/adjusted", "CORN")["price"].tolist() == \
+        [float(i) for i in range(50)]

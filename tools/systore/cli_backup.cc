@@ -188,12 +188,16 @@ void AddRestore(CLI::App& app, std::string& root) {
   cmd->add_option("--pg-wal-archive", *archive,
                   "PostgreSQL operational store with --time: the directory the server's archive_command copies WAL "
                   "into (replayed up to the time)");
+  auto ops_uri = std::make_shared<std::string>();
+  cmd->add_option("--ops-uri", *ops_uri,
+                  "MongoDB operational store: load the backed-up dump into this empty database and check it there");
   auto stop = std::make_shared<bool>(false);
   cmd->add_flag("--stop-processes", *stop,
                 "Tell the live root's processes to stop (process control STOP), wait until none runs, and give them "
                 "their control back when the restore ends");
-  cmd->callback([&root, repo, id, time, to, archive, stop] {
+  cmd->callback([&root, repo, id, time, to, archive, stop, ops_uri] {
     RestoreOptions o;
+    o.operational_uri = *ops_uri;
     o.postgres_wal_archive = *archive;
     o.stop_processes = *stop;
     if (*stop) o.live_root = ResolveRoot(root);
