@@ -77,8 +77,9 @@ struct BackupPruneOptions {
   int keep_weekly = 4;
   int keep_monthly = 12;
   bool dry_run = false;
-  /// When set: also trim that live root's SQLite point-in-time journal of the entries the
-  /// oldest kept backup of it already contains (PITR needs only what follows a backup).
+  /// When set: also trim that live root's SQLite point-in-time journal and its datasets'
+  /// archived WAL segments of what the oldest kept backup of it already contains (a
+  /// point-in-time recovery needs only what follows a backup).
   std::string live_root;
 };
 
@@ -88,6 +89,7 @@ struct BackupPruneResult {
   int64_t objects_removed = 0;  // objects no kept backup needs (orphans of killed backups too)
   int64_t bytes_removed = 0;
   int64_t journal_entries_trimmed = 0;
+  int64_t wal_segments_trimmed = 0;  // archived WAL segments of the live root's datasets
 };
 
 struct RestoreOptions {

@@ -98,6 +98,10 @@ struct TimeSeriesStoreOptions {
     int64_t segment_bytes = 8ll << 20;
     /// Flush tails when the store is destroyed. Only recovery tests turn this off.
     bool flush_on_close = true;
+    /// Keep flushed segments (cut to their records) in `_wal/archive/`: a point-in-time
+    /// recovery replays the rows appended up to the time even when they were flushed
+    /// after it. `systore backup prune --trim-journal` removes what kept backups cover.
+    bool archive = true;
   } wal;
 };
 

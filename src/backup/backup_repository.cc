@@ -10,6 +10,7 @@
 #include "backup/repository_impl.h"
 #include "core/file_util.h"
 #include "operational/sqlite/pitr_journal.h"
+#include "timeseries/wal.h"
 #include "systore/time.h"
 
 namespace systore::backup {
@@ -249,6 +250,36 @@ Result<BackupPruneResult> RepositoryImpl::Prune(const BackupPruneOptions& option
     }
     if (loc.backend == "sqlite" && upto > 0 && PathExists(loc.path)) {
       SYSTORE_ASSIGN_OR_RAISE(result.journal_entries_trimmed, operational::TrimPitrJournal(loc.path, upto));
+    }
+    // Archived WAL segments: one can go when every record in it is in the oldest kept
+    // backup's version of the dataset (its last seq is below the next segment's first).
+    std::map<std::string, uint64_t> bound;
+    std::set<std::string> seen;
+    for (const auto& m : manifests) {
+      if (!keep.count(m.id) || m.root != live) continue;
+      for (const auto& [d, ds] : m.datasets) {
+        bound[d] = seen.insert(d).second ? ds.wal_flushed_seq : std::min(bound[d], ds.wal_flushed_seq);
+      }
+    }
+    for (const auto& [d, b] : bound) {
+      const std::string wal = live + "/" + d + "/_wal";
+      auto first_seqs = [](const std::string& dir) {
+        std::vector<std::pair<uint64_t, std::string>> out;
+        if (auto names = ListDirectory(dir); names.ok())
+          for (const auto& n : *names)
+            if (n.size() == 24 && n.substr(20) == ".wal") out.emplace_back(std::stoull(n.substr(0, 20)), n);
+        std::sort(out.begin(), out.end());
+        return out;
+      };
+      auto archived = first_seqs(wal + "/" + kWalArchiveDir);
+      auto live_segments = first_seqs(wal);
+      for (size_t i = 0; i < archived.size(); ++i) {
+        const uint64_t next = i + 1 < archived.size() ? archived[i + 1].first
+                              : live_segments.empty() ? 0 : live_segments.front().first;
+        if (next == 0 || next - 1 > b) break;
+        SYSTORE_RETURN_NOT_OK(RemoveFile(wal + "/" + kWalArchiveDir + "/" + archived[i].second));
+        ++result.wal_segments_trimmed;
+      }
     }
   }
   return result;

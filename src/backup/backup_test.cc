@@ -292,6 +292,40 @@ TEST_F(BackupTest, PointInTimeBetweenTwoBatches) {
   EXPECT_EQ(ReadState(live_->path(), live_->ts.get()).positions.at("S|GOLD"), 0);
 }
 
+TEST_F(BackupTest, PointInTimeIncludesRowsAppendedByThenAndFlushedAfter) {
+  auto info = repo_->Create({.root = live_->path()});
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  auto before_t = Days("2024-02-05", 3), after_t = Days("2024-02-12", 2);
+  ASSERT_TRUE(live_->ts->Append("prices/adjusted", "GOLD", MakeSeries(before_t, {{"PRICE", {1, 2, 3}}})).ok());
+  const RootState at_t = ReadState(live_->path(), live_->ts.get());
+  Sleep();
+  const Timestamp t = Now();
+  Sleep();
+  // The rows acknowledged before t reach Parquet only after it; their segment is archived.
+  ASSERT_TRUE(live_->ts->Flush("prices/adjusted").ok());
+  ASSERT_TRUE(live_->ts->Append("prices/adjusted", "GOLD", MakeSeries(after_t, {{"PRICE", {4, 5}}})).ok());
+  ASSERT_FALSE(fs::is_empty(live_->path() + "/prices/adjusted/_wal/archive"));
+
+  auto r = repo_->Restore({.time = t, .live_root = live_->path(), .target = Path("pitr")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const auto& c : r->checks) EXPECT_EQ(c.rfind("ok", 0), 0u) << c;
+  const RootState got = ReadState(Path("pitr"));
+  EXPECT_EQ(got.series.at("prices/adjusted|GOLD").size(), 35u);  // 30 + 2 (in the backup's WAL) + 3
+  EXPECT_EQ(got, at_t);
+
+  // Trimming the journals drops the archived segments the kept backup does not need
+  // only: a recovery to now still has every row.
+  auto second = repo_->Create({.root = live_->path()});
+  ASSERT_TRUE(second.ok());
+  auto trimmed = repo_->Prune({.keep_daily = 1, .keep_weekly = 0, .keep_monthly = 0, .live_root = live_->path()});
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status().ToString();
+  EXPECT_GT(trimmed->wal_segments_trimmed, 0);
+  const RootState now = ReadState(live_->path(), live_->ts.get());
+  auto latest = repo_->Restore({.time = Now(), .live_root = live_->path(), .target = Path("now")});
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_EQ(ReadState(Path("now")), now);
+}
+
 TEST_F(BackupTest, PruneKeepsWhatKeptBackupsNeed) {
   auto a = repo_->Create({.root = live_->path()});
   ASSERT_TRUE(a.ok());

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "systore/reference_store.h"
 #include "systore/timeseries_store.h"
 #include "timeseries/delta_log.h"
+#include "timeseries/wal.h"
 #include <arrow/table.h>
 
 namespace systore::backup {
@@ -99,8 +101,37 @@ Status RollDataset(const std::string& live, const std::string& staged, const std
       ++copied;
     }
   }
+  // Rows appended through the WAL up to t and not in that version: the records after its
+  // walSeq, from the backed-up segments and the live root's log and archive (flushed
+  // segments are archived), appended at or before t. Replay runs when the root opens.
+  std::map<uint64_t, WalRecord> records;
+  auto collect = [&](const std::string& wal_dir, bool from_backup) {
+    auto read = ReadWal(wal_dir);
+    if (!read.ok()) return;
+    for (auto& r : read->records) {
+      if (r.seq <= state.wal_flushed_seq) continue;
+      const Timestamp at = WalPayloadAppendedAt(r.payload);
+      if (at == 0 ? !from_backup : at > t) continue;  // records without a time: only the backup's (taken before t)
+      records.emplace(r.seq, std::move(r));
+    }
+  };
+  collect(dir + "/_wal", true);
+  collect(live_dir + "/_wal/" + kWalArchiveDir, false);
+  collect(live_dir + "/_wal", false);
+  if (auto names = ListDirectory(dir + "/_wal"); names.ok())
+    for (const auto& n : *names)
+      if (n.size() > 4 && n.substr(n.size() - 4) == ".wal") SYSTORE_RETURN_NOT_OK(RemoveFile(dir + "/_wal/" + n));
+  if (!records.empty()) {
+    std::vector<WalRecord> ordered;
+    for (auto& [seq, r] : records) ordered.push_back(std::move(r));
+    char name[32];
+    std::snprintf(name, sizeof name, "%020llu.wal", static_cast<unsigned long long>(ordered.front().seq));
+    SYSTORE_RETURN_NOT_OK(CreateDirectories(dir + "/_wal"));
+    SYSTORE_RETURN_NOT_OK(WriteWalSegment(dir + "/_wal/" + name, ordered));
+  }
   report->lines.push_back("timeseries " + dataset + ": version " + std::to_string(target) + " (backup had " +
-                          std::to_string(backed_up) + ", " + std::to_string(copied) + " files from the live root)");
+                          std::to_string(backed_up) + ", " + std::to_string(copied) + " files from the live root)" +
+                          (records.empty() ? "" : ", " + std::to_string(records.size()) + " WAL records appended by then"));
   return Status::OK();
 }
 

@@ -17,13 +17,19 @@
 namespace systore {
 namespace {
 
+constexpr const char* kAppendedAtKey = "systore.appendedAt";
+
 Result<std::string> EncodeWalPayload(const std::string& key, const arrow::Table& rows) {
   std::string out;
   uint32_t n = static_cast<uint32_t>(key.size());
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
   out += key;
   SYSTORE_ASSIGN_OR_RAISE_ARROW(auto sink, arrow::io::BufferOutputStream::Create(), "wal encode");
-  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto writer, arrow::ipc::MakeStreamWriter(sink, rows.schema()), "wal encode");
+  // The append time rides in the schema's metadata: point-in-time recovery replays the
+  // records appended up to a time (readers that do not know the key ignore it).
+  auto schema = rows.schema()->WithMetadata(
+      arrow::KeyValueMetadata::Make({kAppendedAtKey}, {std::to_string(Now())}));
+  SYSTORE_ASSIGN_OR_RAISE_ARROW(auto writer, arrow::ipc::MakeStreamWriter(sink, schema), "wal encode");
   SYSTORE_RETURN_NOT_OK_ARROW(writer->WriteTable(rows), "wal encode");
   SYSTORE_RETURN_NOT_OK_ARROW(writer->Close(), "wal encode");
   SYSTORE_ASSIGN_OR_RAISE_ARROW(auto buf, sink->Finish(), "wal encode");
@@ -49,19 +55,33 @@ Result<std::pair<std::string, std::shared_ptr<arrow::Table>>> DecodeWalPayload(c
     SYSTORE_ASSIGN_OR_RAISE_ARROW(auto copy, arrow::Concatenate(c->chunks()), "WAL record");
     cols.push_back(copy);
   }
-  return std::make_pair(std::move(key), arrow::Table::Make(table->schema(), cols, table->num_rows()));
+  return std::make_pair(std::move(key), arrow::Table::Make(table->schema()->RemoveMetadata(), cols, table->num_rows()));
 }
 
 // Called with the writer lock held and every record flushed to Parquet.
-void RemoveWalSegments(const std::string& wal_dir) {
+void RemoveWalSegments(const std::string& wal_dir, bool archive) {
   auto names = ListDirectory(wal_dir);
   if (!names.ok()) return;
   for (const auto& n : *names) {
-    if (n.size() > 4 && n.substr(n.size() - 4) == ".wal") (void)RemoveFile(wal_dir + "/" + n);
+    if (n.size() > 4 && n.substr(n.size() - 4) == ".wal")
+      (void)(archive ? ArchiveWalSegment(wal_dir, n) : RemoveFile(wal_dir + "/" + n));
   }
 }
 
 }  // namespace
+
+Timestamp WalPayloadAppendedAt(const std::string& payload) {
+  if (payload.size() < 4) return 0;
+  uint32_t n = 0;
+  for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(payload[i]);
+  if (payload.size() < 4 + static_cast<size_t>(n)) return 0;
+  auto buf = std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(payload.data()) + 4 + n,
+                                             static_cast<int64_t>(payload.size() - 4 - n));
+  auto reader = arrow::ipc::RecordBatchStreamReader::Open(std::make_shared<arrow::io::BufferReader>(buf));
+  if (!reader.ok() || !(*reader)->schema()->metadata()) return 0;
+  auto v = (*reader)->schema()->metadata()->Get(kAppendedAtKey);
+  return v.ok() ? std::stoll(*v) : 0;
+}
 
 std::vector<RecoveryReport> TimeSeriesStoreImpl::RecoveryReports() {
   std::lock_guard<std::mutex> lock(reports_mu_);
@@ -148,7 +168,8 @@ Status TimeSeriesStoreImpl::EnsureWriter(Dataset* ds) {
                                  mem->Add(it->second.first, std::move(it->second.second));
                                  ds->pending.erase(it);
                                }
-                             });
+                             },
+                             options_.wal.archive);
   if (!wal.ok()) {
     ds->lock.reset();
     return wal.status();
@@ -177,7 +198,7 @@ void TimeSeriesStoreImpl::RecoverIfAbandoned(Dataset* ds) {
   if (st.ok() && ds->mem->rows() == 0) {
     ds->wal.reset();
     ds->writing = false;
-    RemoveWalSegments(ds->log.dataset_dir() + "/_wal");  // every record is in Parquet
+    RemoveWalSegments(ds->log.dataset_dir() + "/_wal", options_.wal.archive);  // every record is in Parquet
     ds->lock.reset();
   }
 }
@@ -340,7 +361,7 @@ TimeSeriesStoreImpl::~TimeSeriesStoreImpl() {
     }
     ds->wal.reset();
     ds->writing = false;
-    if (flushed) RemoveWalSegments(ds->log.dataset_dir() + "/_wal");
+    if (flushed) RemoveWalSegments(ds->log.dataset_dir() + "/_wal", options_.wal.archive);
     ds->lock.reset();
   }
 }

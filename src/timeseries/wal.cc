@@ -15,6 +15,7 @@
 namespace systore {
 namespace {
 
+
 std::array<uint32_t, 256> MakeCrcTable() {
   std::array<uint32_t, 256> t{};
   for (uint32_t i = 0; i < 256; ++i) {
@@ -119,9 +120,9 @@ Result<WalReadResult> ReadWal(const std::string& wal_dir) {
 }
 
 Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& wal_dir, uint64_t next_seq, int64_t segment_bytes,
-                                                   DurableCallback on_durable) {
+                                                   DurableCallback on_durable, bool archive) {
   SYSTORE_RETURN_NOT_OK(CreateDirectories(wal_dir));
-  std::unique_ptr<WalWriter> w(new WalWriter(wal_dir, segment_bytes, std::move(on_durable)));
+  std::unique_ptr<WalWriter> w(new WalWriter(wal_dir, segment_bytes, std::move(on_durable), archive));
   w->next_seq_ = next_seq;
   w->durable_seq_ = next_seq - 1;
   auto existing = ListDirectory(wal_dir);
@@ -154,17 +155,20 @@ Status WalWriter::OpenSegment(uint64_t first_seq) {
   return Status::OK();
 }
 
+// One record: crc | length | seq | payload (docs/formats/wal.md).
+static void AppendRecord(std::string* buf, uint64_t seq, const std::string& payload) {
+  std::string head;
+  PutU32(head, static_cast<uint32_t>(payload.size()));
+  PutU64(head, seq);
+  uint32_t crc = MaskCrc(Crc32c(payload, Crc32c(head)));
+  PutU32(*buf, crc);
+  *buf += head;
+  *buf += payload;
+}
+
 Status WalWriter::WriteBatch(const std::vector<std::pair<uint64_t, std::string>>& batch) {
   std::string buf;
-  for (const auto& [seq, payload] : batch) {
-    std::string head;
-    PutU32(head, static_cast<uint32_t>(payload.size()));
-    PutU64(head, seq);
-    uint32_t crc = MaskCrc(Crc32c(payload, Crc32c(head)));
-    PutU32(buf, crc);
-    buf += head;
-    buf += payload;
-  }
+  for (const auto& [seq, payload] : batch) AppendRecord(&buf, seq, payload);
   if (offset_ + static_cast<int64_t>(buf.size()) > segment_bytes_) {
     // Past the preallocated end: the file grows (rare; a rotation follows at flush).
     if (::ftruncate(fd_, offset_ + static_cast<int64_t>(buf.size())) != 0) return Errno("extend", dir_);
@@ -259,10 +263,41 @@ Status WalWriter::DeleteSegmentsBefore(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   // A segment may go when the next segment starts at or before `seq`.
   while (segments_.size() > 1 && segments_[1].first <= seq) {
-    SYSTORE_RETURN_NOT_OK(RemoveFile(dir_ + "/" + segments_[0].second));
+    SYSTORE_RETURN_NOT_OK(archive_ ? ArchiveWalSegment(dir_, segments_[0].second)
+                                   : RemoveFile(dir_ + "/" + segments_[0].second));
     segments_.erase(segments_.begin());
   }
   return FsyncPath(dir_);
+}
+
+int64_t WalWrittenLength(std::string_view bytes) {
+  size_t pos = 0;
+  while (pos + kWalHeaderSize <= bytes.size()) {
+    bool zero = true;
+    for (size_t i = 0; i < kWalHeaderSize && zero; ++i) zero = bytes[pos + i] == 0;
+    if (zero) break;
+    uint32_t length;
+    std::memcpy(&length, bytes.data() + pos + 4, sizeof length);
+    if (length > kWalMaxRecordBytes) return static_cast<int64_t>(bytes.size());  // damaged: keep it all
+    pos += kWalHeaderSize + length;
+  }
+  return static_cast<int64_t>(std::min(bytes.size(), pos + kWalHeaderSize));
+}
+
+Status ArchiveWalSegment(const std::string& wal_dir, const std::string& name) {
+  const std::string archive = wal_dir + "/" + kWalArchiveDir;
+  SYSTORE_RETURN_NOT_OK(CreateDirectories(archive));
+  SYSTORE_ASSIGN_OR_RAISE(std::string bytes, ReadFileToString(wal_dir + "/" + name));
+  bytes.resize(static_cast<size_t>(WalWrittenLength(bytes)));
+  SYSTORE_RETURN_NOT_OK(ReplaceFileAtomically(archive + "/" + name, bytes));
+  return RemoveFile(wal_dir + "/" + name);
+}
+
+Status WriteWalSegment(const std::string& path, const std::vector<WalRecord>& records) {
+  std::string buf;
+  for (const auto& r : records) AppendRecord(&buf, r.seq, r.payload);
+  buf.append(kWalHeaderSize, '\0');
+  return WriteFileDurably(path, buf);
 }
 
 uint64_t WalWriter::next_seq() const {

@@ -7,9 +7,11 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "systore/result.h"
+#include "systore/time.h"
 
 namespace systore {
 
@@ -32,6 +34,19 @@ struct WalReadResult {
 /// Reads every segment in `wal_dir` in order. A torn or corrupt record ends the log.
 Result<WalReadResult> ReadWal(const std::string& wal_dir);
 
+/// Flushed segments kept for point-in-time recovery live in <wal_dir>/archive.
+inline constexpr const char* kWalArchiveDir = "archive";
+/// Bytes of a segment up to and including the all-zero header that ends its records
+/// (a segment is preallocated; the rest was never written).
+int64_t WalWrittenLength(std::string_view segment);
+/// Moves segment `name` of `wal_dir` into the archive, cut to its written length.
+Status ArchiveWalSegment(const std::string& wal_dir, const std::string& name);
+/// Writes `records` (in seq order) as one segment file.
+Status WriteWalSegment(const std::string& path, const std::vector<WalRecord>& records);
+/// The time (ns) the store recorded when the record's rows were appended; 0 for records
+/// written before systore kept it. (Implemented with the store's payload format.)
+Timestamp WalPayloadAppendedAt(const std::string& payload);
+
 /// Appends records durably. Many threads may call Append at once: one of them (the
 /// leader) writes everything queued with one write and one fdatasync, then runs
 /// `on_durable` for the batch in sequence order before any of their calls return.
@@ -44,8 +59,9 @@ class WalWriter {
   using DurableCallback = std::function<void(const std::vector<uint64_t>& seqs)>;
 
   /// Opens a new segment whose first record will have sequence `next_seq`.
+  /// `archive`: segments whose records are all flushed go to the archive, not away.
   static Result<std::unique_ptr<WalWriter>> Open(const std::string& wal_dir, uint64_t next_seq, int64_t segment_bytes,
-                                                 DurableCallback on_durable);
+                                                 DurableCallback on_durable, bool archive = false);
   ~WalWriter();
 
   /// Announces that the calling thread is preparing a record: a leader about to write
@@ -66,14 +82,15 @@ class WalWriter {
   uint64_t next_seq() const;
 
  private:
-  WalWriter(std::string dir, int64_t segment_bytes, DurableCallback cb)
-      : dir_(std::move(dir)), segment_bytes_(segment_bytes), on_durable_(std::move(cb)) {}
+  WalWriter(std::string dir, int64_t segment_bytes, DurableCallback cb, bool archive)
+      : dir_(std::move(dir)), segment_bytes_(segment_bytes), on_durable_(std::move(cb)), archive_(archive) {}
   Status OpenSegment(uint64_t first_seq);
   Status WriteBatch(const std::vector<std::pair<uint64_t, std::string>>& batch);
 
   const std::string dir_;
   const int64_t segment_bytes_;
   DurableCallback on_durable_;
+  const bool archive_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
