@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/test_util_internal.h"
+#include "backup/backup_test_util.h"
 #include "systore/backup.h"
 #include "systore/operational_store.h"
 #include "testing/postgres_server.h"
@@ -30,16 +31,7 @@ std::string Query(const std::string& uri, const std::string& sql) {
   return out;
 }
 
-std::string PositionsLine(OperationalStore& ops) {
-  std::string line;
-  EXPECT_TRUE(ops.Read([&](Transaction& txn) -> Status {
-                   SYSTORE_ASSIGN_OR_RAISE(auto pos, txn.StrategyPositions());
-                   for (const auto& p : pos) line += " " + p.strategy + "/" + p.instrument + "=" + std::to_string(p.position);
-                   return Status::OK();
-                 })
-                  .ok());
-  return "operational positions:" + line;
-}
+using testing::PositionsLine;
 
 bool HasLine(const RestoreReport& r, const std::string& line) {
   for (const auto& l : r.lines)

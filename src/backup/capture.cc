@@ -40,6 +40,17 @@ CapturedFile FromLive(const std::string& root, const std::string& rel, FileKind 
   return f;
 }
 
+// A copy the backup made of an operational store (in the scratch directory).
+CapturedFile FromScratch(const std::string& src, const std::string& rel) {
+  CapturedFile f;
+  f.meta.path = rel;
+  f.meta.kind = FileKind::kOperational;
+  f.source = src;
+  std::error_code ec;
+  f.meta.size = static_cast<int64_t>(fs::file_size(src, ec));
+  return f;
+}
+
 CapturedFile FromBytes(const std::string& rel, FileKind kind, std::string bytes) {
   CapturedFile f;
   f.meta.path = rel;
@@ -255,55 +266,33 @@ Result<Capture> CaptureRoot(const std::string& root, const std::string& scratch_
   cap.manifest.started_at = Now();
   SYSTORE_ASSIGN_OR_RAISE(OperationalLocation op, LocateOperational(root));
 
-  // Operational data: one consistent snapshot of the database, and its journal position.
-  std::set<std::string> skip;
+  // Operational data: one consistent copy of the store, and its position in its own log.
+  ManifestOperational& mo = cap.manifest.operational;
   if (op.backend == "postgresql") {
     // A base backup of the running server: consistent by PostgreSQL's own recovery.
-    std::string lsn;
-    SYSTORE_RETURN_NOT_OK(PgBaseBackup(op.uri, scratch_dir + "/postgresql", &lsn));
-    cap.manifest.operational.backend = op.backend;
-    cap.manifest.operational.path = op.relative;
-    cap.manifest.operational.database = PgDatabaseOf(op.uri);
-    cap.manifest.operational.position = lsn;
+    SYSTORE_RETURN_NOT_OK(PgBaseBackup(op.uri, scratch_dir + "/postgresql", &mo.position));
+    mo.database = DatabaseOfUri(op.uri);
     for (const char* name : {"base.tar", "pg_wal.tar", "backup_manifest"}) {
       const std::string src = scratch_dir + "/postgresql/pg/" + name;
-      if (!PathExists(src)) continue;
-      CapturedFile f;
-      f.meta.path = op.relative + "/" + name;
-      f.meta.kind = FileKind::kOperational;
-      f.source = src;
-      f.meta.size = static_cast<int64_t>(fs::file_size(src));
-      cap.files.push_back(std::move(f));
+      if (PathExists(src)) cap.files.push_back(FromScratch(src, op.relative + "/" + name));
     }
   } else if (op.backend == "mongodb") {
     SYSTORE_ASSIGN_OR_RAISE(auto files, MongoDump(op.uri, scratch_dir + "/mongodb"));
-    cap.manifest.operational.backend = op.backend;
-    cap.manifest.operational.path = op.relative;
-    cap.manifest.operational.database = op.uri.substr(op.uri.rfind('/') + 1).substr(0, op.uri.substr(op.uri.rfind('/') + 1).find('?'));
-    for (const auto& name : files) {
-      const std::string src = scratch_dir + "/mongodb/" + name;
-      CapturedFile f;
-      f.meta.path = op.relative + "/" + name;
-      f.meta.kind = FileKind::kOperational;
-      f.source = src;
-      f.meta.size = static_cast<int64_t>(fs::file_size(src));
-      cap.files.push_back(std::move(f));
-    }
+    mo.database = DatabaseOfUri(op.uri);
+    for (const auto& name : files) cap.files.push_back(FromScratch(scratch_dir + "/mongodb/" + name, op.relative + "/" + name));
   } else if (op.backend == "sqlite" && PathExists(op.path)) {
     const std::string copy = scratch_dir + "/ops.sqlite";
     SYSTORE_RETURN_NOT_OK(operational::SqliteOnlineBackup(op.path, copy));
     SYSTORE_ASSIGN_OR_RAISE(auto head, operational::PitrJournalHead(copy));
-    cap.manifest.operational.backend = op.backend;
-    cap.manifest.operational.path = op.relative;
-    cap.manifest.operational.journal_seq = head.seq;
-    cap.manifest.operational.journal_committed_at = head.committed_at;
-    CapturedFile f;
-    f.meta.path = op.relative;
-    f.meta.kind = FileKind::kOperational;
-    f.source = copy;
-    f.meta.size = static_cast<int64_t>(fs::file_size(copy));
-    cap.files.push_back(std::move(f));
+    mo.journal_seq = head.seq;
+    mo.journal_committed_at = head.committed_at;
+    cap.files.push_back(FromScratch(copy, op.relative));
   }
+  if (!cap.files.empty()) {
+    mo.backend = op.backend;
+    mo.path = op.relative;
+  }
+  std::set<std::string> skip;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     skip.insert(fs::path(op.backend != "sqlite" ? root + "/operational/ops.sqlite" : op.path)
                     .lexically_relative(fs::absolute(root).lexically_normal())

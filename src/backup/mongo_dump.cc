@@ -35,7 +35,7 @@ std::string DriverUri(const std::string& uri) {
 }
 
 Status Connect(const std::string& uri_text, Client* c) {
-  mongoc_init();
+  operational::InitMongoc();
   bson_error_t error;
   mongoc_uri_t* uri = mongoc_uri_new_with_error(DriverUri(uri_text).c_str(), &error);
   if (!uri) return Status::InvalidArgument("MongoDB URI '" + uri_text + "': " + error.message);

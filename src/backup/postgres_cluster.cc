@@ -108,7 +108,7 @@ int FreePort() {
 
 }  // namespace
 
-std::string PgDatabaseOf(const std::string& uri) {
+std::string DatabaseOfUri(const std::string& uri) {
   std::string rest = uri.substr(uri.find("://") + 3);
   size_t slash = rest.find('/');
   if (slash == std::string::npos) return "postgres";

@@ -19,8 +19,8 @@ namespace systore::backup {
 /// backup_manifest). `start_lsn` gets the backup's start position.
 Status PgBaseBackup(const std::string& uri, const std::string& dir, std::string* start_lsn);
 
-/// The database named in a postgresql:// URI ("postgres" when none).
-std::string PgDatabaseOf(const std::string& uri);
+/// The database named in a postgresql:// or mongodb:// URI ("postgres" when none).
+std::string DatabaseOfUri(const std::string& uri);
 
 /// Unpacks the base backup in `tar_dir` into `data_dir`; with `time`, configures
 /// recovery to it from `wal_archive` (restore_command) and promotes at the target.

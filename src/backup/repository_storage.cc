@@ -55,15 +55,23 @@ class LocalStorage final : public RepositoryStorage {
 // Arrow's S3 client needs a process-wide init, and FinalizeS3 before Arrow's own statics
 // go at exit. Registered after the first client exists: atexit handlers run in reverse,
 // so ours runs before the destructor of the finalizer that client creation set up.
+// In Python, pyarrow may have initialized (and will finalize) S3 in this process already.
+bool g_we_initialized_s3 = false;
 Status EnsureS3() {
   static std::once_flag once;
   static arrow::Status status;
-  std::call_once(once, [] { status = arrow::fs::InitializeS3(arrow::fs::S3GlobalOptions::Defaults()); });
+  std::call_once(once, [] {
+    if (arrow::fs::IsS3Initialized()) return;
+    status = arrow::fs::InitializeS3(arrow::fs::S3GlobalOptions::Defaults());
+    g_we_initialized_s3 = status.ok();
+  });
   return FromArrow(status);
 }
 void FinalizeS3AtExit() {
   static std::once_flag once;
-  std::call_once(once, [] { std::atexit([] { (void)arrow::fs::FinalizeS3(); }); });
+  std::call_once(once, [] {
+    if (g_we_initialized_s3) std::atexit([] { (void)arrow::fs::FinalizeS3(); });
+  });
 }
 
 class S3Storage final : public RepositoryStorage {

@@ -1,6 +1,9 @@
 #include "operational/mongo/mongo_connection.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
 #include <memory>
 #include <utility>
 
@@ -55,6 +58,24 @@ Result<BsonPtr> Options(mongoc_client_session_t* session, const Json& extra) {
 }
 
 }  // namespace
+
+void InitMongoc() {
+  static std::once_flag init;
+  std::call_once(init, [] {
+    // Counters in shared memory are only for the mongoc-stat tool; their /dev/shm files
+    // outlive killed processes and a reused pid then makes mongoc warn on stderr.
+    ::setenv("MONGOC_DISABLE_SHM", "1", 0);
+    mongoc_init();  // mongoc_cleanup() is left to process exit
+    // libmongoc logs to stderr. Keep warnings and errors, except the endSessions one
+    // every pooled client prints at shutdown against servers without that command.
+    mongoc_log_set_handler(
+        [](mongoc_log_level_t level, const char* domain, const char* message, void* data) {
+          if (level > MONGOC_LOG_LEVEL_WARNING || std::strstr(message, "endSessions")) return;
+          mongoc_log_default_handler(level, domain, message, data);
+        },
+        nullptr);
+  });
+}
 
 Status MongoStatus(const bson_error_t& error, std::string_view context) {
   std::string msg = "MongoDB " + std::string(context) + ": " + error.message;

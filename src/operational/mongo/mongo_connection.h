@@ -29,6 +29,10 @@ inline constexpr const char* kVersionField = "_v";
 
 Status MongoStatus(const bson_error_t& error, std::string_view context);
 
+/// mongoc_init() once per process, with systore's log filter; every user of the driver
+/// calls this first.
+void InitMongoc();
+
 /// The _id of a numbered document (order, audit record, journal entry): the number as 20
 /// zero-padded digits, so _ids sort in number order, and a string, since some servers
 /// (FerretDB) answer point lookups by index only for string _ids. The number itself is

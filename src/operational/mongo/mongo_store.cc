@@ -309,18 +309,7 @@ class MongoStore final : public OperationalStore {
 
 Result<std::unique_ptr<OperationalStore>> OpenMongoStore(const OperationalStoreOptions& options,
                                                          const std::string& uri_text) {
-  static std::once_flag init;
-  std::call_once(init, [] {
-    mongoc_init();  // mongoc_cleanup() is left to process exit
-    // libmongoc logs to stderr. Keep warnings and errors, except the endSessions one
-    // every pooled client prints at shutdown against servers without that command.
-    mongoc_log_set_handler(
-        [](mongoc_log_level_t level, const char* domain, const char* message, void* data) {
-          if (level > MONGOC_LOG_LEVEL_WARNING || std::strstr(message, "endSessions")) return;
-          mongoc_log_default_handler(level, domain, message, data);
-        },
-        nullptr);
-  });
+  InitMongoc();
   std::string uri_clean = uri_text;
   const std::string atomicity = TakeUriOption(uri_clean, kAtomicityOption);
   if (!atomicity.empty() && atomicity != "journal" && atomicity != "transactions") {
