@@ -85,7 +85,10 @@ Status WriteFileDurably(const std::string& path, std::string_view data) {
 
 Status CreateFileExclusive(const std::string& path, std::string_view data) {
   std::string tmp = ParentOf(path) + "/.tmp-" + RandomHexId();
-  SYSTORE_RETURN_NOT_OK(WriteSyncClose(tmp, data, O_CREAT | O_EXCL));
+  if (Status st = WriteSyncClose(tmp, data, O_CREAT | O_EXCL); !st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
   int rc = ::link(tmp.c_str(), path.c_str());
   int err = errno;
   ::unlink(tmp.c_str());
@@ -95,7 +98,10 @@ Status CreateFileExclusive(const std::string& path, std::string_view data) {
 
 Status ReplaceFileAtomically(const std::string& path, std::string_view data) {
   std::string tmp = ParentOf(path) + "/.tmp-" + RandomHexId();
-  SYSTORE_RETURN_NOT_OK(WriteSyncClose(tmp, data, O_CREAT | O_EXCL));
+  if (Status st = WriteSyncClose(tmp, data, O_CREAT | O_EXCL); !st.ok()) {
+    ::unlink(tmp.c_str());  // a failed write (a full disk) leaves no temporary behind
+    return st;
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());

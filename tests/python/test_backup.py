@@ -312,3 +312,35 @@ def test_python_api_offsite_on_seaweedfs(tmp_path, s3, monkeypatch):
     assert r["consistent"]
     assert systore.open(str(tmp_path / "back")).timeseries.read("prices/adjusted", "CORN")["price"].tolist() == \
         [float(i) for i in range(50)]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MB tmpfs: a real full disk (needs root and mount rights)."""
+    d = tmp_path / "tiny"
+    d.mkdir()
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(d)], capture_output=True, text=True)
+    if p.returncode != 0:
+        if os.environ.get("CI") == "true" and os.geteuid() == 0:
+            pytest.fail(f"cannot mount a tmpfs under CI as root: {p.stderr}")
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {p.stderr.strip()}")
+    yield d
+    subprocess.run(["umount", str(d)], check=False)
+
+
+def test_full_disk_is_a_clear_error_and_leaves_nothing_listed(systore_bin, live, tmp_path, tiny_disk):
+    repo = tiny_disk / "repo"
+    p = cli(systore_bin, "backup", "create", "--repo", repo, root=live, check=False)
+    assert p.returncode == 1 and "No space left on device" in p.stderr and str(tiny_disk) in p.stderr, p.stderr
+    assert json.loads(cli(systore_bin, "backup", "list", "--repo", repo, "--format", "json").stdout) == []
+    assert not list(repo.rglob(".tmp*")), "a failed write leaves no temporary file"
+    out = cli(systore_bin, "backup", "prune", "--repo", repo, "--keep-daily", "1").stdout
+    assert "objects" in out, out
+    assert [f for f in repo.rglob("*") if f.is_file()] == [], "prune removes what the failed backup left"
+    # A restore onto a full disk: the error says so and nothing half-restored is left.
+    good = tmp_path / "repo"
+    cli(systore_bin, "backup", "create", "--repo", good, root=live)
+    bid = json.loads(cli(systore_bin, "backup", "list", "--repo", good, "--format", "json").stdout)[0]["id"]
+    p = cli(systore_bin, "restore", "--repo", good, bid, "--to", tiny_disk / "restored", check=False)
+    assert p.returncode == 1 and "No space left on device" in p.stderr, p.stderr
+    assert sorted(x.name for x in tiny_disk.iterdir()) == ["repo"], list(tiny_disk.iterdir())
