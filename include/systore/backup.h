@@ -77,6 +77,9 @@ struct BackupPruneOptions {
   int keep_weekly = 4;
   int keep_monthly = 12;
   bool dry_run = false;
+  /// Objects no backup lists are removed only when older than this: a backup running
+  /// meanwhile has uploaded objects its manifest does not list yet.
+  int64_t orphan_grace_s = 6 * 3600;
   /// When set: also trim that live root's SQLite point-in-time journal and its datasets'
   /// archived WAL segments of what the oldest kept backup of it already contains (a
   /// point-in-time recovery needs only what follows a backup).
@@ -88,6 +91,7 @@ struct BackupPruneResult {
   std::vector<std::string> removed;
   int64_t objects_removed = 0;  // objects no kept backup needs (orphans of killed backups too)
   int64_t bytes_removed = 0;
+  int64_t orphans_kept = 0;  // unlisted objects younger than orphan_grace_s
   int64_t journal_entries_trimmed = 0;
   int64_t wal_segments_trimmed = 0;  // archived WAL segments of the live root's datasets
 };

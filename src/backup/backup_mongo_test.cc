@@ -65,8 +65,11 @@ TEST(BackupMongoTest, DumpWhileFillingLoadsConsistentIntoAFreshDatabase) {
 
   // A dump taken while another thread fills loads to a state that reconciles.
   std::atomic<bool> stop{false};
-  std::thread filler([&] {
-    for (int i = 0; !stop; ++i) (void)fill(i % 2 ? "GOLD" : "CORN", i % 3 ? 1 : -1);
+  std::thread filler([&] {  // bursts of fills with pauses, as a trading day has
+    for (int i = 0; !stop; ++i) {
+      (void)fill(i % 2 ? "GOLD" : "CORN", i % 3 ? 1 : -1);
+      if (i % 5 == 4) std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto busy = repo->Create({.root = live});

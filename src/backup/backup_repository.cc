@@ -158,6 +158,16 @@ Result<BackupInfo> RepositoryImpl::Create(const BackupCreateOptions& options) {
     if (options.progress) options.progress(done, total);
     m.files.push_back(f.meta);
   }
+  // A prune running meanwhile may have removed an object this backup reuses: check
+  // before the manifest makes the backup listed.
+  SYSTORE_ASSIGN_OR_RAISE(auto now_stored, storage_->List(kObjectDir));
+  std::set<std::string> present;
+  for (const auto& o : now_stored) present.insert(o.key.substr(o.key.rfind('/') + 1));
+  for (const auto& f : m.files) {
+    if (!present.count(f.sha256))
+      return Status::Conflict("object of " + f.path + " disappeared during the backup (a concurrent prune?): "
+                              "run the backup again");
+  }
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Last: until the manifest exists, the backup is not listed (its objects are orphans
   // that the next backup reuses or prune removes).
@@ -232,10 +242,18 @@ Result<BackupPruneResult> RepositoryImpl::Prune(const BackupPruneOptions& option
     for (const auto& id : result.removed)
       SYSTORE_RETURN_NOT_OK(storage_->Delete(std::string(kManifestDir) + "/" + id + ".json"));
   }
+  std::set<std::string> listed;  // by any manifest, kept or removed
+  for (const auto& m : manifests)
+    for (const auto& f : m.files) listed.insert(f.sha256);
   SYSTORE_ASSIGN_OR_RAISE(auto objects, storage_->List(kObjectDir));
+  const Timestamp grace_cut = Now() - options.orphan_grace_s * kNanosPerSecond;
   for (const auto& o : objects) {
     const std::string sha = o.key.substr(o.key.rfind('/') + 1);
     if (needed.count(sha)) continue;
+    if (!listed.count(sha) && o.mtime_ns > grace_cut) {  // perhaps a running backup's
+      ++result.orphans_kept;
+      continue;
+    }
     ++result.objects_removed;
     result.bytes_removed += o.size;
     if (!options.dry_run) SYSTORE_RETURN_NOT_OK(storage_->Delete(o.key));
@@ -291,7 +309,8 @@ namespace systore {
 
 Result<std::unique_ptr<BackupRepository>> BackupRepository::Open(const std::string& uri) {
   SYSTORE_ASSIGN_OR_RAISE(auto storage, backup::RepositoryStorage::Open(uri));
-  return std::unique_ptr<BackupRepository>(new backup::RepositoryImpl(uri, std::move(storage)));
+  // Shown in messages: without the query, which may hold credentials.
+  return std::unique_ptr<BackupRepository>(new backup::RepositoryImpl(uri.substr(0, uri.find('?')), std::move(storage)));
 }
 
 bool RestoreReport::consistent() const {

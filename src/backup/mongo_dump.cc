@@ -3,6 +3,8 @@
 #include <mongoc/mongoc.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -73,15 +75,37 @@ Result<std::vector<std::string>> MongoDump(const std::string& uri, const std::st
   std::stable_partition(names.begin(), names.end(), [](const std::string& n) { return n == "meta"; });
   std::stable_partition(names.begin(), names.end(), [](const std::string& n) { return n != "journal"; });
   SYSTORE_RETURN_NOT_OK(CreateDirectories(dir));
-  std::vector<std::string> files;
-  for (const auto& name : names) {
-    SYSTORE_ASSIGN_OR_RAISE(auto docs, conn.Find(name, Json::object(), {{"_id", 1}}));
-    std::string text;
-    for (const auto& d : docs) text += d.dump() + "\n";
-    SYSTORE_RETURN_NOT_OK(WriteFileDurably(dir + "/" + name + ".jsonl", text));
-    files.push_back(name + ".jsonl");
+  // Collections are read one after the other, so a writer committing meanwhile would
+  // leave a dump that is no single state: dump until the journal head (bumped by every
+  // commit) is the same before and after.
+  auto head = [&]() -> Result<std::string> {
+    SYSTORE_ASSIGN_OR_RAISE(auto docs, conn.Find("meta", {{"_id", "journal_head"}}, {}, 1));
+    return docs.empty() ? std::string() : docs[0].dump();
+  };
+  constexpr int kAttempts = 50;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    SYSTORE_ASSIGN_OR_RAISE(std::string before, head());
+    std::vector<std::pair<std::string, std::string>> dumped;
+    for (const auto& name : names) {
+      SYSTORE_ASSIGN_OR_RAISE(auto docs, conn.Find(name, Json::object(), {{"_id", 1}}));
+      std::string text;
+      for (const auto& d : docs) text += d.dump() + "\n";
+      dumped.emplace_back(name + ".jsonl", std::move(text));
+    }
+    SYSTORE_ASSIGN_OR_RAISE(std::string after, head());
+    if (before != after) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 + 10 * attempt));
+      continue;
+    }
+    std::vector<std::string> files;
+    for (const auto& [file, text] : dumped) {
+      SYSTORE_RETURN_NOT_OK(WriteFileDurably(dir + "/" + file, text));
+      files.push_back(file);
+    }
+    return files;
   }
-  return files;
+  return Status::Unavailable("the MongoDB operational store committed during each of " + std::to_string(kAttempts) +
+                             " dump attempts: back it up at a quieter moment");
 }
 
 Result<int64_t> MongoLoad(const std::string& dir, const std::string& uri) {

@@ -11,9 +11,9 @@
 namespace systore::backup {
 
 /// Dumps every collection of the database named in `uri` into `dir`/<collection>.jsonl
-/// and returns the file names. The journal collection goes last: a store opened on the
-/// loaded dump applies the journal entries newer than its head (the backend's own crash
-/// recovery), so a dump taken while writers run loads to a consistent state.
+/// and returns the file names: one state, dumped again until the journal head (which
+/// every commit moves) did not move while it was read. Unavailable when writers never
+/// pause for the length of a dump.
 Result<std::vector<std::string>> MongoDump(const std::string& uri, const std::string& dir);
 
 /// Loads the *.jsonl files of `dir` into the database named in `uri`, which must have no

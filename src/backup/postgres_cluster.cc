@@ -36,11 +36,13 @@ Result<std::string> PgBin(const std::string& program) {
 
 // Runs argv to completion (as uid/gid when non-zero), its output in `log`; the error
 // carries the log's tail.
-Status Run(const std::vector<std::string>& argv, const std::string& log, uid_t uid = 0, gid_t gid = 0) {
+Status Run(const std::vector<std::string>& argv, const std::string& log, uid_t uid = 0, gid_t gid = 0,
+           const std::string& pgpassword = "") {
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError("fork failed for " + argv[0]);
   if (pid == 0) {
     if (uid != 0 && (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)) std::_Exit(126);
+    if (!pgpassword.empty()) ::setenv("PGPASSWORD", pgpassword.c_str(), 1);  // not in argv, where ps shows it
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
@@ -117,14 +119,26 @@ std::string DatabaseOfUri(const std::string& uri) {
   return db.empty() ? "postgres" : db;
 }
 
-Status PgBaseBackup(const std::string& uri, const std::string& dir, std::string* start_lsn) {
+// postgresql://user:password@host/db -> the URI without the password, and the password.
+static std::pair<std::string, std::string> SplitPassword(const std::string& uri) {
+  const size_t scheme = uri.find("://");
+  if (scheme == std::string::npos) return {uri, ""};
+  const size_t at = uri.find('@', scheme + 3), slash = uri.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return {uri, ""};
+  const size_t colon = uri.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return {uri, ""};
+  return {uri.substr(0, colon) + uri.substr(at), uri.substr(colon + 1, at - colon - 1)};
+}
+
+Status PgBaseBackup(const std::string& uri_with_password, const std::string& dir, std::string* start_lsn) {
   SYSTORE_ASSIGN_OR_RAISE(std::string bin, PgBin("pg_basebackup"));
+  const auto [uri, password] = SplitPassword(uri_with_password);
   SYSTORE_RETURN_NOT_OK(CreateDirectories(dir));
   // -X fetch: the WAL needed to make the copy consistent goes into pg_wal.tar; -c fast:
   // an immediate checkpoint instead of waiting for the next one.
   SYSTORE_RETURN_NOT_OK(Run({bin, "-d", uri, "-D", dir + "/pg", "-Ft", "-X", "fetch", "-c", "fast", "-w",
                              "--label=systore"},
-                            dir + "/pg_basebackup.log")
+                            dir + "/pg_basebackup.log", 0, 0, password)
                             .WithContext("backing up the PostgreSQL operational store (pg_basebackup; the server must "
                                          "allow replication connections)"));
   if (auto m = ReadFileToString(dir + "/pg/backup_manifest"); m.ok()) {
@@ -152,7 +166,9 @@ Status PreparePgCluster(const std::string& tar_dir, const std::string& data_dir,
           "where the server's archive_command copies WAL segments)");
     const std::string archive = fs::absolute(wal_archive).string();
     std::ofstream conf(data_dir + "/postgresql.auto.conf", std::ios::app);
-    conf << "\n# systore restore --time\nrestore_command = 'cp " << archive << "/%f %p'\n"
+    std::string quoted;  // inside a single-quoted setting, a quote is doubled; the path is quoted for the shell
+    for (char ch : archive) quoted += ch == '\'' ? std::string("''\\''''") : std::string(1, ch);
+    conf << "\n# systore restore --time\nrestore_command = 'cp ''" << quoted << "''/%f %p'\n"
          << "recovery_target_time = '" << PgTime(*time) << "'\nrecovery_target_action = 'promote'\n"
          << "archive_mode = off\n";
     if (!conf) return Status::IOError("writing " + data_dir + "/postgresql.auto.conf");

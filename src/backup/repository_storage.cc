@@ -5,6 +5,9 @@
 #include <arrow/buffer.h>
 #include <arrow/io/interfaces.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -39,7 +42,10 @@ class LocalStorage final : public RepositoryStorage {
       if (!it->is_regular_file(ec)) continue;
       const std::string name = it->path().filename().string();
       if (name.find(".tmp") != std::string::npos) continue;  // an interrupted Write's temp file
-      out.push_back({fs::relative(it->path(), dir_).generic_string(), static_cast<int64_t>(it->file_size(ec))});
+      struct stat st;
+      const int64_t mtime =
+          ::stat(it->path().c_str(), &st) == 0 ? st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec : 0;
+      out.push_back({fs::relative(it->path(), dir_).generic_string(), static_cast<int64_t>(it->file_size(ec)), mtime});
     }
     if (ec) return Status::IOError("listing " + base.string() + ": " + ec.message());
     return out;
@@ -123,7 +129,8 @@ class S3Storage final : public RepositoryStorage {
     std::vector<StoredObject> out;
     for (const auto& i : *infos) {
       if (i.type() != arrow::fs::FileType::File) continue;
-      out.push_back({i.path().substr(base_.size() + 1), i.size()});
+      out.push_back({i.path().substr(base_.size() + 1), i.size(),
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(i.mtime().time_since_epoch()).count()});
     }
     return out;
   }

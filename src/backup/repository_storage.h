@@ -15,6 +15,7 @@ namespace systore::backup {
 struct StoredObject {
   std::string key;
   int64_t size = 0;
+  int64_t mtime_ns = 0;  // when it was written (0: unknown)
 };
 
 class RepositoryStorage {

@@ -105,19 +105,24 @@ Status RollDataset(const std::string& live, const std::string& staged, const std
   // walSeq, from the backed-up segments and the live root's log and archive (flushed
   // segments are archived), appended at or before t. Replay runs when the root opens.
   std::map<uint64_t, WalRecord> records;
-  auto collect = [&](const std::string& wal_dir, bool from_backup) {
-    auto read = ReadWal(wal_dir);
-    if (!read.ok()) return;
+  auto collect = [&](const std::string& wal_dir, bool from_backup) -> Status {
+    // A concurrent flush may archive a segment while it is read: read again.
+    Result<WalReadResult> read = ReadWal(wal_dir);
+    for (int attempt = 0; !read.ok() && read.status().IsNotFound() && attempt < 10; ++attempt) read = ReadWal(wal_dir);
+    if (!read.ok()) return read.status().WithContext("reading the write-ahead log of " + dataset + " for the recovery");
     for (auto& r : read->records) {
       if (r.seq <= state.wal_flushed_seq) continue;
       const Timestamp at = WalPayloadAppendedAt(r.payload);
       if (at == 0 ? !from_backup : at > t) continue;  // records without a time: only the backup's (taken before t)
       records.emplace(r.seq, std::move(r));
     }
+    return Status::OK();
   };
-  collect(dir + "/_wal", true);
-  collect(live_dir + "/_wal/" + kWalArchiveDir, false);
-  collect(live_dir + "/_wal", false);
+  SYSTORE_RETURN_NOT_OK(collect(dir + "/_wal", true));
+  // The live log before its archive: a segment archived in between is then read in the
+  // archive (the other order could miss it in both).
+  SYSTORE_RETURN_NOT_OK(collect(live_dir + "/_wal", false));
+  SYSTORE_RETURN_NOT_OK(collect(live_dir + "/_wal/" + kWalArchiveDir, false));
   if (auto names = ListDirectory(dir + "/_wal"); names.ok())
     for (const auto& n : *names)
       if (n.size() > 4 && n.substr(n.size() - 4) == ".wal") SYSTORE_RETURN_NOT_OK(RemoveFile(dir + "/_wal/" + n));
@@ -348,7 +353,9 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
       return Status::InvalidArgument("--time needs the live root (--root) whose logs roll the backup forward");
     live = fs::absolute(options.live_root).lexically_normal().string();
     if (!fs::is_directory(live)) return Status::NotFound("live root " + live + " is not a directory");
-    if (live == target.string()) return Status::InvalidArgument("the restore target is the live root");
+    const std::string rel = target.lexically_relative(live).generic_string();
+    if (rel.empty() || rel == "." || rel.rfind("..", 0) != 0)
+      return Status::InvalidArgument("the restore target " + target.string() + " is inside the live root " + live);
   }
 
   Manifest m;
@@ -362,10 +369,11 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
   if (options.time) {
     SYSTORE_ASSIGN_OR_RAISE(auto manifests, Manifests());
     const Manifest* best = nullptr;
-    for (const auto& c : manifests)
-      if (c.captured_at <= *options.time) best = &c;
+    for (const auto& c : manifests)  // a backup of another root cannot be rolled forward with this one's logs
+      if (c.captured_at <= *options.time && c.root == live) best = &c;
     if (!best) {
-      return Status::NotFound("no backup in " + uri_ + " was captured at or before " + FormatTimestamp(*options.time) +
+      return Status::NotFound("no backup of " + live + " in " + uri_ + " was captured at or before " +
+                              FormatTimestamp(*options.time) +
                               (manifests.empty() ? std::string(" (the repository has none)")
                                                  : " (the first was captured at " +
                                                        FormatTimestamp(manifests.front().captured_at) + ")"));
@@ -431,7 +439,10 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
     for (const auto& d : datasets) SYSTORE_RETURN_NOT_OK(RollDataset(live, staging.path, d, m, t, &report));
     if (m.operational.backend == "sqlite") {
       SYSTORE_ASSIGN_OR_RAISE(OperationalLocation loc, LocateOperational(live));
-      if (loc.backend == "sqlite" && PathExists(loc.path)) {
+      if (loc.backend != "sqlite" || !PathExists(loc.path))
+        return Status::NotFound("the live root " + live + " has no SQLite operational database to roll the backup's "
+                                "forward (its systore.yaml names '" + loc.backend + "' at '" + loc.path + "')");
+      {
         SYSTORE_ASSIGN_OR_RAISE(auto replay, operational::ReplayPitrJournal(staging.path + "/" + m.operational.path,
                                                                             loc.path, t));
         report.lines.push_back("operational: " + std::to_string(replay.entries) + " journal entries after the backup's " +

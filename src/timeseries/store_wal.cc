@@ -3,6 +3,8 @@
 // last log sequence it covers, then drops the old log segments. Recovery replays the
 // records after that sequence. See docs/formats/wal.md.
 #include <arrow/api.h>
+
+#include <charconv>
 #include <arrow/io/memory.h>
 #include <arrow/ipc/api.h>
 
@@ -80,7 +82,9 @@ Timestamp WalPayloadAppendedAt(const std::string& payload) {
   auto reader = arrow::ipc::RecordBatchStreamReader::Open(std::make_shared<arrow::io::BufferReader>(buf));
   if (!reader.ok() || !(*reader)->schema()->metadata()) return 0;
   auto v = (*reader)->schema()->metadata()->Get(kAppendedAtKey);
-  return v.ok() ? std::stoll(*v) : 0;
+  Timestamp t = 0;
+  if (v.ok()) std::from_chars(v->data(), v->data() + v->size(), t);  // garbage reads as 0
+  return t;
 }
 
 std::vector<RecoveryReport> TimeSeriesStoreImpl::RecoveryReports() {

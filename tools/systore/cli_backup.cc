@@ -150,6 +150,8 @@ void AddPrune(CLI::App* backup, std::string& root) {
   cmd->add_option("--keep-weekly", opts->keep_weekly, "Weeks (default 4)");
   cmd->add_option("--keep-monthly", opts->keep_monthly, "Months (default 12)");
   cmd->add_flag("--dry-run", opts->dry_run, "List what would be removed; remove nothing");
+  cmd->add_option("--orphan-grace", opts->orphan_grace_s,
+                  "Seconds an object no backup lists is kept (a running backup's; default 21600)");
   auto trim = std::make_shared<bool>(false);
   cmd->add_flag("--trim-journal", *trim,
                 "Also trim the live root's (--root) point-in-time journal of what the oldest kept backup of it holds");
@@ -159,8 +161,11 @@ void AddPrune(CLI::App* backup, std::string& root) {
     if (*trim) std::printf("trimmed %lld point-in-time journal entries\n", static_cast<long long>(r.journal_entries_trimmed));
     const char* verb = opts->dry_run ? "would remove" : "removed";
     for (const auto& id : r.removed) std::printf("%s backup %s\n", verb, id.c_str());
-    std::printf("kept %zu backups; %s %zu backups and %lld objects (%s)\n", r.kept.size(), verb, r.removed.size(),
+    std::printf("kept %zu backups; %s %zu backups and %lld objects (%s)", r.kept.size(), verb, r.removed.size(),
                 static_cast<long long>(r.objects_removed), Mb(r.bytes_removed).c_str());
+    if (r.orphans_kept > 0)
+      std::printf("; kept %lld recent unlisted objects (a running backup's?)", static_cast<long long>(r.orphans_kept));
+    std::printf("\n");
   });
 }
 
