@@ -260,33 +260,43 @@ Result<VacuumResult> TimeSeriesStoreImpl::Vacuum(const std::string& dataset, int
   const int64_t cutoff_ms = (Now() - retention_ns) / 1'000'000;
   VacuumResult result;
   std::string dir = ds->log.dataset_dir();
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; it != end; it.increment(ec)) {
-    if (ec) return Status::IOError("vacuum walk '" + dir + "': " + ec.message());
-    if (it->is_directory()) {
-      if (it->path().filename() == "_delta_log") it.disable_recursion_pending();
-      continue;
+  // The dataset directory, then the cold location behind its _cold link (lifecycle):
+  // files there are named "_cold/<path>" in the log.
+  auto sweep = [&](const std::string& base, const std::string& prefix) -> Status {
+    std::error_code ec;
+    if (!fs::exists(base, ec)) return Status::OK();
+    for (fs::recursive_directory_iterator it(base, ec), end; it != end; it.increment(ec)) {
+      if (ec) return Status::IOError("vacuum walk '" + base + "': " + ec.message());
+      if (it->is_directory()) {
+        // _cold (a link, or a directory in a restored root) is swept on its own below.
+        if (it->path().filename() == "_delta_log" || (prefix.empty() && it.depth() == 0 && it->path().filename() == "_cold"))
+          it.disable_recursion_pending();
+        continue;
+      }
+      if (it->path().extension() != ".parquet") continue;
+      std::string rel = prefix + fs::relative(it->path(), base).string();
+      if (referenced.count(rel)) continue;
+      int64_t unreferenced_since_ms;
+      auto tomb = state->tombstones.find(rel);
+      if (tomb != state->tombstones.end()) {
+        unreferenced_since_ms = tomb->second;
+      } else {  // orphan of an interrupted write: its age is the file's age
+        struct stat st;
+        if (::stat(it->path().c_str(), &st) != 0) continue;
+        unreferenced_since_ms = static_cast<int64_t>(st.st_mtime) * 1000;
+      }
+      if (unreferenced_since_ms > cutoff_ms) {
+        ++result.files_kept_for_retention;
+        continue;
+      }
+      ++result.files_deleted;
+      result.bytes_deleted += static_cast<int64_t>(it->file_size());
+      if (!dry_run) SYSTORE_RETURN_NOT_OK(RemoveFile(it->path().string()));
     }
-    if (it->path().extension() != ".parquet") continue;
-    std::string rel = fs::relative(it->path(), dir).string();
-    if (referenced.count(rel)) continue;
-    int64_t unreferenced_since_ms;
-    auto tomb = state->tombstones.find(rel);
-    if (tomb != state->tombstones.end()) {
-      unreferenced_since_ms = tomb->second;
-    } else {  // orphan of an interrupted write: its age is the file's age
-      struct stat st;
-      if (::stat(it->path().c_str(), &st) != 0) continue;
-      unreferenced_since_ms = static_cast<int64_t>(st.st_mtime) * 1000;
-    }
-    if (unreferenced_since_ms > cutoff_ms) {
-      ++result.files_kept_for_retention;
-      continue;
-    }
-    ++result.files_deleted;
-    result.bytes_deleted += static_cast<int64_t>(it->file_size());
-    if (!dry_run) SYSTORE_RETURN_NOT_OK(RemoveFile(it->path().string()));
-  }
+    return Status::OK();
+  };
+  SYSTORE_RETURN_NOT_OK(sweep(dir, ""));
+  SYSTORE_RETURN_NOT_OK(sweep(dir + "/" + std::string(kColdDirectory), kColdDirectory));
   return result;
 }
 
