@@ -57,8 +57,11 @@ struct OperationalStoreOptions {
   int busy_timeout_ms = 10000;
   /// SQLite: keep every commit's changes (a changeset) in the table pitr_journal, in the
   /// same transaction, so `systore restore --time` can roll a backup forward to any
-  /// commit. `systore backup prune --root` trims what the kept backups no longer need.
+  /// commit. `systore backup prune --trim-journal` trims what the kept backups no
+  /// longer need; entries older than pitr_journal_retention_hours go on their own (so a
+  /// store that is never backed up does not grow without end).
   bool pitr_journal = true;
+  int64_t pitr_journal_retention_hours = 7 * 24;
 };
 
 /// What ApplyFill() changed.

@@ -100,8 +100,10 @@ struct TimeSeriesStoreOptions {
     bool flush_on_close = true;
     /// Keep flushed segments (cut to their records) in `_wal/archive/`: a point-in-time
     /// recovery replays the rows appended up to the time even when they were flushed
-    /// after it. `systore backup prune --trim-journal` removes what kept backups cover.
-    bool archive = true;
+    /// after it. `systore backup prune --trim-journal` removes what kept backups cover;
+    /// segments older than archive_retention_hours go on their own (so a root that is
+    /// never backed up does not grow without end). 0 hours: no archive.
+    int64_t archive_retention_hours = 7 * 24;
   } wal;
 };
 

@@ -523,3 +523,59 @@ TEST_F(BackupTest, RestoreStopsTheLiveProcessesAndGivesThemBack) {
 
 }  // namespace
 }  // namespace systore
+
+#include <sqlite3.h>
+#include <utime.h>
+
+namespace systore {
+namespace {
+
+TEST_F(BackupTest, JournalAndWalArchiveAgeOutOnTheirOwn) {
+  auto info = repo_->Create({.root = live_->path()});
+  ASSERT_TRUE(info.ok());
+  for (int i = 0; i < 10; ++i) live_->Fill("GOLD", 1, 100 + i);
+  // Make every entry so far look 8 days old; the next 256 commits age them out.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((live_->path() + "/operational/ops.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE pitr_journal SET committed_at = committed_at - 8 * 86400000000000", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    sqlite3_step(st);
+    const int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  const char* kOld = "SELECT count(*) FROM pitr_journal WHERE committed_at < strftime('%s','now') * 1000000000 - 7 * 86400000000000";
+  ASSERT_GT(count(kOld), 20);
+  for (int i = 0; i < 256; ++i) live_->Fill("SOFR", 1, 95);
+  EXPECT_EQ(count(kOld), 0) << "the old entries went";
+  EXPECT_EQ(count("SELECT count(*) FROM pitr_journal"), 512) << "the new ones stay (two transactions per fill)";
+  sqlite3_close(db);
+  // A recovery that needs them says what is missing.
+  auto r = repo_->Restore({.time = Now(), .live_root = live_->path(), .target = Path("gap")});
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("trimmed past the backup"), std::string::npos) << r.status().ToString();
+  EXPECT_FALSE(fs::exists(Path("gap")));
+
+  // WAL archive: an archived segment older than the retention goes at the next archive.
+  ASSERT_TRUE(live_->ts->Flush("prices/adjusted").ok());
+  const std::string archive = live_->path() + "/prices/adjusted/_wal/archive";
+  std::vector<std::string> old;
+  for (const auto& e : fs::directory_iterator(archive)) {
+    old.push_back(e.path().string());
+    struct utimbuf t {static_cast<time_t>(Now() / kNanosPerSecond - 8 * 86400), static_cast<time_t>(Now() / kNanosPerSecond - 8 * 86400)};
+    ASSERT_EQ(::utime(e.path().c_str(), &t), 0);
+  }
+  ASSERT_FALSE(old.empty());
+  ASSERT_TRUE(live_->ts->Append("prices/adjusted", "SOFR", MakeSeries(Days("2024-03-01", 1), {{"PRICE", {1}}})).ok());
+  ASSERT_TRUE(live_->ts->Flush("prices/adjusted").ok());
+  for (const auto& p : old) EXPECT_FALSE(fs::exists(p)) << p;
+  EXPECT_FALSE(fs::is_empty(archive)) << "the new segment is archived";
+}
+
+}  // namespace
+}  // namespace systore

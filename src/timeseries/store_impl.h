@@ -55,6 +55,7 @@ class TimeSeriesStoreImpl final : public TimeSeriesStore {
                                        const ReadOptions& options) override;
   Result<std::vector<VersionInfo>> Versions(const std::string& dataset, const std::string& key) override;
   TimeSeriesStats Stats() const override;
+  int64_t ArchiveRetentionMs() const { return options_.wal.archive_retention_hours * 3'600'000; }
   Result<int64_t> CurrentVersion(const std::string& dataset) override;
   Result<std::shared_ptr<arrow::Table>> ReadMerged(const std::string& low_freq_dataset,
                                                    const std::string& high_freq_dataset, const std::string& key,

@@ -61,12 +61,13 @@ Result<std::pair<std::string, std::shared_ptr<arrow::Table>>> DecodeWalPayload(c
 }
 
 // Called with the writer lock held and every record flushed to Parquet.
-void RemoveWalSegments(const std::string& wal_dir, bool archive) {
+void RemoveWalSegments(const std::string& wal_dir, int64_t archive_retention_ms) {
   auto names = ListDirectory(wal_dir);
   if (!names.ok()) return;
   for (const auto& n : *names) {
     if (n.size() > 4 && n.substr(n.size() - 4) == ".wal")
-      (void)(archive ? ArchiveWalSegment(wal_dir, n) : RemoveFile(wal_dir + "/" + n));
+      (void)(archive_retention_ms > 0 ? ArchiveWalSegment(wal_dir, n, archive_retention_ms)
+                                      : RemoveFile(wal_dir + "/" + n));
   }
 }
 
@@ -173,7 +174,7 @@ Status TimeSeriesStoreImpl::EnsureWriter(Dataset* ds) {
                                  ds->pending.erase(it);
                                }
                              },
-                             options_.wal.archive);
+                             ArchiveRetentionMs());
   if (!wal.ok()) {
     ds->lock.reset();
     return wal.status();
@@ -202,7 +203,7 @@ void TimeSeriesStoreImpl::RecoverIfAbandoned(Dataset* ds) {
   if (st.ok() && ds->mem->rows() == 0) {
     ds->wal.reset();
     ds->writing = false;
-    RemoveWalSegments(ds->log.dataset_dir() + "/_wal", options_.wal.archive);  // every record is in Parquet
+    RemoveWalSegments(ds->log.dataset_dir() + "/_wal", ArchiveRetentionMs());  // every record is in Parquet
     ds->lock.reset();
   }
 }
@@ -365,7 +366,7 @@ TimeSeriesStoreImpl::~TimeSeriesStoreImpl() {
     }
     ds->wal.reset();
     ds->writing = false;
-    if (flushed) RemoveWalSegments(ds->log.dataset_dir() + "/_wal", options_.wal.archive);
+    if (flushed) RemoveWalSegments(ds->log.dataset_dir() + "/_wal", ArchiveRetentionMs());
     ds->lock.reset();
   }
 }

@@ -1,6 +1,7 @@
 #include "timeseries/wal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -120,9 +121,9 @@ Result<WalReadResult> ReadWal(const std::string& wal_dir) {
 }
 
 Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& wal_dir, uint64_t next_seq, int64_t segment_bytes,
-                                                   DurableCallback on_durable, bool archive) {
+                                                   DurableCallback on_durable, int64_t archive_retention_ms) {
   SYSTORE_RETURN_NOT_OK(CreateDirectories(wal_dir));
-  std::unique_ptr<WalWriter> w(new WalWriter(wal_dir, segment_bytes, std::move(on_durable), archive));
+  std::unique_ptr<WalWriter> w(new WalWriter(wal_dir, segment_bytes, std::move(on_durable), archive_retention_ms));
   w->next_seq_ = next_seq;
   w->durable_seq_ = next_seq - 1;
   auto existing = ListDirectory(wal_dir);
@@ -263,8 +264,9 @@ Status WalWriter::DeleteSegmentsBefore(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   // A segment may go when the next segment starts at or before `seq`.
   while (segments_.size() > 1 && segments_[1].first <= seq) {
-    SYSTORE_RETURN_NOT_OK(archive_ ? ArchiveWalSegment(dir_, segments_[0].second)
-                                   : RemoveFile(dir_ + "/" + segments_[0].second));
+    SYSTORE_RETURN_NOT_OK(archive_retention_ms_ > 0
+                              ? ArchiveWalSegment(dir_, segments_[0].second, archive_retention_ms_)
+                              : RemoveFile(dir_ + "/" + segments_[0].second));
     segments_.erase(segments_.begin());
   }
   return FsyncPath(dir_);
@@ -284,13 +286,23 @@ int64_t WalWrittenLength(std::string_view bytes) {
   return static_cast<int64_t>(std::min(bytes.size(), pos + kWalHeaderSize));
 }
 
-Status ArchiveWalSegment(const std::string& wal_dir, const std::string& name) {
+Status ArchiveWalSegment(const std::string& wal_dir, const std::string& name, int64_t retention_ms) {
   const std::string archive = wal_dir + "/" + kWalArchiveDir;
   SYSTORE_RETURN_NOT_OK(CreateDirectories(archive));
   SYSTORE_ASSIGN_OR_RAISE(std::string bytes, ReadFileToString(wal_dir + "/" + name));
   bytes.resize(static_cast<size_t>(WalWrittenLength(bytes)));
   SYSTORE_RETURN_NOT_OK(ReplaceFileAtomically(archive + "/" + name, bytes));
-  return RemoveFile(wal_dir + "/" + name);
+  SYSTORE_RETURN_NOT_OK(RemoveFile(wal_dir + "/" + name));
+  // Age out what no recovery is expected to need (a root that is never backed up).
+  const time_t cutoff = static_cast<time_t>((Now() / 1'000'000 - retention_ms) / 1000);
+  if (auto names = ListDirectory(archive); names.ok()) {
+    for (const auto& n : *names) {
+      struct stat st;
+      const std::string path = archive + "/" + n;
+      if (n.size() == 24 && ::stat(path.c_str(), &st) == 0 && st.st_mtime < cutoff) (void)RemoveFile(path);
+    }
+  }
+  return Status::OK();
 }
 
 Status WriteWalSegment(const std::string& path, const std::vector<WalRecord>& records) {

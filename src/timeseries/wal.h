@@ -39,8 +39,9 @@ inline constexpr const char* kWalArchiveDir = "archive";
 /// Bytes of a segment up to and including the all-zero header that ends its records
 /// (a segment is preallocated; the rest was never written).
 int64_t WalWrittenLength(std::string_view segment);
-/// Moves segment `name` of `wal_dir` into the archive, cut to its written length.
-Status ArchiveWalSegment(const std::string& wal_dir, const std::string& name);
+/// Moves segment `name` of `wal_dir` into the archive, cut to its written length, and
+/// removes archived segments older than `retention_ms`.
+Status ArchiveWalSegment(const std::string& wal_dir, const std::string& name, int64_t retention_ms);
 /// Writes `records` (in seq order) as one segment file.
 Status WriteWalSegment(const std::string& path, const std::vector<WalRecord>& records);
 /// The time (ns) the store recorded when the record's rows were appended; 0 for records
@@ -59,9 +60,10 @@ class WalWriter {
   using DurableCallback = std::function<void(const std::vector<uint64_t>& seqs)>;
 
   /// Opens a new segment whose first record will have sequence `next_seq`.
-  /// `archive`: segments whose records are all flushed go to the archive, not away.
+  /// `archive_retention_ms` > 0: segments whose records are all flushed go to the
+  /// archive (kept that long), not away.
   static Result<std::unique_ptr<WalWriter>> Open(const std::string& wal_dir, uint64_t next_seq, int64_t segment_bytes,
-                                                 DurableCallback on_durable, bool archive = false);
+                                                 DurableCallback on_durable, int64_t archive_retention_ms = 0);
   ~WalWriter();
 
   /// Announces that the calling thread is preparing a record: a leader about to write
@@ -82,15 +84,18 @@ class WalWriter {
   uint64_t next_seq() const;
 
  private:
-  WalWriter(std::string dir, int64_t segment_bytes, DurableCallback cb, bool archive)
-      : dir_(std::move(dir)), segment_bytes_(segment_bytes), on_durable_(std::move(cb)), archive_(archive) {}
+  WalWriter(std::string dir, int64_t segment_bytes, DurableCallback cb, int64_t archive_retention_ms)
+      : dir_(std::move(dir)),
+        segment_bytes_(segment_bytes),
+        on_durable_(std::move(cb)),
+        archive_retention_ms_(archive_retention_ms) {}
   Status OpenSegment(uint64_t first_seq);
   Status WriteBatch(const std::vector<std::pair<uint64_t, std::string>>& batch);
 
   const std::string dir_;
   const int64_t segment_bytes_;
   DurableCallback on_durable_;
-  const bool archive_;
+  const int64_t archive_retention_ms_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -66,7 +66,11 @@ Result<JournalPosition> HeadOf(sqlite3* db) {
   if (sqlite3_step(st.get()) == SQLITE_ROW) {
     pos.seq = sqlite3_column_int64(st.get(), 0);
     pos.committed_at = sqlite3_column_int64(st.get(), 1);
+    return pos;
   }
+  // An emptied (trimmed) journal still knows its position: AUTOINCREMENT's counter.
+  auto seq = Prepare(db, "SELECT seq FROM sqlite_sequence WHERE name = 'pitr_journal'");
+  if (seq.ok() && sqlite3_step(seq->get()) == SQLITE_ROW) pos.seq = sqlite3_column_int64(seq->get(), 0);
   return pos;
 }
 
@@ -105,6 +109,17 @@ Status PitrJournalWriter::Record() {
   sqlite3_bind_blob(st.get(), 2, data, size, SQLITE_STATIC);
   rc = sqlite3_step(st.get());
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "pitr journal: insert");
+  // Now and then, the oldest entries past the retention go (at most 1000, found through
+  // the primary key: no scan of the whole journal).
+  if (retention_ns_ > 0 && ++recorded_ % 256 == 0) {
+    SYSTORE_ASSIGN_OR_RAISE(auto del, Prepare(db_,
+                                              "DELETE FROM pitr_journal WHERE seq <= (SELECT max(seq) FROM (SELECT seq, "
+                                              "committed_at FROM pitr_journal ORDER BY seq LIMIT 1000) WHERE "
+                                              "committed_at < ?)"));
+    sqlite3_bind_int64(del.get(), 1, now - retention_ns_);
+    rc = sqlite3_step(del.get());
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "pitr journal: age out");
+  }
   return Status::OK();
 }
 
@@ -154,7 +169,7 @@ Result<JournalReplay> ReplayPitrJournal(const std::string& target_db, const std:
     const int64_t seq = sqlite3_column_int64(read.get(), 0);
     const Timestamp at = sqlite3_column_int64(read.get(), 1);
     if (at > until) break;
-    if (head.seq > 0 && seq != expected) {
+    if (seq != expected) {
       return Status::Corruption("pitr journal of " + source_db + " has no entry " + std::to_string(expected) +
                                 " (next is " + std::to_string(seq) + "): it was trimmed past the backup");
     }

@@ -22,7 +22,8 @@ inline constexpr const char* kPitrJournalTable = "pitr_journal";
 /// Records the changes of one write transaction. Begin after BEGIN; Record before COMMIT.
 class PitrJournalWriter {
  public:
-  explicit PitrJournalWriter(sqlite3* db) : db_(db) {}
+  /// Entries older than `retention_ns` are deleted as new ones come (0: kept).
+  PitrJournalWriter(sqlite3* db, int64_t retention_ns) : db_(db), retention_ns_(retention_ns) {}
   ~PitrJournalWriter();
   PitrJournalWriter(const PitrJournalWriter&) = delete;
   PitrJournalWriter& operator=(const PitrJournalWriter&) = delete;
@@ -35,6 +36,8 @@ class PitrJournalWriter {
   sqlite3* db_;
   sqlite3_session* session_ = nullptr;
   Timestamp last_ = 0;
+  int64_t retention_ns_ = 0;
+  int64_t recorded_ = 0;
 };
 
 /// The newest journal entry of a database (0, 0 when the journal is empty or absent).

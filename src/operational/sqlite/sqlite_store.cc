@@ -24,7 +24,7 @@ namespace {
 class SqliteStore final : public OperationalStore {
  public:
   SqliteStore(const OperationalStoreOptions& options, std::string path, std::unique_ptr<SqliteSession> writer)
-      : OperationalStore(options), path_(std::move(path)), writer_(std::move(writer)), journal_(writer_->handle()) {}
+      : OperationalStore(options), path_(std::move(path)), writer_(std::move(writer)), journal_(writer_->handle(), options.pitr_journal_retention_hours * 3'600'000'000'000LL) {}
 
   std::string_view backend_name() const override { return "sqlite"; }
 
