@@ -285,7 +285,7 @@ Result<BackupPruneResult> RepositoryImpl::Prune(const BackupPruneOptions& option
         std::vector<std::pair<uint64_t, std::string>> out;
         if (auto names = ListDirectory(dir); names.ok())
           for (const auto& n : *names)
-            if (n.size() == 24 && n.substr(20) == ".wal") out.emplace_back(std::stoull(n.substr(0, 20)), n);
+            if (uint64_t first; ParseWalSegmentName(n, &first)) out.emplace_back(first, n);
         std::sort(out.begin(), out.end());
         return out;
       };

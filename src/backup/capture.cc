@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -16,7 +15,7 @@
 #include "operational/sqlite/pitr_journal.h"
 #include "systore/reference_store.h"
 #include "timeseries/delta_log.h"
-#include "timeseries/wal_format.h"
+#include "timeseries/wal.h"
 
 namespace systore::backup {
 namespace {
@@ -60,37 +59,6 @@ CapturedFile FromBytes(const std::string& rel, FileKind kind, std::string bytes)
   return f;
 }
 
-// A WAL segment is preallocated (8 MiB of zeros by default): keep its records and the
-// all-zero header that ends them, not the unwritten rest (docs/formats/wal.md).
-void TrimWalSegment(std::string* bytes) {
-  size_t pos = 0;
-  while (pos + kWalHeaderSize <= bytes->size()) {
-    bool zero = true;
-    for (size_t i = 0; i < kWalHeaderSize && zero; ++i) zero = (*bytes)[pos + i] == 0;
-    if (zero) break;
-    uint32_t length;
-    std::memcpy(&length, bytes->data() + pos + 4, sizeof length);
-    if (length > kWalMaxRecordBytes) return;  // damaged: keep it all, replay reports it
-    pos += kWalHeaderSize + length;
-  }
-  if (pos + kWalHeaderSize < bytes->size()) bytes->resize(pos + kWalHeaderSize);
-}
-
-// Datasets under the root, as TimeSeriesStore::ListDatasets finds them.
-std::vector<std::string> FindDatasets(const std::string& root) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_directory(ec)) continue;
-    const std::string name = it->path().filename().string();
-    if (name.rfind("key=", 0) == 0 || name[0] == '_' || name[0] == '.') {
-      if (name == "_delta_log") out.push_back(fs::relative(it->path().parent_path(), root).generic_string());
-      it.disable_recursion_pending();
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 Status CaptureDataset(const std::string& root, const std::string& dataset, const std::set<int64_t>& pinned,
                       Capture* cap) {
@@ -101,13 +69,14 @@ Status CaptureDataset(const std::string& root, const std::string& dataset, const
   if (auto names = ListDirectory(dir + "/_wal"); names.ok()) {
     std::sort(names->begin(), names->end());
     for (const auto& n : *names) {
-      if (n.size() < 5 || n.substr(n.size() - 4) != ".wal") continue;
+      if (!ParseWalSegmentName(n)) continue;
       auto bytes = ReadFileToString(dir + "/_wal/" + n);
       if (!bytes.ok()) {
         if (bytes.status().IsNotFound()) continue;  // flushed and deleted meanwhile
         return bytes.status();
       }
-      TrimWalSegment(&*bytes);
+      // Preallocated (8 MiB of zeros): keep the records and the header that ends them.
+      bytes->resize(static_cast<size_t>(WalWrittenLength(*bytes)));
       cap->files.push_back(FromBytes(dataset + "/_wal/" + n, FileKind::kTsWal, std::move(*bytes)));
       ++md.wal_segments;
     }
@@ -227,6 +196,21 @@ Status CaptureOthers(const std::string& root, const std::set<std::string>& skip_
 }
 
 }  // namespace
+
+std::vector<std::string> FindDatasets(const std::string& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_directory(ec)) continue;
+    const std::string name = it->path().filename().string();
+    if (name.rfind("key=", 0) == 0 || name[0] == '_' || name[0] == '.') {
+      if (name == "_delta_log") out.push_back(fs::relative(it->path().parent_path(), root).generic_string());
+      it.disable_recursion_pending();
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 Result<OperationalLocation> LocateOperational(const std::string& root) {
   std::string text;

@@ -31,6 +31,10 @@ struct OperationalLocation {
 };
 Result<OperationalLocation> LocateOperational(const std::string& root);
 
+/// Datasets under `root` (directories holding a _delta_log), found without opening the
+/// store, as TimeSeriesStore::ListDatasets does (no recovery, no writes).
+std::vector<std::string> FindDatasets(const std::string& root);
+
 /// Captures every store of `root`. The SQLite copy is written under `scratch_dir`.
 Result<Capture> CaptureRoot(const std::string& root, const std::string& scratch_dir);
 

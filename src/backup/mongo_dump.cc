@@ -25,21 +25,12 @@ struct Client {
   }
 };
 
-// systore's own URI options (systoreAtomicity) are not the driver's.
-std::string DriverUri(const std::string& uri) {
-  std::string out = uri;
-  for (size_t p; (p = out.find("systoreAtomicity=")) != std::string::npos;) {
-    size_t end = out.find('&', p);
-    out.erase(p, end == std::string::npos ? std::string::npos : end + 1 - p);
-  }
-  while (!out.empty() && (out.back() == '?' || out.back() == '&')) out.pop_back();
-  return out;
-}
-
 Status Connect(const std::string& uri_text, Client* c) {
   operational::InitMongoc();
   bson_error_t error;
-  mongoc_uri_t* uri = mongoc_uri_new_with_error(DriverUri(uri_text).c_str(), &error);
+  std::string driver_uri = uri_text;
+  (void)operational::TakeUriOption(driver_uri, operational::kAtomicityOption);  // systore's, not the driver's
+  mongoc_uri_t* uri = mongoc_uri_new_with_error(driver_uri.c_str(), &error);
   if (!uri) return Status::InvalidArgument("MongoDB URI '" + uri_text + "': " + error.message);
   if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 5000);

@@ -125,14 +125,12 @@ Status RollDataset(const std::string& live, const std::string& staged, const std
   SYSTORE_RETURN_NOT_OK(collect(live_dir + "/_wal/" + kWalArchiveDir, false));
   if (auto names = ListDirectory(dir + "/_wal"); names.ok())
     for (const auto& n : *names)
-      if (n.size() > 4 && n.substr(n.size() - 4) == ".wal") SYSTORE_RETURN_NOT_OK(RemoveFile(dir + "/_wal/" + n));
+      if (ParseWalSegmentName(n)) SYSTORE_RETURN_NOT_OK(RemoveFile(dir + "/_wal/" + n));
   if (!records.empty()) {
     std::vector<WalRecord> ordered;
     for (auto& [seq, r] : records) ordered.push_back(std::move(r));
-    char name[32];
-    std::snprintf(name, sizeof name, "%020llu.wal", static_cast<unsigned long long>(ordered.front().seq));
     SYSTORE_RETURN_NOT_OK(CreateDirectories(dir + "/_wal"));
-    SYSTORE_RETURN_NOT_OK(WriteWalSegment(dir + "/_wal/" + name, ordered));
+    SYSTORE_RETURN_NOT_OK(WriteWalSegment(dir + "/_wal/" + WalSegmentName(ordered.front().seq), ordered));
   }
   report->lines.push_back("timeseries " + dataset + ": version " + std::to_string(target) + " (backup had " +
                           std::to_string(backed_up) + ", " + std::to_string(copied) + " files from the live root)" +
@@ -424,18 +422,7 @@ Result<RestoreReport> RepositoryImpl::Restore(const RestoreOptions& options) {
     const Timestamp t = *options.time;
     std::set<std::string> datasets;
     for (const auto& [d, _] : m.datasets) datasets.insert(d);
-    TimeSeriesStoreOptions lo;
-    lo.root = live;
-    lo.create_if_missing = false;
-    // The live root's datasets, found without opening its store (no recovery, no writes).
-    for (fs::recursive_directory_iterator it(live, ec), end; !ec && it != end; it.increment(ec)) {
-      if (!it->is_directory(ec)) continue;
-      const std::string name = it->path().filename().string();
-      if (name.rfind("key=", 0) == 0 || name[0] == '_' || name[0] == '.') {
-        if (name == "_delta_log") datasets.insert(fs::relative(it->path().parent_path(), live).generic_string());
-        it.disable_recursion_pending();
-      }
-    }
+    for (const auto& d : FindDatasets(live)) datasets.insert(d);
     for (const auto& d : datasets) SYSTORE_RETURN_NOT_OK(RollDataset(live, staging.path, d, m, t, &report));
     if (m.operational.backend == "sqlite") {
       SYSTORE_ASSIGN_OR_RAISE(OperationalLocation loc, LocateOperational(live));

@@ -44,11 +44,6 @@ uint64_t GetU64(const char* p) {
   return v;
 }
 
-std::string SegmentName(uint64_t first_seq) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%020llu.wal", static_cast<unsigned long long>(first_seq));
-  return buf;
-}
 
 Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " '" + path + "': " + std::strerror(errno));
@@ -71,7 +66,7 @@ Result<WalReadResult> ReadWal(const std::string& wal_dir) {
     return names.status();
   }
   for (const auto& n : *names) {
-    if (n.size() == 24 && n.substr(20) == ".wal") out.segments.push_back(n);
+    if (ParseWalSegmentName(n)) out.segments.push_back(n);
   }
   std::sort(out.segments.begin(), out.segments.end());
   for (size_t s = 0; s < out.segments.size(); ++s) {
@@ -129,7 +124,7 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& wal_dir, u
   auto existing = ListDirectory(wal_dir);
   if (existing.ok()) {
     for (const auto& n : *existing) {
-      if (n.size() == 24 && n.substr(20) == ".wal") w->segments_.emplace_back(std::stoull(n.substr(0, 20)), n);
+      if (uint64_t first; ParseWalSegmentName(n, &first)) w->segments_.emplace_back(first, n);
     }
     std::sort(w->segments_.begin(), w->segments_.end());
   }
@@ -143,7 +138,7 @@ WalWriter::~WalWriter() {
 
 Status WalWriter::OpenSegment(uint64_t first_seq) {
   if (fd_ >= 0) ::close(fd_);
-  std::string name = SegmentName(first_seq);
+  std::string name = WalSegmentName(first_seq);
   std::string path = dir_ + "/" + name;
   fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return Errno("open", path);
@@ -272,6 +267,23 @@ Status WalWriter::DeleteSegmentsBefore(uint64_t seq) {
   return FsyncPath(dir_);
 }
 
+std::string WalSegmentName(uint64_t first_seq) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%020llu.wal", static_cast<unsigned long long>(first_seq));
+  return buf;
+}
+
+bool ParseWalSegmentName(std::string_view name, uint64_t* first_seq) {
+  if (name.size() != 24 || name.substr(20) != ".wal") return false;
+  uint64_t v = 0;
+  for (char c : name.substr(0, 20)) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (first_seq) *first_seq = v;
+  return true;
+}
+
 int64_t WalWrittenLength(std::string_view bytes) {
   size_t pos = 0;
   while (pos + kWalHeaderSize <= bytes.size()) {
@@ -299,7 +311,7 @@ Status ArchiveWalSegment(const std::string& wal_dir, const std::string& name, in
     for (const auto& n : *names) {
       struct stat st;
       const std::string path = archive + "/" + n;
-      if (n.size() == 24 && ::stat(path.c_str(), &st) == 0 && st.st_mtime < cutoff) (void)RemoveFile(path);
+      if (ParseWalSegmentName(n) && ::stat(path.c_str(), &st) == 0 && st.st_mtime < cutoff) (void)RemoveFile(path);
     }
   }
   return Status::OK();

@@ -34,6 +34,11 @@ struct WalReadResult {
 /// Reads every segment in `wal_dir` in order. A torn or corrupt record ends the log.
 Result<WalReadResult> ReadWal(const std::string& wal_dir);
 
+/// A segment's file name: its first sequence number in 20 digits, then ".wal".
+std::string WalSegmentName(uint64_t first_seq);
+/// True when `name` is a segment's file name; its first sequence number goes to *first_seq.
+bool ParseWalSegmentName(std::string_view name, uint64_t* first_seq = nullptr);
+
 /// Flushed segments kept for point-in-time recovery live in <wal_dir>/archive.
 inline constexpr const char* kWalArchiveDir = "archive";
 /// Bytes of a segment up to and including the all-zero header that ends its records

@@ -59,6 +59,26 @@ Result<BsonPtr> Options(mongoc_client_session_t* session, const Json& extra) {
 
 }  // namespace
 
+std::string TakeUriOption(std::string& uri, const std::string& name) {
+  const size_t q = uri.find('?');
+  if (q == std::string::npos) return "";
+  std::string query = uri.substr(q + 1), kept, value;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    std::string item = query.substr(start, end - start);
+    if (item.starts_with(name + "=")) {
+      value = item.substr(name.size() + 1);
+    } else if (!item.empty()) {
+      kept += (kept.empty() ? "" : "&") + item;
+    }
+    start = end + 1;
+  }
+  uri = uri.substr(0, q) + (kept.empty() ? "" : "?" + kept);
+  return value;
+}
+
 void InitMongoc() {
   static std::once_flag init;
   std::call_once(init, [] {

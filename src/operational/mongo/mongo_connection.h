@@ -29,6 +29,11 @@ inline constexpr const char* kVersionField = "_v";
 
 Status MongoStatus(const bson_error_t& error, std::string_view context);
 
+/// systore's own URI option choosing the backend's atomicity (not the driver's).
+inline constexpr const char* kAtomicityOption = "systoreAtomicity";
+/// Removes `name=value` from the URI's query string, returning value ("" when absent).
+std::string TakeUriOption(std::string& uri, const std::string& name);
+
 /// mongoc_init() once per process, with systore's log filter; every user of the driver
 /// calls this first.
 void InitMongoc();

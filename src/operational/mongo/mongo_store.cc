@@ -36,7 +36,6 @@ namespace {
 constexpr const char* kJournal = "journal";
 constexpr const char* kMeta = "meta";
 constexpr const char* kHeadId = "journal_head";
-constexpr const char* kAtomicityOption = "systoreAtomicity";
 
 // Secondary indexes for the access patterns (the primary keys are the _ids).
 struct IndexSpec {
@@ -53,27 +52,6 @@ constexpr IndexSpec kIndexes[] = {
     {"trades", "strategy_instrument", R"({"strategy": 1, "instrument": 1})"},
     {"audit_log", "seq", R"({"seq": 1})"},
 };
-
-// Removes `name=value` from the URI's query string, returning value ("" when absent).
-std::string TakeUriOption(std::string& uri, const std::string& name) {
-  const size_t q = uri.find('?');
-  if (q == std::string::npos) return "";
-  std::string query = uri.substr(q + 1), kept, value;
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    std::string item = query.substr(start, end - start);
-    if (item.starts_with(name + "=")) {
-      value = item.substr(name.size() + 1);
-    } else if (!item.empty()) {
-      kept += (kept.empty() ? "" : "&") + item;
-    }
-    start = end + 1;
-  }
-  uri = uri.substr(0, q) + (kept.empty() ? "" : "?" + kept);
-  return value;
-}
 
 int64_t SeqOf(const Json& doc, const char* field) {
   auto it = doc.find(field);
