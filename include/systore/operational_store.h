@@ -152,6 +152,11 @@ class Transaction {
   Status MarkProcessCrashed(std::string_view name, Timestamp at = 0);
   Status StartMethod(std::string_view process, std::string_view method, Timestamp at = 0);
   Status FinishMethod(std::string_view process, std::string_view method, Timestamp at = 0);
+  /// Creates or replaces the record of (record.date, record.step). InvalidArgument for a
+  /// date that is not YYYY-MM-DD, an empty step or metrics that are not a JSON object.
+  Status RecordEodStep(const EodStepRecord& record);
+  /// The end-of-day step records of one date ("" = every date), by date, then start time.
+  Result<std::vector<EodStepRecord>> EodSteps(std::string_view date = "");
 
   // ---- Production controls -----------------------------------------------------------
   Status LockInstrument(std::string_view instrument);
@@ -242,6 +247,10 @@ class Transaction {
   virtual Result<std::vector<ProcessState>> DoProcesses(std::string_view name) = 0;  // "" = all
   /// Writes the full state (insert or replace), auditing `operation`.
   virtual Status DoPutProcess(const ProcessState& state, std::string_view operation) = 0;
+  /// Records of a date (every date when ""), of one step when `step` is not "".
+  virtual Result<std::vector<EodStepRecord>> DoEodSteps(std::string_view date, std::string_view step) = 0;
+  /// Inserts or replaces the record of (date, step); the base class audits.
+  virtual Status DoPutEodStep(const EodStepRecord& record) = 0;
   virtual Status DoSetLock(std::string_view instrument, bool locked) = 0;
   virtual Result<bool> DoIsLocked(std::string_view instrument) = 0;
   virtual Status DoSetRollState(std::string_view instrument, RollState state) = 0;
@@ -310,6 +319,7 @@ class OperationalStore {
   Result<ProcessState> GetProcess(std::string_view name);
   Result<std::vector<ProcessState>> Processes();
   Result<std::vector<AuditRecord>> AuditLog(int64_t after_seq = 0, int64_t limit = 0);
+  Result<std::vector<EodStepRecord>> EodSteps(std::string_view date = "");
 
   /// "sqlite", "postgresql", ...
   virtual std::string_view backend_name() const = 0;

@@ -41,4 +41,22 @@ struct ProcessState {
 /// and `systore ops process --format json` prints.
 std::string ToJson(const ProcessState& process);
 
+/// What became of one end-of-day step: running (started, not ended: in progress, or the
+/// batch was killed), ok, failed or skipped.
+enum class EodOutcome : int { kRunning, kOk, kFailed, kSkipped };
+std::string_view EodOutcomeName(EodOutcome o);  // "running", "ok", "failed", "skipped"
+Result<EodOutcome> ParseEodOutcome(std::string_view name);
+
+/// One step of the end-of-day batch of one trading day, as process control records it
+/// (table/collection eod_steps, key (date, step); include/systore/end_of_day.h runs them).
+struct EodStepRecord {
+  std::string date;  // the trading day, YYYY-MM-DD
+  std::string step;  // reconcile_positions, calculate_daily_pnl, ...
+  Timestamp started_at = 0, ended_at = 0;  // ended_at 0 while running
+  EodOutcome outcome = EodOutcome::kRunning;
+  std::string metrics_json = "{}";  // a JSON object: rows, seconds and the step's own figures
+  std::string error;                // why it failed ("" otherwise)
+};
+std::string ToJson(const EodStepRecord& record);
+
 }  // namespace systore

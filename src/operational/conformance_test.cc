@@ -503,6 +503,49 @@ TEST_P(OperationalConformance, ProcessControlFollowsPysystemtradeRules) {
   EXPECT_EQ(Must(store_->Processes()).size(), 2u);
 }
 
+EodStepRecord Step(std::string date, std::string step, Timestamp start = 0, Timestamp end = 0,
+                   EodOutcome outcome = EodOutcome::kRunning, std::string metrics = "{}", std::string error = "") {
+  return {std::move(date), std::move(step), start, end, outcome, std::move(metrics), std::move(error)};
+}
+
+TEST_P(OperationalConformance, EndOfDayStepRecords) {
+  EodStepRecord a = Step("2024-06-03", "reconcile_positions", 10);
+  ASSERT_OK(store_->Transact([&](Transaction& t) { return t.RecordEodStep(a); }));
+  a.ended_at = 20;
+  a.outcome = EodOutcome::kOk;
+  a.metrics_json = R"({"rows":3,"seconds":0.5})";
+  EodStepRecord b = Step("2024-06-03", "calculate_daily_pnl", 30, 40, EodOutcome::kFailed, "{}", "prices missing");
+  EodStepRecord c = Step("2024-06-04", "reconcile_positions", 50, 60, EodOutcome::kSkipped);
+  ASSERT_OK(store_->Transact([&](Transaction& t) -> Status {
+    SYSTORE_RETURN_NOT_OK(t.RecordEodStep(a));  // replaces the running record
+    SYSTORE_RETURN_NOT_OK(t.RecordEodStep(c));
+    return t.RecordEodStep(b);
+  }));
+  auto day = Must(store_->EodSteps("2024-06-03"));
+  ASSERT_EQ(day.size(), 2u);
+  EXPECT_EQ(day[0].step, "reconcile_positions");
+  EXPECT_EQ(day[0].outcome, EodOutcome::kOk);
+  EXPECT_EQ(day[0].ended_at, 20);
+  EXPECT_EQ(nlohmann::json::parse(day[0].metrics_json)["rows"], 3);
+  EXPECT_EQ(day[1].step, "calculate_daily_pnl");
+  EXPECT_EQ(day[1].outcome, EodOutcome::kFailed);
+  EXPECT_EQ(day[1].error, "prices missing");
+  EXPECT_EQ(Must(store_->EodSteps()).size(), 3u);
+  EXPECT_EQ(Must(store_->EodSteps("2024-06-04"))[0].outcome, EodOutcome::kSkipped);
+  // Bad input changes nothing and names the field.
+  for (const EodStepRecord& bad : {Step("2024-6-3", "x"), Step("2024-06-03", ""),
+                                   Step("2024-06-03", "x", 0, 0, EodOutcome::kRunning, "[1]")}) {
+    Status st = store_->Transact([&](Transaction& t) { return t.RecordEodStep(bad); });
+    EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
+  }
+  EXPECT_TRUE(store_->EodSteps("06/03/2024").status().IsInvalidArgument());
+  EXPECT_EQ(Must(store_->EodSteps()).size(), 3u);
+  auto audit = Must(store_->AuditLog());
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.back().operation, "eod.step");
+  EXPECT_EQ(audit.back().key, "2024-06-03/calculate_daily_pnl");
+}
+
 TEST_P(OperationalConformance, ProductionControls) {
   ASSERT_OK(store_->Transact([&](Transaction& t) -> Status {
     SYSTORE_RETURN_NOT_OK(t.LockInstrument("SOFR"));

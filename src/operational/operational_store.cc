@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "operational/backends_internal.h"
+#include "operational/record_json.h"
 
 namespace systore {
 
@@ -30,6 +31,7 @@ constexpr std::string_view kSideNames[] = {"buy", "sell"};
 constexpr std::string_view kTypeNames[] = {"market", "limit"};
 constexpr std::string_view kLevelNames[] = {"strategy", "contract", "broker"};
 constexpr std::string_view kControlNames[] = {"GO", "NO-RUN", "STOP", "PAUSE"};
+constexpr std::string_view kEodOutcomeNames[] = {"running", "ok", "failed", "skipped"};
 constexpr std::string_view kRollNames[] = {"No_Roll", "Passive", "Force",        "Force_Outright",
                                            "Close",   "No_Open", "Roll_Adjusted"};
 
@@ -76,6 +78,10 @@ Result<OrderLevel> ParseOrderLevel(std::string_view n) { return ParseName<OrderL
 std::string_view ControlStatusName(ControlStatus s) { return kControlNames[static_cast<int>(s)]; }
 Result<ControlStatus> ParseControlStatus(std::string_view n) {
   return ParseName<ControlStatus>(n, kControlNames, "process control status");
+}
+std::string_view EodOutcomeName(EodOutcome o) { return kEodOutcomeNames[static_cast<int>(o)]; }
+Result<EodOutcome> ParseEodOutcome(std::string_view n) {
+  return ParseName<EodOutcome>(n, kEodOutcomeNames, "end-of-day outcome");
 }
 std::string_view RollStateName(RollState s) { return kRollNames[static_cast<int>(s)]; }
 Result<RollState> ParseRollState(std::string_view n) { return ParseName<RollState>(n, kRollNames, "roll state"); }
@@ -336,6 +342,36 @@ Status Transaction::FinishMethod(std::string_view process, std::string_view meth
   return Doom(DoPutProcess(*s, "process.method_finish"));
 }
 
+namespace {
+Status CheckEodDate(std::string_view date) {
+  bool ok = date.size() == 10 && date[4] == '-' && date[7] == '-';
+  for (size_t i = 0; ok && i < date.size(); ++i) ok = i == 4 || i == 7 || (date[i] >= '0' && date[i] <= '9');
+  if (!ok) return Status::InvalidArgument("end-of-day date '" + std::string(date) + "': expected YYYY-MM-DD");
+  return Status::OK();
+}
+}  // namespace
+
+Status Transaction::RecordEodStep(const EodStepRecord& r) {
+  SYSTORE_DOOM_NOT_OK(CheckWritable("RecordEodStep"));
+  SYSTORE_DOOM_NOT_OK(CheckEodDate(r.date));
+  SYSTORE_DOOM_NOT_OK(RequireName(r.step, "end-of-day step"));
+  auto metrics = nlohmann::json::parse(r.metrics_json, nullptr, false);
+  if (!metrics.is_object()) {
+    return Doom(Status::InvalidArgument("end-of-day step '" + r.step + "': metrics are not a JSON object"));
+  }
+  auto before = DoEodSteps(r.date, r.step);
+  if (!before.ok()) return Doom(before.status());
+  SYSTORE_DOOM_NOT_OK(DoPutEodStep(r));
+  return Doom(Audit("eod.step", "eod_step", r.date + "/" + r.step,
+                    before->empty() ? "null" : operational::EodStepToJson(before->front()).dump(),
+                    operational::EodStepToJson(r).dump()));
+}
+
+Result<std::vector<EodStepRecord>> Transaction::EodSteps(std::string_view date) {
+  if (!date.empty()) SYSTORE_RETURN_NOT_OK(CheckEodDate(date));
+  return DoEodSteps(date, "");
+}
+
 // ---- Production controls ----------------------------------------------------------------
 
 Status Transaction::LockInstrument(std::string_view instrument) {
@@ -567,6 +603,9 @@ Result<ProcessState> OperationalStore::GetProcess(std::string_view name) {
 }
 Result<std::vector<ProcessState>> OperationalStore::Processes() {
   return ReadValue<std::vector<ProcessState>>(*this, [&](Transaction& t) { return t.Processes(); });
+}
+Result<std::vector<EodStepRecord>> OperationalStore::EodSteps(std::string_view date) {
+  return ReadValue<std::vector<EodStepRecord>>(*this, [&](Transaction& t) { return t.EodSteps(date); });
 }
 Result<std::vector<AuditRecord>> OperationalStore::AuditLog(int64_t after_seq, int64_t limit) {
   return ReadValue<std::vector<AuditRecord>>(*this, [&](Transaction& t) { return t.AuditLog(after_seq, limit); });

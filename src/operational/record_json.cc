@@ -48,6 +48,17 @@ nlohmann::json ProcessToJson(const ProcessState& p) {
           {"methods", methods}};
 }
 
+nlohmann::json EodStepToJson(const EodStepRecord& r) {
+  auto metrics = nlohmann::json::parse(r.metrics_json, nullptr, false);
+  return {{"date", r.date},
+          {"step", r.step},
+          {"started_at", r.started_at},
+          {"ended_at", r.ended_at},
+          {"outcome", EodOutcomeName(r.outcome)},
+          {"metrics", metrics.is_discarded() ? nlohmann::json::object() : metrics},
+          {"error", r.error}};
+}
+
 nlohmann::json TradeLimitJson(const TradeLimit& l) {
   return {{"instrument", l.instrument},
           {"strategy", l.strategy},
@@ -64,5 +75,6 @@ namespace systore {
 std::string ToJson(const Order& order) { return operational::OrderToJson(order).dump(); }
 std::string ToJson(const Fill& fill) { return operational::FillToJson(fill).dump(); }
 std::string ToJson(const ProcessState& process) { return operational::ProcessToJson(process).dump(); }
+std::string ToJson(const EodStepRecord& record) { return operational::EodStepToJson(record).dump(); }
 
 }  // namespace systore

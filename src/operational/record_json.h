@@ -15,6 +15,7 @@ namespace systore::operational {
 nlohmann::json OrderToJson(const Order& o);
 nlohmann::json FillToJson(const Fill& f);
 nlohmann::json ProcessToJson(const ProcessState& p);
+nlohmann::json EodStepToJson(const EodStepRecord& r);
 nlohmann::json TradeLimitJson(const TradeLimit& l);
 
 }  // namespace systore::operational

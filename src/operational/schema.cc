@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS processes (
   name TEXT PRIMARY KEY, control TEXT NOT NULL, running BIGINT NOT NULL, pid BIGINT NOT NULL,
   last_start BIGINT NOT NULL, last_end BIGINT NOT NULL, recently_crashed BIGINT NOT NULL,
   depends_on TEXT NOT NULL, methods TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS eod_steps (
+  day TEXT NOT NULL, step TEXT NOT NULL, started_at BIGINT NOT NULL, ended_at BIGINT NOT NULL,
+  outcome TEXT NOT NULL, metrics TEXT NOT NULL, error TEXT NOT NULL,
+  PRIMARY KEY (day, step));
 CREATE TABLE IF NOT EXISTS instrument_locks (instrument TEXT PRIMARY KEY, locked_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS roll_states (instrument TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS trade_limits (

@@ -444,6 +444,42 @@ Status SqlTransaction::DoPutProcess(const ProcessState& p, std::string_view oper
   return AuditJson(operation, "process", p.name, before.empty() ? nlohmann::json(nullptr) : ProcessToJson(before[0]), j);
 }
 
+Result<std::vector<EodStepRecord>> SqlTransaction::DoEodSteps(std::string_view date, std::string_view step) {
+  std::string sql = "SELECT day, step, started_at, ended_at, outcome, metrics, error FROM eod_steps";
+  std::vector<SqlValue> params;
+  if (!date.empty()) {
+    sql += " WHERE day = ?";
+    params.push_back(Str(date));
+    if (!step.empty()) {
+      sql += " AND step = ?";
+      params.push_back(Str(step));
+    }
+  }
+  sql += " ORDER BY day, started_at, step";
+  SYSTORE_ASSIGN_OR_RAISE(auto rows, s_.Query(sql, params));
+  std::vector<EodStepRecord> out;
+  for (const auto& r : rows) {
+    EodStepRecord e;
+    e.date = r.Text(0);
+    e.step = r.Text(1);
+    e.started_at = r.Int(2);
+    e.ended_at = r.Int(3);
+    SYSTORE_ASSIGN_OR_RAISE(e.outcome, ParseEodOutcome(r.Text(4)));
+    e.metrics_json = r.Text(5);
+    e.error = r.Text(6);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status SqlTransaction::DoPutEodStep(const EodStepRecord& e) {
+  return s_.Exec(
+      "INSERT INTO eod_steps (day, step, started_at, ended_at, outcome, metrics, error) VALUES (?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (day, step) DO UPDATE SET started_at = excluded.started_at, ended_at = excluded.ended_at, "
+      "outcome = excluded.outcome, metrics = excluded.metrics, error = excluded.error",
+      {e.date, e.step, e.started_at, e.ended_at, Str(EodOutcomeName(e.outcome)), e.metrics_json, e.error});
+}
+
 // ---- Production controls ------------------------------------------------------------------
 
 Status SqlTransaction::DoSetLock(std::string_view instrument, bool locked) {

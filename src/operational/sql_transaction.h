@@ -44,6 +44,8 @@ class SqlTransaction final : public operational::BackendTransaction {
   Result<std::vector<AuditRecord>> DoAuditLog(int64_t after_seq, int64_t limit) override;
   Result<std::vector<ProcessState>> DoProcesses(std::string_view name) override;
   Status DoPutProcess(const ProcessState& state, std::string_view operation) override;
+  Result<std::vector<EodStepRecord>> DoEodSteps(std::string_view date, std::string_view step) override;
+  Status DoPutEodStep(const EodStepRecord& record) override;
   Status DoSetLock(std::string_view instrument, bool locked) override;
   Result<bool> DoIsLocked(std::string_view instrument) override;
   Status DoSetRollState(std::string_view instrument, RollState state) override;

@@ -15,7 +15,7 @@ constexpr const char *kCounters = "counters", *kOrders = "orders", *kFills = "fi
                      *kStrategyPositions = "strategy_positions", *kContractPositions = "contract_positions",
                      *kDailyPnl = "daily_pnl", *kTradeLimits = "trade_limits", *kPositionLimits = "position_limits",
                      *kOverrides = "overrides", *kTemporaryCloses = "temporary_closes", *kLocks = "instrument_locks",
-                     *kRollStates = "roll_states", *kProcesses = "processes", *kAudit = "audit_log";
+                     *kRollStates = "roll_states", *kProcesses = "processes", *kEodSteps = "eod_steps", *kAudit = "audit_log";
 
 std::string Str(std::string_view s) { return std::string(s); }
 
@@ -469,6 +469,38 @@ Status MongoTransaction::DoPutProcess(const ProcessState& p, std::string_view op
                       {"methods", methods}});
   return AuditJson(operation, "process", p.name, before.empty() ? Json(nullptr) : ProcessToJson(before[0]),
                ProcessToJson(p));
+}
+
+Result<std::vector<EodStepRecord>> MongoTransaction::DoEodSteps(std::string_view date, std::string_view step) {
+  Json filter = Json::object();
+  if (!date.empty()) filter["date"] = date;
+  if (!date.empty() && !step.empty()) filter["step"] = step;
+  SYSTORE_ASSIGN_OR_RAISE(auto docs, v_.Find(kEodSteps, filter, {{"date", 1}, {"started_at", 1}, {"step", 1}}));
+  std::vector<EodStepRecord> out;
+  for (const Json& d : docs) {
+    EodStepRecord e;
+    e.date = Text(d, "date");
+    e.step = Text(d, "step");
+    e.started_at = Int(d, "started_at");
+    e.ended_at = Int(d, "ended_at");
+    SYSTORE_ASSIGN_OR_RAISE(e.outcome, ParseEodOutcome(Text(d, "outcome")));
+    e.metrics_json = Text(d, "metrics");
+    e.error = Text(d, "error");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status MongoTransaction::DoPutEodStep(const EodStepRecord& e) {
+  v_.Put(kEodSteps, {{"_id", e.date + "/" + e.step},
+                     {"date", e.date},
+                     {"step", e.step},
+                     {"started_at", e.started_at},
+                     {"ended_at", e.ended_at},
+                     {"outcome", EodOutcomeName(e.outcome)},
+                     {"metrics", e.metrics_json},
+                     {"error", e.error}});
+  return Status::OK();
 }
 
 // ---- Production controls ------------------------------------------------------------------
