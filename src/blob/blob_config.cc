@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "systore/end_of_day.h"
+
 #include <cctype>
 #include <filesystem>
 
@@ -129,6 +131,37 @@ Status CheckKeys(const std::string& source, const YAML::Node& map, std::initiali
   return Status::OK();
 }
 
+Status ReadEod(const std::string& source, const std::string& root, const YAML::Node& eod, EodConfig* out) {
+  SYSTORE_RETURN_NOT_OK(
+      CheckKeys(source, eod, {"steps", "broker_positions", "backup_repository", "base_currency", "correlations"}, "eod"));
+  if (YAML::Node steps = eod["steps"]) {
+    if (!steps.IsMap()) return Bad(source, steps, "eod.steps must be a mapping of step -> {enabled, critical}");
+    for (const auto& kv : steps) {
+      const std::string name = kv.first.as<std::string>();
+      auto it = out->steps.find(name);
+      if (it == out->steps.end()) {
+        std::string known;
+        for (std::string_view s : kEndOfDaySteps) known += (known.empty() ? "" : ", ") + std::string(s);
+        return Bad(source, kv.first, "unknown end-of-day step '" + name + "' (the steps: " + known + ")");
+      }
+      SYSTORE_RETURN_NOT_OK(CheckKeys(source, kv.second, {"enabled", "critical"}, "eod.steps." + name));
+      SYSTORE_RETURN_NOT_OK(Read(source, kv.second, "enabled", &it->second.enabled));
+      SYSTORE_RETURN_NOT_OK(Read(source, kv.second, "critical", &it->second.critical));
+    }
+  }
+  std::string broker, repo;
+  SYSTORE_RETURN_NOT_OK(Read(source, eod, "broker_positions", &broker));
+  SYSTORE_RETURN_NOT_OK(Read(source, eod, "backup_repository", &repo));
+  SYSTORE_RETURN_NOT_OK(Read(source, eod, "base_currency", &out->base_currency));
+  SYSTORE_RETURN_NOT_OK(Read(source, eod, "correlations", &out->correlations));
+  if (!broker.empty()) out->broker_positions = ResolvePath(root, Substitute(broker, root));
+  if (!repo.empty()) {
+    repo = Substitute(repo, root);
+    out->backup_repository = repo.rfind("s3://", 0) == 0 ? repo : ResolvePath(root, repo);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<int64_t> ParseLifecycleDuration(const std::string& text) {
@@ -174,6 +207,9 @@ std::string ClassNameOf(const std::string& attribute, const std::string& backend
 Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& text, const std::string& source) {
   BlobConfig c;
   c.source = source;
+  for (std::string_view step : kEndOfDaySteps) c.eod.steps[std::string(step)] = {};
+  c.eod.steps["reconcile_positions"].critical = true;
+  c.eod.backup_repository = root + ".backups";
   c.stores["timeseries"] = {"timeseries", StoreKind::kTimeSeries, root, "", 16};
   c.stores["operational"] = {"operational", StoreKind::kOperational, "", "sqlite://" + root + "/operational/ops.sqlite",
                              16};
@@ -204,7 +240,8 @@ Result<BlobConfig> LoadBlobConfig(const std::string& root, const std::string& te
   }
   if (doc && !doc.IsNull()) {
     SYSTORE_RETURN_NOT_OK(
-        CheckKeys(source, doc, {"stores", "cache", "classes", "health_interval_ms", "lifecycle"}, "the file"));
+        CheckKeys(source, doc, {"stores", "cache", "classes", "health_interval_ms", "lifecycle", "eod"}, "the file"));
+    if (YAML::Node eod = doc["eod"]) SYSTORE_RETURN_NOT_OK(ReadEod(source, root, eod, &c.eod));
     if (YAML::Node lc = doc["lifecycle"]) {
       SYSTORE_RETURN_NOT_OK(CheckKeys(source, lc, {"cold_root", "rules"}, "lifecycle"));
       std::string cold;

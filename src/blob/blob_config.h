@@ -28,6 +28,20 @@ struct LifecycleRule {
   int64_t cold_after_ns = 0;
 };
 
+/// systore.yaml's `eod:` section (include/systore/end_of_day.h).
+struct EodStepConfig {
+  bool enabled = true;
+  bool critical = false;
+};
+struct EodConfig {
+  /// Every step of kEndOfDaySteps, with its defaults or systore.yaml's settings.
+  std::map<std::string, EodStepConfig> steps;
+  std::string broker_positions;   // absolute path of a broker position CSV, "" = none
+  std::string backup_repository;  // directory or s3:// URI; default <root>.backups
+  std::string base_currency = "USD";
+  std::vector<std::string> correlations;  // instruments; empty = those with a position
+};
+
 struct BlobConfig {
   std::map<std::string, StoreConfig> stores;
   std::map<std::string, DataClassInfo> classes;  // by attribute
@@ -35,6 +49,7 @@ struct BlobConfig {
   int health_interval_ms = 1000;
   std::vector<LifecycleRule> lifecycle;  // first matching rule wins
   std::string cold_root;                 // absolute; where cold partitions go
+  EodConfig eod;
   std::string source;  // file name, for messages
 };
 

@@ -31,5 +31,6 @@ void AddBackupCommands(CLI::App& app, std::string& root);
 void AddLifecycleCommands(CLI::App& app, std::string& root);
 /// `systore cache ...`: stats.
 void AddCacheCommands(CLI::App& app, std::string& root);
+void AddEodCommands(CLI::App& app, std::string& root);
 
 }  // namespace systore::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   systore::cli::AddCacheCommands(app, root);
   systore::cli::AddBackupCommands(app, root);
   systore::cli::AddLifecycleCommands(app, root);
+  systore::cli::AddEodCommands(app, root);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
